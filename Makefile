@@ -1,0 +1,45 @@
+# pyfront: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYFRONT_IMAGE ?= pyfront:dev
+RUST_TARGET := x86_64-unknown-linux-gnu
+BINARY := target/$(RUST_TARGET)/release/pyfront
+# How to run a BuildKit build on the engine DOCKER_HOST points at; the test
+# harness env files set it per engine (docker build / docker buildx build).
+PYFRONT_BUILD ?= docker build
+
+.PHONY: binary image demo test unit e2e harness-up harness-down lint fmt
+
+# A static binary: the frontend image is FROM scratch.
+binary:
+	RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --target $(RUST_TARGET)
+
+# The frontend image, tagged $(PYFRONT_IMAGE), in the daemon DOCKER_HOST names.
+image: binary
+	@ctx=$$(mktemp -d) && cp $(BINARY) $$ctx/pyfront && \
+	  $(PYFRONT_BUILD) -q -f Dockerfile.frontend -t $(PYFRONT_IMAGE) $$ctx >/dev/null && \
+	  rm -rf $$ctx && echo "built $(PYFRONT_IMAGE) ($$(stat -c %s $(BINARY)) byte binary)"
+
+# Brings up a local engine, base images and a private index, then builds the
+# example app twice with a rotated token and shows the install step reused.
+demo:
+	bash examples/demo/run-demo.sh
+
+# Everything: unit tests, then the end-to-end suite on both engines.
+test:
+	bash tests/run-all.sh
+
+unit:
+	cargo test --locked
+
+harness-up:
+	bash tests/harness/up.sh
+
+harness-down:
+	bash tests/harness/down.sh
+
+lint:
+	cargo fmt --check
+	cargo clippy --locked --all-targets -- -D warnings
+
+fmt:
+	cargo fmt

@@ -1,0 +1,306 @@
+//! The build over the gateway: the only code that talks to BuildKit.
+//!
+//! Round trips, in order: `Ping`; the spec and `.dockerignore` (two small
+//! solves plus `ReadFile`s, concurrently); the base image configs and the
+//! requirement-file check (concurrently); one `Solve` of the final LLB.
+
+use std::collections::BTreeMap;
+
+use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
+    self as fpb, result::Result as ResultKind,
+};
+use bollard_buildkit_proto::pb;
+
+use super::caps::{Caps, REQUIRED_API_CAPS};
+use super::compile::{compile, parse_spec};
+use super::gateway::Bridge;
+use super::opts::BuildOptions;
+use super::FrontendError;
+use crate::llb::{local, marshal, Constraints, LocalOptions, Platform};
+use crate::plan::{runtime_config, BaseConfig, Plan, Target};
+use crate::spec::{Diagnostic, Spec, SpecError, SpecErrorKind};
+
+const DOCKERFILE_LOCAL: &str = "dockerfile";
+const CONTEXT_LOCAL: &str = crate::llb::lower::CONTEXT_LOCAL;
+const DOCKERIGNORE: &str = ".dockerignore";
+
+/// What the frontend hands back with `Return`.
+pub struct BuildResult {
+    pub ref_id: String,
+    pub image_config: Vec<u8>,
+    /// Whether the engine takes `Result.ref` (`proto.refarray`) or only the
+    /// deprecated plain ref id.
+    pub ref_array: bool,
+}
+
+impl BuildResult {
+    pub fn into_proto(self) -> fpb::Result {
+        let result = if self.ref_array {
+            ResultKind::Ref(fpb::Ref {
+                id: self.ref_id,
+                def: None,
+            })
+        } else {
+            ResultKind::RefDeprecated(self.ref_id)
+        };
+        fpb::Result {
+            metadata: [("containerimage.config".to_owned(), self.image_config)].into(),
+            result: Some(result),
+            ..Default::default()
+        }
+    }
+}
+
+pub async fn build(
+    bridge: &Bridge,
+    raw_opts: &BTreeMap<String, String>,
+) -> Result<BuildResult, FrontendError> {
+    let pong = bridge
+        .clone()
+        .ping(fpb::PingRequest {})
+        .await
+        .map_err(|source| FrontendError::Rpc {
+            call: "Ping",
+            source,
+        })?
+        .into_inner();
+    let caps = Caps::from_pong(&pong);
+    caps.require_api(REQUIRED_API_CAPS)?;
+    let options = BuildOptions::parse(raw_opts)?;
+    let platform = options
+        .platform
+        .clone()
+        .or_else(|| worker_platform(&pong))
+        .unwrap_or_else(Platform::linux_amd64);
+    let session = Session {
+        bridge: bridge.clone(),
+        caps: &caps,
+        options: &options,
+        platform: &platform,
+    };
+
+    let (spec_bytes, dockerignore) = tokio::try_join!(
+        session.read_local_file(DOCKERFILE_LOCAL, &options.filename, true),
+        session.read_local_file(CONTEXT_LOCAL, DOCKERIGNORE, false),
+    )?;
+    let spec_bytes = spec_bytes.unwrap_or_default();
+    let spec = parse_spec(&options.filename, &spec_bytes, &options)?;
+    let spec_text = String::from_utf8_lossy(&spec_bytes);
+
+    let builder_ref = spec.build.base.normalized.clone();
+    let app_ref = spec.app.base.normalized.clone();
+    let (builder_config, app_config, ()) = tokio::try_join!(
+        session.resolve_image_config(&builder_ref),
+        async {
+            if options.target == Target::App {
+                session.resolve_image_config(&app_ref).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        session.check_requirements(&spec, &spec_text),
+    )?;
+
+    let dockerignore = String::from_utf8_lossy(&dockerignore.unwrap_or_default()).into_owned();
+    let plan = Plan::new(&spec, &dockerignore);
+    let compiled = compile(&plan, &options, &platform, Some(&builder_config));
+    caps.require_llb(compiled.definition.caps.iter().copied())?;
+    let ref_id = session.solve(compiled.definition.proto).await?;
+
+    let created = super::timestamp::now_rfc3339();
+    let config = match (options.target, app_config) {
+        (Target::App, Some(app_config)) => runtime_config(
+            app_config,
+            &spec.app,
+            &options.labels,
+            &compiled.lowered.app_layers,
+            &created,
+        ),
+        _ => builder_config
+            .with_venv()
+            .with_layers(&compiled.lowered.builder_layers, &created),
+    };
+    Ok(BuildResult {
+        ref_id,
+        image_config: config.to_json(),
+        ref_array: caps.has_api("proto.refarray"),
+    })
+}
+
+/// The worker's first platform, BuildKit's default target.
+fn worker_platform(pong: &fpb::PongResponse) -> Option<Platform> {
+    let p = pong.workers.first()?.platforms.first()?;
+    Some(Platform {
+        os: p.os.clone(),
+        architecture: p.architecture.clone(),
+        variant: Some(p.variant.clone()).filter(|v| !v.is_empty()),
+    })
+}
+
+/// Per-build state shared by the gateway calls.
+struct Session<'a> {
+    bridge: Bridge,
+    caps: &'a Caps,
+    options: &'a BuildOptions,
+    platform: &'a Platform,
+}
+
+impl Session<'_> {
+    fn constraints(&self) -> Constraints {
+        Constraints {
+            platform: self.platform.clone(),
+            ignore_cache: false,
+        }
+    }
+
+    /// Solves `def` and returns the result's ref id.
+    async fn solve(&self, def: pb::Definition) -> Result<String, FrontendError> {
+        let cache_imports = if self.caps.has_api("importcaches") {
+            self.options
+                .cache_imports
+                .iter()
+                .map(|c| fpb::CacheOptionsEntry {
+                    r#type: c.kind.clone(),
+                    attrs: c.attrs.clone().into_iter().collect(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let request = fpb::SolveRequest {
+            definition: Some(def),
+            allow_result_return: true,
+            allow_result_array_ref: true,
+            cache_imports,
+            frontend_opt: self.options.cache_opts.clone().into_iter().collect(),
+            ..Default::default()
+        };
+        let response = self
+            .bridge
+            .clone()
+            .solve(request)
+            .await
+            .map_err(|source| FrontendError::Rpc {
+                call: "Solve",
+                source,
+            })?
+            .into_inner();
+        let id = match response.result.and_then(|r| r.result) {
+            Some(ResultKind::Ref(r)) => r.id,
+            Some(ResultKind::RefDeprecated(id)) => id,
+            _ => response.r#ref,
+        };
+        Ok(id)
+    }
+
+    /// Reads one file from a local source. `None` when it does not exist and
+    /// `required` is false.
+    async fn read_local_file(
+        &self,
+        local_name: &str,
+        path: &str,
+        required: bool,
+    ) -> Result<Option<Vec<u8>>, FrontendError> {
+        let source = local(
+            local_name,
+            &LocalOptions {
+                include_patterns: vec![path.to_owned()],
+                shared_key_hint: Some(path.to_owned()),
+                ..LocalOptions::default()
+            },
+            &self.constraints(),
+            &format!("[internal] load {path}"),
+        );
+        let ref_id = self.solve(marshal(&source).proto).await?;
+        match self.read_file(&ref_id, path).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(_) if !required => Ok(None),
+            Err(source) => Err(FrontendError::ReadSpec {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    async fn read_file(&self, ref_id: &str, path: &str) -> Result<Vec<u8>, tonic::Status> {
+        Ok(self
+            .bridge
+            .clone()
+            .read_file(fpb::ReadFileRequest {
+                r#ref: ref_id.to_owned(),
+                file_path: path.to_owned(),
+                ..Default::default()
+            })
+            .await?
+            .into_inner()
+            .data)
+    }
+
+    async fn resolve_image_config(&self, reference: &str) -> Result<BaseConfig, FrontendError> {
+        let response = self
+            .bridge
+            .clone()
+            .resolve_image_config(fpb::ResolveImageConfigRequest {
+                r#ref: reference.to_owned(),
+                platform: Some(self.platform.to_pb()),
+                resolve_mode: self.options.resolve_mode.as_str().to_owned(),
+                log_name: format!("[internal] load metadata for {reference}"),
+                ..Default::default()
+            })
+            .await
+            .map_err(|source| FrontendError::ResolveImage {
+                image: reference.to_owned(),
+                source,
+            })?
+            .into_inner();
+        Ok(BaseConfig::parse(reference, &response.config)?)
+    }
+
+    /// Fails with the spec location when a requirement file is not in the
+    /// build context.
+    async fn check_requirements(&self, spec: &Spec, spec_text: &str) -> Result<(), FrontendError> {
+        let files = &spec.install.requirements;
+        let source = local(
+            CONTEXT_LOCAL,
+            &LocalOptions {
+                include_patterns: files.iter().map(|f| f.value.as_str().to_owned()).collect(),
+                shared_key_hint: Some("pyfront-install-inputs".to_owned()),
+                ..LocalOptions::default()
+            },
+            &self.constraints(),
+            "[internal] load requirement files",
+        );
+        let ref_id = self.solve(marshal(&source).proto).await?;
+        for file in files {
+            let range = Some(fpb::FileRange {
+                offset: 0,
+                length: 1,
+            });
+            let found = self
+                .bridge
+                .clone()
+                .read_file(fpb::ReadFileRequest {
+                    r#ref: ref_id.clone(),
+                    file_path: file.value.as_str().to_owned(),
+                    range,
+                    ..Default::default()
+                })
+                .await
+                .is_ok();
+            if !found {
+                let error = SpecError::new(
+                    file.span.clone(),
+                    SpecErrorKind::MissingContextFile {
+                        path: file.value.as_str().to_owned(),
+                    },
+                );
+                return Err(FrontendError::Spec(Box::new(Diagnostic::new(
+                    &self.options.filename,
+                    spec_text,
+                    &error,
+                ))));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,65 @@
+//! Spec → LLB without an engine: shared by the gateway build and by
+//! `pyfront llb`, so the offline output is what the frontend would send.
+
+use crate::llb::lower::{lower, LowerOptions, Lowered};
+use crate::llb::{marshal, Constraints, Definition, Platform};
+use crate::plan::{BaseConfig, Plan, Target};
+use crate::spec::{Diagnostic, Spec};
+
+use super::opts::BuildOptions;
+use super::FrontendError;
+
+/// Parses the spec; errors carry the file, line and column.
+pub fn parse_spec(
+    filename: &str,
+    source: &[u8],
+    options: &BuildOptions,
+) -> Result<Spec, FrontendError> {
+    let text = std::str::from_utf8(source).map_err(|_| {
+        let error = crate::spec::SpecError {
+            span: None,
+            kind: crate::spec::SpecErrorKind::NotUtf8,
+        };
+        FrontendError::Spec(Box::new(Diagnostic::new(filename, "", &error)))
+    })?;
+    Spec::parse(text, &options.build_args)
+        .map_err(|e| FrontendError::Spec(Box::new(Diagnostic::new(filename, text, &e))))
+}
+
+/// The LLB of the requested target, plus the lowered stages.
+pub struct Compiled {
+    pub lowered: Lowered,
+    pub definition: Definition,
+}
+
+/// Lowers `plan` for `platform`. `builder_base` is the builder image's config
+/// (its env reaches every builder step); `None` offline, where the default
+/// `PATH` stands in.
+pub fn compile(
+    plan: &Plan,
+    options: &BuildOptions,
+    platform: &Platform,
+    builder_base: Option<&BaseConfig>,
+) -> Compiled {
+    let builder_env = builder_base.cloned().unwrap_or_default().with_venv().env();
+    let lowered = lower(
+        plan,
+        &LowerOptions {
+            constraints: Constraints {
+                platform: platform.clone(),
+                ignore_cache: options.no_cache,
+            },
+            resolve_mode: options.resolve_mode,
+            network: options.network,
+            builder_env,
+        },
+    );
+    let definition = match options.target {
+        Target::App => marshal(&lowered.app),
+        Target::Builder => marshal(&lowered.builder),
+    };
+    Compiled {
+        lowered,
+        definition,
+    }
+}

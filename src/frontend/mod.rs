@@ -1,0 +1,136 @@
+//! The BuildKit frontend: gateway client, opts, caps, results and errors.
+//!
+//! [`run`] is the whole life of the frontend process: connect over stdio,
+//! build, `Return` the result or the error, exit.
+
+mod build;
+mod caps;
+pub mod compile;
+mod gateway;
+pub mod opts;
+mod timestamp;
+
+use bollard_buildkit_proto::google::rpc::Status;
+use bollard_buildkit_proto::moby::buildkit::v1::frontend::ReturnRequest;
+
+pub use caps::{Caps, MissingCap};
+pub use opts::{BuildOptions, OptsError};
+
+use crate::plan::ImageConfigError;
+use crate::spec::Diagnostic;
+
+/// Everything that can stop a build. Messages are lowercase and never hold a
+/// secret value: only ids, names and spec positions.
+#[derive(Debug, thiserror::Error)]
+pub enum FrontendError {
+    #[error("cannot connect to BuildKit over stdio")]
+    Connect(#[source] tonic::transport::Error),
+    #[error("the gateway call `{call}` failed")]
+    Rpc {
+        call: &'static str,
+        #[source]
+        source: tonic::Status,
+    },
+    #[error(transparent)]
+    Opts(#[from] OptsError),
+    #[error(transparent)]
+    Caps(#[from] MissingCap),
+    /// A spec error, located: renders as `file:line:col: message`.
+    #[error("{0}")]
+    Spec(Box<Diagnostic>),
+    #[error("cannot read the spec `{path}`; pass it with `docker build -f {path}`")]
+    ReadSpec {
+        path: String,
+        #[source]
+        source: tonic::Status,
+    },
+    #[error("cannot resolve the image `{image}`")]
+    ResolveImage {
+        image: String,
+        #[source]
+        source: tonic::Status,
+    },
+    #[error(transparent)]
+    ImageConfig(#[from] ImageConfigError),
+}
+
+impl FrontendError {
+    /// The message with its causes, `: `-separated, for BuildKit's output.
+    pub fn chain(&self) -> String {
+        let mut message = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            let text = match s.downcast_ref::<tonic::Status>() {
+                Some(status) => status.message().to_owned(),
+                None => s.to_string(),
+            };
+            message.push_str(": ");
+            message.push_str(&text);
+            source = s.source();
+        }
+        message
+    }
+
+    /// The gRPC code BuildKit shows: bad input is `InvalidArgument`.
+    fn code(&self) -> tonic::Code {
+        match self {
+            Self::Spec(_) | Self::Opts(_) | Self::ReadSpec { .. } => tonic::Code::InvalidArgument,
+            Self::Caps(_) => tonic::Code::Unimplemented,
+            _ => tonic::Code::Unknown,
+        }
+    }
+}
+
+/// Runs the frontend and exits the process. The exit is explicit: a tokio
+/// stdin read cannot be cancelled, so a runtime shutdown would hang.
+pub fn run() -> ! {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pyfront: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = runtime.block_on(async {
+        let bridge = match gateway::connect_stdio().await {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("pyfront: {}", e.chain());
+                return 1;
+            }
+        };
+        let raw_opts = opts::raw_from_env();
+        let request = match build::build(&bridge, &raw_opts).await {
+            Ok(result) => ReturnRequest {
+                result: Some(result.into_proto()),
+                error: None,
+            },
+            Err(e) => {
+                let message = e.chain();
+                eprintln!("pyfront: {message}");
+                ReturnRequest {
+                    result: None,
+                    error: Some(Status {
+                        code: e.code() as i32,
+                        message,
+                        details: Vec::new(),
+                    }),
+                }
+            }
+        };
+        match bridge.clone().r#return(request).await {
+            Ok(_) => 0,
+            Err(status) => {
+                eprintln!(
+                    "pyfront: the gateway call `Return` failed: {}",
+                    status.message()
+                );
+                1
+            }
+        }
+    });
+    std::process::exit(code)
+}

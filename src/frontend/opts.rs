@@ -1,0 +1,231 @@
+//! Frontend opts: the one place that reads them. BuildKit passes each as an
+//! env var `BUILDKIT_FRONTEND_OPT_<n>=key=value`; [`BuildOptions::parse`]
+//! turns the key/value map into a typed struct. Raw opts are never logged
+//! (build args may hold values users consider private).
+
+use std::collections::BTreeMap;
+
+use crate::llb::{NetMode, Platform, ResolveMode};
+use crate::plan::Target;
+use crate::spec::BuildArgs;
+
+/// Opt keys, all in one block.
+pub mod keys {
+    pub const FILENAME: &str = "filename";
+    pub const BUILD_ARG_PREFIX: &str = "build-arg:";
+    pub const LABEL_PREFIX: &str = "label:";
+    pub const TARGET: &str = "target";
+    pub const PLATFORM: &str = "platform";
+    pub const NO_CACHE: &str = "no-cache";
+    pub const FORCE_NETWORK_MODE: &str = "force-network-mode";
+    pub const IMAGE_RESOLVE_MODE: &str = "image-resolve-mode";
+    pub const CACHE_FROM: &str = "cache-from";
+    pub const CACHE_IMPORTS: &str = "cache-imports";
+    pub const REQUEST_ID: &str = "requestid";
+}
+
+const OPT_ENV_PREFIX: &str = "BUILDKIT_FRONTEND_OPT_";
+
+/// The spec file name when the client sends none (`docker build` without
+/// `-f` asks for `Dockerfile`).
+pub const DEFAULT_FILENAME: &str = "Dockerfile";
+
+#[derive(Debug, thiserror::Error)]
+pub enum OptsError {
+    #[error("unknown target `{0}`; valid targets: `builder`, `app`")]
+    Target(String),
+    #[error("invalid platform `{0}`; expected `os/arch[/variant]` such as `linux/amd64`")]
+    Platform(String),
+    #[error("building several platforms at once (`{0}`) is not supported yet; build one platform per run")]
+    MultiPlatform(String),
+    #[error("invalid `force-network-mode` `{0}`; expected `sandbox`, `host` or `none`")]
+    Network(String),
+    #[error("invalid `image-resolve-mode` `{0}`; expected `default`, `pull` or `local`")]
+    ResolveMode(String),
+    #[error("invalid `cache-imports` opt: expected a JSON list of {{\"Type\": ..., \"Attrs\": {{...}}}}")]
+    CacheImports(#[source] serde_json::Error),
+    #[error("the `{0}` subrequest is not supported by this frontend")]
+    Subrequest(String),
+}
+
+/// A remote cache to import (`CacheOptionsEntry`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct CacheImport {
+    #[serde(rename = "Type")]
+    pub kind: String,
+    #[serde(rename = "Attrs", default)]
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// Typed frontend opts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildOptions {
+    pub filename: String,
+    pub build_args: BuildArgs,
+    pub labels: BTreeMap<String, String>,
+    pub target: Target,
+    /// `None`: the worker's default platform.
+    pub platform: Option<Platform>,
+    pub no_cache: bool,
+    pub network: NetMode,
+    pub resolve_mode: ResolveMode,
+    pub cache_imports: Vec<CacheImport>,
+    /// `cache-from` / `cache-imports` exactly as received, forwarded into
+    /// our Solve requests (BuildKit does not add them for gateway frontends).
+    pub cache_opts: BTreeMap<String, String>,
+}
+
+/// Reads the raw opts from the process environment.
+pub fn raw_from_env() -> BTreeMap<String, String> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with(OPT_ENV_PREFIX))
+        .filter_map(|(_, v)| v.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect()
+}
+
+impl BuildOptions {
+    pub fn parse(raw: &BTreeMap<String, String>) -> Result<Self, OptsError> {
+        if let Some(id) = raw.get(keys::REQUEST_ID).filter(|v| !v.is_empty()) {
+            return Err(OptsError::Subrequest(id.clone()));
+        }
+        let filename = raw
+            .get(keys::FILENAME)
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_FILENAME.to_owned());
+        let prefixed = |prefix: &str| -> BTreeMap<String, String> {
+            raw.iter()
+                .filter_map(|(k, v)| k.strip_prefix(prefix).map(|n| (n.to_owned(), v.clone())))
+                .collect()
+        };
+        let target_raw = raw.get(keys::TARGET).map_or("", String::as_str);
+        let target =
+            Target::parse(target_raw).ok_or_else(|| OptsError::Target(target_raw.to_owned()))?;
+        let platform = match raw
+            .get(keys::PLATFORM)
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+        {
+            None => None,
+            Some(p) if p.contains(',') => return Err(OptsError::MultiPlatform(p.to_owned())),
+            Some(p) => Some(Platform::parse(p).ok_or_else(|| OptsError::Platform(p.to_owned()))?),
+        };
+        let network = match raw.get(keys::FORCE_NETWORK_MODE).map_or("", String::as_str) {
+            "" | "sandbox" | "default" => NetMode::Sandbox,
+            "host" => NetMode::Host,
+            "none" => NetMode::None,
+            other => return Err(OptsError::Network(other.to_owned())),
+        };
+        let mode_raw = raw.get(keys::IMAGE_RESOLVE_MODE).map_or("", String::as_str);
+        let resolve_mode = ResolveMode::parse(mode_raw)
+            .ok_or_else(|| OptsError::ResolveMode(mode_raw.to_owned()))?;
+        let cache_imports = cache_imports(raw)?;
+        let cache_opts = [keys::CACHE_FROM, keys::CACHE_IMPORTS]
+            .into_iter()
+            .filter_map(|k| raw.get(k).map(|v| (k.to_owned(), v.clone())))
+            .collect();
+        Ok(Self {
+            filename,
+            build_args: prefixed(keys::BUILD_ARG_PREFIX),
+            labels: prefixed(keys::LABEL_PREFIX),
+            target,
+            platform,
+            // Present at all (even empty) means "ignore the cache".
+            no_cache: raw.contains_key(keys::NO_CACHE),
+            network,
+            resolve_mode,
+            cache_imports,
+            cache_opts,
+        })
+    }
+}
+
+/// `cache-imports` (JSON, BuildKit ≥ 0.8) wins over the older `cache-from`
+/// (comma-separated registry refs).
+fn cache_imports(raw: &BTreeMap<String, String>) -> Result<Vec<CacheImport>, OptsError> {
+    if let Some(json) = raw.get(keys::CACHE_IMPORTS).filter(|v| !v.is_empty()) {
+        return serde_json::from_str(json).map_err(OptsError::CacheImports);
+    }
+    Ok(raw
+        .get(keys::CACHE_FROM)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(|r| CacheImport {
+                    kind: "registry".to_owned(),
+                    attrs: BTreeMap::from([("ref".to_owned(), r.to_owned())]),
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn parses_the_common_opts() {
+        let o = BuildOptions::parse(&raw(&[
+            ("filename", "pyfront.toml"),
+            ("build-arg:CI_API_V4_URL", "https://x/api/v4"),
+            ("label:team", "mlops"),
+            ("target", "builder"),
+            ("platform", "linux/arm64/v8"),
+            ("no-cache", ""),
+            ("force-network-mode", "host"),
+            ("image-resolve-mode", "local"),
+            (
+                "cache-imports",
+                r#"[{"Type":"registry","Attrs":{"ref":"r/c:1"}}]"#,
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(o.filename, "pyfront.toml");
+        assert_eq!(o.build_args["CI_API_V4_URL"], "https://x/api/v4");
+        assert_eq!(o.labels["team"], "mlops");
+        assert_eq!(o.target, Target::Builder);
+        assert_eq!(o.platform.unwrap().to_string(), "linux/arm64/v8");
+        assert!(o.no_cache);
+        assert_eq!(o.network, NetMode::Host);
+        assert_eq!(o.resolve_mode, ResolveMode::Local);
+        assert_eq!(o.cache_imports[0].attrs["ref"], "r/c:1");
+        assert!(o.cache_opts.contains_key("cache-imports"));
+    }
+
+    #[test]
+    fn defaults() {
+        let o = BuildOptions::parse(&BTreeMap::new()).unwrap();
+        assert_eq!(o.filename, DEFAULT_FILENAME);
+        assert_eq!(o.target, Target::App);
+        assert!(!o.no_cache);
+        assert_eq!(o.network, NetMode::Sandbox);
+        assert!(o.cache_imports.is_empty());
+    }
+
+    #[test]
+    fn cache_from_is_a_registry_list() {
+        let o = BuildOptions::parse(&raw(&[("cache-from", "a/b:c, d/e:f")])).unwrap();
+        assert_eq!(o.cache_imports.len(), 2);
+        assert_eq!(o.cache_imports[1].attrs["ref"], "d/e:f");
+    }
+
+    #[test]
+    fn bad_opts_are_clear_errors() {
+        let err =
+            |pairs: &[(&str, &str)]| BuildOptions::parse(&raw(pairs)).unwrap_err().to_string();
+        assert!(err(&[("target", "prod")]).contains("valid targets: `builder`, `app`"));
+        assert!(err(&[("platform", "linux/amd64,linux/arm64")]).contains("not supported yet"));
+        assert!(err(&[("platform", "linux")]).contains("invalid platform"));
+        assert!(err(&[("force-network-mode", "bridge")]).contains("force-network-mode"));
+        assert!(err(&[("requestid", "frontend.outline")]).contains("frontend.outline"));
+    }
+}

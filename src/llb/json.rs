@@ -1,0 +1,168 @@
+//! A readable JSON view of a definition, for `pyfront llb --json`, golden
+//! snapshots and reviews. It decodes the serialized bytes, so it shows what
+//! BuildKit receives, not what we meant to send.
+
+use bollard_buildkit_proto::pb;
+use prost::Message;
+use serde_json::{json, Map, Value};
+
+use super::marshal::digest;
+
+/// Decodes `def` op by op into JSON (ops in definition order).
+pub fn to_json(def: &pb::Definition) -> Value {
+    let ops: Vec<Value> = def
+        .def
+        .iter()
+        .map(|bytes| {
+            let d = digest(bytes);
+            let mut obj = Map::new();
+            obj.insert("digest".into(), json!(d));
+            match pb::Op::decode(bytes.as_slice()) {
+                Ok(op) => {
+                    if let Some(md) = def.metadata.get(&d) {
+                        obj.insert("metadata".into(), metadata(md));
+                    }
+                    obj.insert("op".into(), op_json(&op));
+                }
+                Err(e) => {
+                    obj.insert("error".into(), json!(e.to_string()));
+                }
+            }
+            Value::Object(obj)
+        })
+        .collect();
+    json!({ "ops": ops })
+}
+
+fn metadata(md: &pb::OpMetadata) -> Value {
+    let mut obj = Map::new();
+    if let Some(name) = md.description.get("llb.customname") {
+        obj.insert("name".into(), json!(name));
+    }
+    if md.ignore_cache {
+        obj.insert("ignore_cache".into(), json!(true));
+    }
+    obj.insert("caps".into(), json!(md.caps.keys().collect::<Vec<_>>()));
+    Value::Object(obj)
+}
+
+fn op_json(op: &pb::Op) -> Value {
+    let mut obj = Map::new();
+    let inputs: Vec<Value> = op
+        .inputs
+        .iter()
+        .map(|i| json!(format!("{}#{}", i.digest, i.index)))
+        .collect();
+    if !inputs.is_empty() {
+        obj.insert("inputs".into(), json!(inputs));
+    }
+    if let Some(p) = &op.platform {
+        let mut s = format!("{}/{}", p.os, p.architecture);
+        if !p.variant.is_empty() {
+            s.push('/');
+            s.push_str(&p.variant);
+        }
+        obj.insert("platform".into(), json!(s));
+    }
+    match &op.op {
+        Some(pb::op::Op::Source(s)) => {
+            obj.insert(
+                "source".into(),
+                json!({ "identifier": s.identifier, "attrs": s.attrs }),
+            );
+        }
+        Some(pb::op::Op::Exec(e)) => {
+            obj.insert("exec".into(), exec_json(e));
+        }
+        Some(pb::op::Op::File(f)) => {
+            let actions: Vec<Value> = f.actions.iter().map(file_action_json).collect();
+            obj.insert("file".into(), json!(actions));
+        }
+        Some(_) => {
+            obj.insert("other".into(), json!(true));
+        }
+        None => {
+            obj.insert("terminal".into(), json!(true));
+        }
+    }
+    Value::Object(obj)
+}
+
+fn exec_json(e: &pb::ExecOp) -> Value {
+    let meta = e.meta.clone().unwrap_or_default();
+    let mounts: Vec<Value> = e
+        .mounts
+        .iter()
+        .map(|m| {
+            let kind = pb::MountType::try_from(m.mount_type)
+                .map(|t| t.as_str_name().to_lowercase())
+                .unwrap_or_else(|_| m.mount_type.to_string());
+            let mut obj = Map::new();
+            obj.insert("dest".into(), json!(m.dest));
+            obj.insert("type".into(), json!(kind));
+            if m.input >= 0 {
+                obj.insert("input".into(), json!(m.input));
+            }
+            if m.output >= 0 {
+                obj.insert("output".into(), json!(m.output));
+            }
+            if m.readonly {
+                obj.insert("readonly".into(), json!(true));
+            }
+            if !m.selector.is_empty() {
+                obj.insert("selector".into(), json!(m.selector));
+            }
+            if let Some(c) = &m.cache_opt {
+                let sharing = pb::CacheSharingOpt::try_from(c.sharing)
+                    .map(|s| s.as_str_name().to_lowercase())
+                    .unwrap_or_default();
+                obj.insert("cache".into(), json!({ "id": c.id, "sharing": sharing }));
+            }
+            if let Some(s) = &m.secret_opt {
+                obj.insert(
+                    "secret".into(),
+                    json!({ "id": s.id, "mode": format!("{:o}", s.mode), "optional": s.optional }),
+                );
+            }
+            Value::Object(obj)
+        })
+        .collect();
+    let network = pb::NetMode::try_from(e.network)
+        .map(|n| n.as_str_name().to_lowercase())
+        .unwrap_or_default();
+    json!({
+        "args": meta.args,
+        "env": meta.env,
+        "cwd": meta.cwd,
+        "user": meta.user,
+        "network": network,
+        "mounts": mounts,
+    })
+}
+
+fn file_action_json(a: &pb::FileAction) -> Value {
+    let action = match &a.action {
+        Some(pb::file_action::Action::Copy(c)) => json!({
+            "copy": {
+                "src": c.src,
+                "dest": c.dest,
+                "contents_only": c.dir_copy_contents,
+                "follow_symlink": c.follow_symlink,
+            }
+        }),
+        Some(pb::file_action::Action::Mkfile(f)) => {
+            let data = String::from_utf8(f.data.clone())
+                .unwrap_or_else(|_| format!("<{} bytes>", f.data.len()));
+            json!({ "mkfile": { "path": f.path, "mode": format!("{:o}", f.mode), "data": data } })
+        }
+        Some(pb::file_action::Action::Mkdir(d)) => json!({ "mkdir": { "path": d.path } }),
+        Some(pb::file_action::Action::Rm(r)) => json!({ "rm": { "path": r.path } }),
+        _ => json!({ "other": true }),
+    };
+    json!({
+        "input": a.input,
+        "secondary_input": a.secondary_input,
+        "output": a.output,
+        "action": action,
+    })
+}

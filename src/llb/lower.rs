@@ -1,0 +1,248 @@
+//! Plan → LLB: the one place that knows both pyfront's plan and LLB.
+//!
+//! Builder stage: builder base → apt (optional) → `python3 -m venv` → install
+//! (secret mounts, pip cache, the requirement files as a read-only mount).
+//! App stage: app base → copy `/opt/venv` from the builder → copy the
+//! context minus `.dockerignore` into the workdir. The venv copy and the app
+//! copy are separate ops so that each is its own layer: an app change leaves
+//! the venv layer untouched.
+
+use super::ops::{
+    copy, exec, image, local, mkfiles, CacheSharing, Constraints, CopyOptions, Exec, LocalOptions,
+    Mount, NetMode, Output, ResolveMode,
+};
+use crate::plan::{LayerHistory, Plan, CONTEXT_MOUNT, HELPER_MOUNT, SECRETS_DIR, VENV};
+
+/// The name of the local source holding the build context.
+pub const CONTEXT_LOCAL: &str = "context";
+
+/// Everything the lowering needs besides the plan.
+#[derive(Debug, Clone)]
+pub struct LowerOptions {
+    pub constraints: Constraints,
+    pub resolve_mode: ResolveMode,
+    /// From `force-network-mode`; applies to the steps that download.
+    pub network: NetMode,
+    /// The builder base image's environment (`KEY=value`), already with the
+    /// venv on `PATH`.
+    pub builder_env: Vec<String>,
+}
+
+/// The two stage results plus the history of the layers each adds.
+#[derive(Debug, Clone)]
+pub struct Lowered {
+    pub builder: Output,
+    pub builder_layers: Vec<LayerHistory>,
+    pub app: Output,
+    pub app_layers: Vec<LayerHistory>,
+}
+
+/// The apt step's shell program. Package names arrive as positional
+/// arguments (`"$@"`), never pasted into the script; they are also validated
+/// as Debian package names by the spec.
+const APT_SCRIPT: &str = "rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && \
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \"$@\"";
+
+pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
+    let c = &opts.constraints;
+    let b = &plan.builder;
+    let mut builder_layers = Vec::new();
+
+    let mut root = image(
+        &b.base.normalized,
+        opts.resolve_mode,
+        c,
+        &format!("[builder] FROM {}", b.base.original),
+    );
+
+    if !b.system_packages.is_empty() {
+        let packages: Vec<String> = b
+            .system_packages
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect();
+        let mut args = vec![
+            "/bin/sh".to_owned(),
+            "-c".to_owned(),
+            APT_SCRIPT.to_owned(),
+            "pyfront-apt".to_owned(),
+        ];
+        args.extend(packages.iter().cloned());
+        let title = format!("apt-get install {}", packages.join(" "));
+        root = exec(
+            &root,
+            Exec {
+                args,
+                env: opts.builder_env.clone(),
+                cwd: "/".to_owned(),
+                network: opts.network,
+                mounts: vec![
+                    Mount::Cache {
+                        dest: "/var/cache/apt".to_owned(),
+                        id: "pyfront-apt-cache".to_owned(),
+                        sharing: CacheSharing::Locked,
+                    },
+                    Mount::Cache {
+                        dest: "/var/lib/apt/lists".to_owned(),
+                        id: "pyfront-apt-lists".to_owned(),
+                        sharing: CacheSharing::Locked,
+                    },
+                ],
+                ..Exec::default()
+            },
+            c,
+            &format!("[builder] {title}"),
+        );
+        builder_layers.push(LayerHistory {
+            created_by: format!("pyfront: {title}"),
+        });
+    }
+
+    let venv_title = format!("python3 -m venv {VENV}");
+    root = exec(
+        &root,
+        Exec {
+            args: vec![
+                "python3".to_owned(),
+                "-m".to_owned(),
+                "venv".to_owned(),
+                VENV.to_owned(),
+            ],
+            env: opts.builder_env.clone(),
+            cwd: "/".to_owned(),
+            ..Exec::default()
+        },
+        c,
+        &format!("[builder] {venv_title}"),
+    );
+    builder_layers.push(LayerHistory {
+        created_by: format!("pyfront: {venv_title}"),
+    });
+
+    let install = &b.install;
+    let requirements = local(
+        CONTEXT_LOCAL,
+        &LocalOptions {
+            include_patterns: install.context_files.clone(),
+            shared_key_hint: Some("pyfront-install-inputs".to_owned()),
+            ..LocalOptions::default()
+        },
+        c,
+        "[builder] load install inputs",
+    );
+    let helper_paths: Vec<String> = install
+        .helper_files
+        .iter()
+        .map(|f| format!("/{}", f.name))
+        .collect();
+    let helper_files: Vec<(&str, i32, &[u8])> = install
+        .helper_files
+        .iter()
+        .zip(&helper_paths)
+        .map(|(f, path)| (path.as_str(), 0o444, f.contents.as_slice()))
+        .collect();
+    let helper = mkfiles(&helper_files, c, "[builder] pyfront install helper");
+    let mut mounts = vec![
+        Mount::ReadOnly {
+            dest: CONTEXT_MOUNT.to_owned(),
+            source: requirements,
+            selector: None,
+        },
+        Mount::ReadOnly {
+            dest: HELPER_MOUNT.to_owned(),
+            source: helper,
+            selector: None,
+        },
+    ];
+    for cache in &install.caches {
+        mounts.push(Mount::Cache {
+            dest: cache.path.clone(),
+            id: cache.id.clone(),
+            sharing: CacheSharing::Shared,
+        });
+    }
+    for id in &install.secrets {
+        // Optional: a missing secret reaches our helper, which names the id
+        // and the `--secret` flag to add, instead of BuildKit's terse error.
+        mounts.push(Mount::Secret {
+            dest: format!("{SECRETS_DIR}/{id}"),
+            id: id.as_str().to_owned(),
+            mode: 0o400,
+            optional: true,
+        });
+    }
+    let mut env = opts.builder_env.clone();
+    env.extend(install.env.iter().map(|(k, v)| format!("{k}={v}")));
+    root = exec(
+        &root,
+        Exec {
+            args: install.args.clone(),
+            env,
+            cwd: CONTEXT_MOUNT.to_owned(),
+            network: opts.network,
+            mounts,
+            ..Exec::default()
+        },
+        c,
+        &format!("[builder] {}", install.title),
+    );
+    builder_layers.push(LayerHistory {
+        created_by: format!("pyfront: {}", install.title),
+    });
+    let builder = root;
+
+    let a = &plan.app;
+    let app_base = image(
+        &a.base.normalized,
+        opts.resolve_mode,
+        c,
+        &format!("[app] FROM {}", a.base.original),
+    );
+    let with_venv = copy(
+        Some(&app_base),
+        &builder,
+        &CopyOptions {
+            src: VENV.to_owned(),
+            dest: VENV.to_owned(),
+            contents_only: true,
+        },
+        c,
+        &format!("[app] COPY --from=builder {VENV} {VENV}"),
+    );
+    let context = local(
+        CONTEXT_LOCAL,
+        &LocalOptions {
+            exclude_patterns: a.context_excludes.clone(),
+            shared_key_hint: Some(CONTEXT_LOCAL.to_owned()),
+            ..LocalOptions::default()
+        },
+        c,
+        "[app] load build context",
+    );
+    let workdir = a.workdir.as_str();
+    let app = copy(
+        Some(&with_venv),
+        &context,
+        &CopyOptions {
+            src: "/".to_owned(),
+            dest: format!("{}/", workdir.trim_end_matches('/')),
+            contents_only: true,
+        },
+        c,
+        &format!("[app] COPY . {workdir}"),
+    );
+    let app_layers = vec![
+        LayerHistory {
+            created_by: format!("pyfront: COPY --from=builder {VENV} {VENV}"),
+        },
+        LayerHistory {
+            created_by: format!("pyfront: COPY . {workdir}"),
+        },
+    ];
+    Lowered {
+        builder,
+        builder_layers,
+        app,
+        app_layers,
+    }
+}

@@ -1,0 +1,26 @@
+//! A small typed LLB builder, in the spirit of BuildKit's Go `client/llb`.
+//!
+//! Ops are immutable nodes shared through [`Output`] handles; building a graph
+//! never mutates an existing node. [`marshal`] walks a graph from its final
+//! output, serializes every op once (inputs first), names each by the sha256
+//! of its bytes, and appends the terminal op. prost encodes fields in tag
+//! order and the proto maps are `BTreeMap`s, so the same graph always gives
+//! the same bytes.
+//!
+//! `lower` is the one file here that knows pyfront's plan; the rest is a
+//! general LLB builder.
+
+mod json;
+pub mod lower;
+mod marshal;
+mod ops;
+
+pub use json::to_json;
+pub use marshal::{marshal, Definition};
+pub use ops::{
+    copy, exec, image, local, mkfiles, CacheSharing, Constraints, CopyOptions, Exec, LocalOptions,
+    Mount, NetMode, Output, Platform, ResolveMode,
+};
+
+/// BuildKit's proto types, re-exported for the frontend.
+pub use bollard_buildkit_proto::pb;

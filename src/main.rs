@@ -1,0 +1,148 @@
+//! The `pyfront` binary: the BuildKit frontend (no subcommand, gateway env
+//! present) plus offline tools. It parses arguments and calls the library.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use pyfront::frontend::compile::{compile, parse_spec};
+use pyfront::frontend::opts::{keys, BuildOptions};
+use pyfront::frontend::FrontendError;
+use pyfront::llb::{to_json, Platform};
+use pyfront::plan::Plan;
+
+#[derive(Parser)]
+#[command(
+    name = "pyfront",
+    version,
+    about = "A BuildKit frontend for Python app images with secret-only index credentials"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the LLB definition a build would send, without an engine.
+    Llb {
+        #[command(flatten)]
+        input: SpecInput,
+        /// Print readable JSON instead of protobuf bytes.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a spec offline; errors print as `file:line:col`.
+    Check {
+        #[command(flatten)]
+        input: SpecInput,
+    },
+}
+
+#[derive(clap::Args)]
+struct SpecInput {
+    /// The spec file.
+    #[arg(short = 'f', long = "file", default_value = "pyfront.toml")]
+    file: PathBuf,
+    /// The build context (for `.dockerignore`).
+    #[arg(long, default_value = ".")]
+    context: PathBuf,
+    /// A build arg, `NAME=VALUE`.
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    build_args: Vec<String>,
+    /// `builder` or `app`.
+    #[arg(long, default_value = "app")]
+    target: String,
+    /// `os/arch[/variant]`.
+    #[arg(long, default_value = "linux/amd64")]
+    platform: String,
+    /// As with `--network=host`: download steps use the host network.
+    #[arg(long = "network-host")]
+    network_host: bool,
+}
+
+impl SpecInput {
+    /// The opts a `docker build` with these flags would send.
+    fn options(&self) -> Result<BuildOptions, String> {
+        let mut raw = BTreeMap::new();
+        let filename = self
+            .file
+            .file_name()
+            .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+        raw.insert(keys::FILENAME.to_owned(), filename);
+        raw.insert(keys::TARGET.to_owned(), self.target.clone());
+        raw.insert(keys::PLATFORM.to_owned(), self.platform.clone());
+        if self.network_host {
+            raw.insert(keys::FORCE_NETWORK_MODE.to_owned(), "host".to_owned());
+        }
+        for arg in &self.build_args {
+            let (name, value) = arg
+                .split_once('=')
+                .ok_or_else(|| format!("`--build-arg {arg}`: expected NAME=VALUE"))?;
+            raw.insert(
+                format!("{}{name}", keys::BUILD_ARG_PREFIX),
+                value.to_owned(),
+            );
+        }
+        BuildOptions::parse(&raw).map_err(|e| e.to_string())
+    }
+
+    fn plan(&self) -> Result<(BuildOptions, Plan), String> {
+        let options = self.options()?;
+        let display = self.file.display().to_string();
+        let source =
+            std::fs::read(&self.file).map_err(|e| format!("cannot read `{display}`: {e}"))?;
+        let spec = parse_spec(&display, &source, &options).map_err(|e| match e {
+            FrontendError::Spec(d) => d.render(),
+            other => other.chain(),
+        })?;
+        let dockerignore =
+            std::fs::read_to_string(self.context.join(".dockerignore")).unwrap_or_default();
+        Ok((options, Plan::new(&spec, &dockerignore)))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None if is_gateway() => pyfront::frontend::run(),
+        None => Err("no subcommand; run `pyfront --help` (as a BuildKit frontend, pyfront runs from a `# syntax=` line)".to_owned()),
+        Some(Command::Llb { input, json }) => llb(&input, json),
+        Some(Command::Check { input }) => input.plan().map(|_| eprintln!("{}: ok", input.file.display())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{}", message.trim_end());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// BuildKit starts frontends with these variables set.
+fn is_gateway() -> bool {
+    std::env::var_os("BUILDKIT_SESSION_ID").is_some()
+        || std::env::vars_os()
+            .any(|(k, _)| k.to_string_lossy().starts_with("BUILDKIT_FRONTEND_OPT_"))
+}
+
+fn llb(input: &SpecInput, json: bool) -> Result<(), String> {
+    let (options, plan) = input.plan()?;
+    let platform = options
+        .platform
+        .clone()
+        .unwrap_or_else(Platform::linux_amd64);
+    let compiled = compile(&plan, &options, &platform, None);
+    let mut out = std::io::stdout().lock();
+    let written = if json {
+        let text = serde_json::to_string_pretty(&to_json(&compiled.definition.proto))
+            .map_err(|e| e.to_string())?;
+        writeln!(out, "{text}")
+    } else {
+        out.write_all(&compiled.definition.to_bytes())
+    };
+    written.map_err(|e| format!("cannot write the definition: {e}"))
+}

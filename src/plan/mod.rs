@@ -1,0 +1,153 @@
+//! What to build, independent of LLB: two stages and their steps.
+//!
+//! The builder stage turns the builder base into a venv with the app's
+//! dependencies; the app stage copies that venv and the app code onto the
+//! runtime base. `llb::lower` turns a [`Plan`] into LLB.
+
+mod image_config;
+
+use crate::installers;
+use crate::spec::{AptPackage, ImagePath, ImageRef, SecretId, Spec};
+
+pub use image_config::{runtime_config, BaseConfig, ImageConfigError, LayerHistory};
+
+/// Where the venv lives in both stages.
+pub const VENV: &str = "/opt/venv";
+/// Where the install step sees its context files (read-only).
+pub const CONTEXT_MOUNT: &str = "/run/pyfront/context";
+/// Where the install step sees its helper program and config (read-only).
+pub const HELPER_MOUNT: &str = "/run/pyfront/helper";
+/// BuildKit's secret mount directory; a secret `id` is the file `id` in it.
+pub const SECRETS_DIR: &str = "/run/secrets";
+
+/// The build targets (`--target`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    Builder,
+    #[default]
+    App,
+}
+
+impl Target {
+    pub const ALL: [&'static str; 2] = ["builder", "app"];
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "" | "app" => Some(Self::App),
+            "builder" => Some(Self::Builder),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Plan {
+    pub builder: BuilderStage,
+    pub app: AppStage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BuilderStage {
+    pub base: ImageRef,
+    /// Installed with apt before the venv exists; absent from the app stage.
+    pub system_packages: Vec<AptPackage>,
+    pub install: InstallStep,
+}
+
+/// The dependency install: the one step that sees credentials.
+///
+/// Its only inputs are the builder filesystem, `context_files` (mounted at
+/// [`CONTEXT_MOUNT`]) and `helper_files` (at [`HELPER_MOUNT`]), so app code
+/// changes never re-run it. Secrets are mounted as files and read by the
+/// helper program at run time: only their ids are in the plan.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InstallStep {
+    /// Shown in the build progress.
+    pub title: String,
+    pub context_files: Vec<String>,
+    pub helper_files: Vec<HelperFile>,
+    pub args: Vec<String>,
+    /// Static, non-secret environment for the step.
+    pub env: Vec<(String, String)>,
+    pub secrets: Vec<SecretId>,
+    pub caches: Vec<CacheDir>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HelperFile {
+    pub name: String,
+    #[serde(skip)]
+    pub contents: Vec<u8>,
+}
+
+/// A cache mount that persists between builds (pip's download cache).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CacheDir {
+    pub id: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AppStage {
+    pub base: ImageRef,
+    pub workdir: ImagePath,
+    /// `.dockerignore` patterns applied to the app code copy.
+    pub context_excludes: Vec<String>,
+}
+
+impl Plan {
+    /// Plans the build of `spec`. `dockerignore` is the context's
+    /// `.dockerignore` (empty when there is none).
+    pub fn new(spec: &Spec, dockerignore: &str) -> Self {
+        Self {
+            builder: BuilderStage {
+                base: spec.build.base.clone(),
+                system_packages: spec.build.system_packages.clone(),
+                install: installers::install_step(spec),
+            },
+            app: AppStage {
+                base: spec.app.base.clone(),
+                workdir: spec.app.workdir.clone(),
+                context_excludes: parse_dockerignore(dockerignore),
+            },
+        }
+    }
+}
+
+/// `.dockerignore` lines → patterns: comments and blank lines dropped,
+/// whitespace trimmed, leading `/` removed (patterns are context-relative).
+/// BuildKit applies the patterns itself (`local.excludepatterns`).
+pub fn parse_dockerignore(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (neg, rest) = l.strip_prefix('!').map_or(("", l), |r| ("!", r.trim()));
+            let rest = rest.trim_start_matches('/');
+            format!("{neg}{rest}")
+        })
+        .filter(|p| !p.is_empty() && p != "!")
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerignore_lines_become_patterns() {
+        let text = "# comment\n\n  .git \n/build\n!keep.txt\n! /also\n*.pyc\n";
+        assert_eq!(
+            parse_dockerignore(text),
+            [".git", "build", "!keep.txt", "!also", "*.pyc"]
+        );
+    }
+
+    #[test]
+    fn targets() {
+        assert_eq!(Target::parse(""), Some(Target::App));
+        assert_eq!(Target::parse("builder"), Some(Target::Builder));
+        assert_eq!(Target::parse("x"), None);
+    }
+}

@@ -1,0 +1,106 @@
+//! Turns a [`SpecError`] span into a line and column, and renders it.
+//!
+//! One place computes positions; the CLI prints [`Diagnostic::render`] and the
+//! frontend sends the same position to BuildKit.
+
+use super::SpecError;
+
+/// A spec error located in a named file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    /// 1-based line and column (column counts characters, not bytes).
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub hint: Option<String>,
+    /// The whole source, kept for rendering the offending line.
+    source: String,
+    span: std::ops::Range<usize>,
+}
+
+impl Diagnostic {
+    pub fn new(file: &str, source: &str, error: &SpecError) -> Self {
+        let span = error.span.clone().unwrap_or(0..0);
+        let start = floor_char_boundary(source, span.start.min(source.len()));
+        let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
+        let (line, column) = line_column(source, start);
+        Self {
+            file: file.to_owned(),
+            line,
+            column,
+            message: error.to_string(),
+            hint: error.hint(),
+            source: source.to_owned(),
+            span: start..end,
+        }
+    }
+
+    /// The 0-based line range of the span, for BuildKit source ranges.
+    pub fn end_line_column(&self) -> (usize, usize) {
+        line_column(&self.source, self.span.end)
+    }
+
+    /// Rustc-style report: `error: ...`, `--> file:line:col`, the line, a caret.
+    pub fn render(&self) -> String {
+        use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
+        let mut group = Level::ERROR.primary_title(&self.message).element(
+            Snippet::source(&self.source)
+                .path(&self.file)
+                .annotation(AnnotationKind::Primary.span(self.span.clone())),
+        );
+        if let Some(hint) = &self.hint {
+            group = group.element(Level::HELP.message(hint));
+        }
+        Renderer::plain().render(&[group])
+    }
+}
+
+impl std::fmt::Display for Diagnostic {
+    /// The one-line form used in BuildKit error messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )?;
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}
+
+fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = source[line_start..offset].chars().count() + 1;
+    (line, column)
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::SpecErrorKind;
+
+    #[test]
+    fn positions_are_one_based_and_count_characters() {
+        let source = "a = 1\nbé = \"x\"\n";
+        let offset = source.find('"').unwrap();
+        let error = SpecError::new(offset..offset + 3, SpecErrorKind::EmptyRequirements);
+        let d = Diagnostic::new("pyfront.toml", source, &error);
+        assert_eq!((d.line, d.column), (2, 6));
+        assert!(d.to_string().starts_with("pyfront.toml:2:6: "));
+        let rendered = d.render();
+        assert!(rendered.contains("pyfront.toml:2:6"), "{rendered}");
+        assert!(rendered.contains("bé = \"x\""), "{rendered}");
+    }
+}

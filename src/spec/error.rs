@@ -1,0 +1,104 @@
+//! Spec errors: a byte span into the spec source plus a kind. Line and column
+//! are computed only when rendering (see [`super::diagnostic`]), so the same
+//! error renders as `file:line:col` in the CLI and as a BuildKit source
+//! location in the frontend.
+
+use std::ops::Range;
+
+/// A spec error with the byte range of the offending TOML value or key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    pub span: Option<Range<usize>>,
+    pub kind: SpecErrorKind,
+}
+
+impl SpecError {
+    pub(crate) fn new(span: Range<usize>, kind: SpecErrorKind) -> Self {
+        Self {
+            span: Some(span),
+            kind,
+        }
+    }
+
+    /// A one-line fix the user can apply, printed under the message.
+    pub fn hint(&self) -> Option<String> {
+        self.kind.hint()
+    }
+}
+
+impl std::fmt::Display for SpecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.kind.fmt(f)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Every way a spec can be wrong. All wording lives here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecErrorKind {
+    /// TOML syntax, unknown keys, wrong types and missing keys, as reported by
+    /// the TOML deserializer (which also gives the span).
+    #[error("{message}")]
+    Toml { message: String },
+    #[error("the spec is not valid UTF-8")]
+    NotUtf8,
+    #[error("build arg `{name}` is not set")]
+    MissingBuildArg { name: String },
+    #[error("invalid interpolation: {reason}")]
+    BadInterpolation { reason: String },
+    #[error("invalid image reference `{value}`: {reason}")]
+    InvalidImageRef { value: String, reason: String },
+    #[error("index URL must not contain credentials")]
+    CredentialsInUrl,
+    #[error("invalid index URL `{value}`: {reason}")]
+    InvalidUrl { value: String, reason: String },
+    #[error("invalid {what} `{value}`: {reason}")]
+    InvalidName {
+        what: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+    #[error("index `{name}` is defined twice")]
+    DuplicateIndex { name: String },
+    #[error("only one index can have `default = true`")]
+    MultipleDefaultIndexes,
+    #[error("index `{name}` sets both `username` and `username-secret`")]
+    UsernameConflict { name: String },
+    #[error("index `{name}` has a `{given}` but no `{missing}`")]
+    IncompleteCredentials {
+        name: String,
+        given: &'static str,
+        missing: &'static str,
+    },
+    #[error("`requirements` must list at least one file")]
+    EmptyRequirements,
+    #[error("invalid path `{value}`: {reason}")]
+    InvalidPath { value: String, reason: &'static str },
+    #[error("invalid port `{value}`: expected a number from 1 to 65535, optionally followed by `/tcp` or `/udp`")]
+    InvalidPort { value: String },
+    #[error("requirement file `{path}` is not in the build context")]
+    MissingContextFile { path: String },
+}
+
+impl SpecErrorKind {
+    fn hint(&self) -> Option<String> {
+        match self {
+            Self::MissingBuildArg { name } => Some(format!(
+                "pass `--build-arg {name}=VALUE`, or write `${{{name}:-default}}` in the spec"
+            )),
+            Self::CredentialsInUrl => Some(
+                "remove `user:password@` from the URL; set `username = \"...\"` and \
+                 `password-secret = \"<secret id>\"`, then build with `--secret id=<secret id>,env=VAR`"
+                    .to_owned(),
+            ),
+            Self::IncompleteCredentials { missing, .. } => {
+                Some(format!("add `{missing} = \"...\"` to this `[[index]]`"))
+            }
+            Self::MissingContextFile { path } => Some(format!(
+                "check that `{path}` exists relative to the build context directory"
+            )),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,503 @@
+//! The pyfront spec: TOML → typed, validated, interpolated [`Spec`].
+//!
+//! Parsing happens in two steps. `serde` deserializes the TOML straight into
+//! the `Raw*` structs (unknown keys, wrong types and missing keys are reported
+//! by the TOML parser with their span). Then [`Spec::parse`] interpolates
+//! `${ARG}` references and validates every value into a newtype, keeping the
+//! span of each value for errors.
+
+mod diagnostic;
+mod error;
+mod interpolate;
+mod names;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use diagnostic::Diagnostic;
+pub use error::{SpecError, SpecErrorKind};
+pub use interpolate::{interpolate, BuildArgs};
+pub use names::{AptPackage, ContextPath, ImagePath, ImageRef, IndexName, IndexUrl, SecretId};
+
+/// The default working directory of the app in the runtime image.
+pub const DEFAULT_WORKDIR: &str = "/app";
+
+// ---------------------------------------------------------------------------
+// Raw model: the TOML as written. Field names are the spec-v1 contract.
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    app: RawApp,
+    #[serde(default)]
+    build: RawBuild,
+    install: RawInstall,
+    #[serde(default)]
+    index: Vec<Spanned<RawIndex>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawApp {
+    base: Spanned<String>,
+    workdir: Option<Spanned<String>>,
+    cmd: Option<Vec<Spanned<String>>>,
+    entrypoint: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    env: BTreeMap<Spanned<String>, Spanned<String>>,
+    user: Option<Spanned<String>>,
+    #[serde(default)]
+    expose: Vec<Spanned<RawPort>>,
+    #[serde(default)]
+    labels: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawPort {
+    Number(i64),
+    Text(String),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawBuild {
+    base: Option<Spanned<String>>,
+    #[serde(default)]
+    system_packages: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawInstall {
+    with: Installer,
+    requirements: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawIndex {
+    name: Spanned<String>,
+    url: Spanned<String>,
+    username: Option<Spanned<String>>,
+    username_secret: Option<Spanned<String>>,
+    password_secret: Option<Spanned<String>>,
+    default: Option<Spanned<bool>>,
+}
+
+// ---------------------------------------------------------------------------
+// Validated model.
+// ---------------------------------------------------------------------------
+
+/// Which tool installs the dependencies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Installer {
+    Pip,
+}
+
+/// A validated spec. Every string here has been interpolated and checked.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Spec {
+    pub app: App,
+    pub build: Build,
+    pub install: Install,
+    pub indexes: Vec<Index>,
+    /// Build args the spec referenced, for lints and the outline.
+    pub used_build_args: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct App {
+    pub base: ImageRef,
+    pub workdir: ImagePath,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub env: BTreeMap<String, String>,
+    pub user: Option<String>,
+    /// `8080/tcp` form, sorted and deduplicated.
+    pub expose: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Build {
+    /// Defaults to the app base.
+    pub base: ImageRef,
+    pub system_packages: Vec<AptPackage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Install {
+    pub with: Installer,
+    pub requirements: Vec<Located<ContextPath>>,
+}
+
+/// A value with the byte span of its TOML source, for errors found later
+/// (a requirement file missing from the context, say).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Located<T> {
+    pub value: T,
+    #[serde(skip)]
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Index {
+    pub name: IndexName,
+    pub url: IndexUrl,
+    pub username: Option<Username>,
+    pub password_secret: Option<SecretId>,
+    /// True: replaces PyPI (`--index-url`); false: an extra index.
+    pub default: bool,
+    #[serde(skip)]
+    pub span: Range<usize>,
+}
+
+/// Where an index's username comes from. Only secret ids, never values.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Username {
+    Plain(String),
+    Secret(SecretId),
+}
+
+impl Spec {
+    /// Parses and validates `source`, interpolating `args`.
+    pub fn parse(source: &str, args: &BuildArgs) -> Result<Self, SpecError> {
+        let raw: RawSpec = toml::from_str(source).map_err(|e| SpecError {
+            span: e.span(),
+            kind: SpecErrorKind::Toml {
+                message: e.message().trim_end().to_owned(),
+            },
+        })?;
+        Validator {
+            source,
+            args,
+            used: Vec::new(),
+        }
+        .spec(raw)
+    }
+
+    /// Every secret id the build needs, sorted and deduplicated.
+    pub fn secret_ids(&self) -> Vec<SecretId> {
+        let mut ids: Vec<SecretId> = self
+            .indexes
+            .iter()
+            .flat_map(|i| {
+                let user = match &i.username {
+                    Some(Username::Secret(id)) => Some(id.clone()),
+                    _ => None,
+                };
+                user.into_iter().chain(i.password_secret.clone())
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
+struct Validator<'a> {
+    source: &'a str,
+    args: &'a BuildArgs,
+    used: Vec<String>,
+}
+
+impl Validator<'_> {
+    fn spec(mut self, raw: RawSpec) -> Result<Spec, SpecError> {
+        let app = self.app(raw.app)?;
+        let build = Build {
+            base: match &raw.build.base {
+                Some(b) => self.checked(b, ImageRef::parse)?,
+                None => app.base.clone(),
+            },
+            system_packages: raw
+                .build
+                .system_packages
+                .iter()
+                .map(|p| self.checked(p, AptPackage::parse))
+                .collect::<Result<_, _>>()?,
+        };
+        let install = self.install(raw.install)?;
+        let indexes = self.indexes(raw.index)?;
+        let mut used = self.used;
+        used.sort();
+        used.dedup();
+        Ok(Spec {
+            app,
+            build,
+            install,
+            indexes,
+            used_build_args: used,
+        })
+    }
+
+    fn app(&mut self, raw: RawApp) -> Result<App, SpecError> {
+        let base = self.checked(&raw.base, ImageRef::parse)?;
+        let workdir = match &raw.workdir {
+            Some(w) => self.checked(w, ImagePath::parse)?,
+            None => {
+                ImagePath::parse(DEFAULT_WORKDIR).map_err(|kind| SpecError { span: None, kind })?
+            }
+        };
+        let cmd = raw.cmd.as_deref().map(|v| self.argv(v)).transpose()?;
+        let entrypoint = raw
+            .entrypoint
+            .as_deref()
+            .map(|v| self.argv(v))
+            .transpose()?;
+        let mut env = BTreeMap::new();
+        for (k, v) in &raw.env {
+            if !is_env_name(k.get_ref()) {
+                return Err(SpecError::new(
+                    k.span(),
+                    SpecErrorKind::InvalidName {
+                        what: "environment variable",
+                        value: k.get_ref().clone(),
+                        reason: "use letters, digits and `_`, not starting with a digit",
+                    },
+                ));
+            }
+            env.insert(k.get_ref().clone(), self.text(v)?);
+        }
+        let user = match &raw.user {
+            Some(u) => {
+                let value = self.text(u)?;
+                if value.is_empty() || value.chars().any(char::is_whitespace) {
+                    return Err(SpecError::new(
+                        u.span(),
+                        SpecErrorKind::InvalidName {
+                            what: "user",
+                            value,
+                            reason: "expected `name`, `uid` or `uid:gid` without spaces",
+                        },
+                    ));
+                }
+                Some(value)
+            }
+            None => None,
+        };
+        let mut expose = raw
+            .expose
+            .iter()
+            .map(|p| port(p).map_err(|kind| SpecError::new(p.span(), kind)))
+            .collect::<Result<Vec<_>, _>>()?;
+        expose.sort();
+        expose.dedup();
+        let mut labels = BTreeMap::new();
+        for (k, v) in &raw.labels {
+            if k.get_ref().is_empty() {
+                return Err(SpecError::new(
+                    k.span(),
+                    SpecErrorKind::InvalidName {
+                        what: "label",
+                        value: String::new(),
+                        reason: "label keys cannot be empty",
+                    },
+                ));
+            }
+            labels.insert(k.get_ref().clone(), self.text(v)?);
+        }
+        Ok(App {
+            base,
+            workdir,
+            cmd,
+            entrypoint,
+            env,
+            user,
+            expose,
+            labels,
+        })
+    }
+
+    fn install(&mut self, raw: RawInstall) -> Result<Install, SpecError> {
+        if raw.requirements.get_ref().is_empty() {
+            return Err(SpecError::new(
+                raw.requirements.span(),
+                SpecErrorKind::EmptyRequirements,
+            ));
+        }
+        let mut requirements: Vec<Located<ContextPath>> = Vec::new();
+        for r in raw.requirements.get_ref() {
+            let value = self.checked(r, ContextPath::parse)?;
+            if !requirements.iter().any(|l| l.value == value) {
+                requirements.push(Located {
+                    value,
+                    span: r.span(),
+                });
+            }
+        }
+        Ok(Install {
+            with: raw.with,
+            requirements,
+        })
+    }
+
+    fn indexes(&mut self, raw: Vec<Spanned<RawIndex>>) -> Result<Vec<Index>, SpecError> {
+        let mut out: Vec<Index> = Vec::new();
+        let mut default_seen = false;
+        for spanned in &raw {
+            let r = spanned.get_ref();
+            let name = self.checked(&r.name, IndexName::parse)?;
+            if out.iter().any(|i| i.name == name) {
+                return Err(SpecError::new(
+                    r.name.span(),
+                    SpecErrorKind::DuplicateIndex {
+                        name: name.to_string(),
+                    },
+                ));
+            }
+            let url = self.checked(&r.url, IndexUrl::parse)?;
+            let username = match (&r.username, &r.username_secret) {
+                (Some(_), Some(s)) => {
+                    return Err(SpecError::new(
+                        s.span(),
+                        SpecErrorKind::UsernameConflict {
+                            name: name.to_string(),
+                        },
+                    ))
+                }
+                (Some(u), None) => {
+                    let value = self.text(u)?;
+                    if value.is_empty() {
+                        return Err(SpecError::new(
+                            u.span(),
+                            SpecErrorKind::InvalidName {
+                                what: "username",
+                                value,
+                                reason: "it is empty",
+                            },
+                        ));
+                    }
+                    Some(Username::Plain(value))
+                }
+                (None, Some(s)) => Some(Username::Secret(self.checked(s, SecretId::parse)?)),
+                (None, None) => None,
+            };
+            let password_secret = r
+                .password_secret
+                .as_ref()
+                .map(|p| self.checked(p, SecretId::parse))
+                .transpose()?;
+            match (&username, &password_secret) {
+                (Some(_), None) => {
+                    return Err(SpecError::new(
+                        spanned.span(),
+                        SpecErrorKind::IncompleteCredentials {
+                            name: name.to_string(),
+                            given: "username",
+                            missing: "password-secret",
+                        },
+                    ))
+                }
+                (None, Some(_)) => {
+                    return Err(SpecError::new(
+                        spanned.span(),
+                        SpecErrorKind::IncompleteCredentials {
+                            name: name.to_string(),
+                            given: "password-secret",
+                            missing: "username",
+                        },
+                    ))
+                }
+                _ => {}
+            }
+            let default = r.default.as_ref().is_some_and(|d| *d.get_ref());
+            if default && default_seen {
+                return Err(SpecError::new(
+                    r.default.as_ref().map_or(spanned.span(), Spanned::span),
+                    SpecErrorKind::MultipleDefaultIndexes,
+                ));
+            }
+            default_seen |= default;
+            out.push(Index {
+                name,
+                url,
+                username,
+                password_secret,
+                default,
+                span: spanned.span(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn argv(&mut self, items: &[Spanned<String>]) -> Result<Vec<String>, SpecError> {
+        items.iter().map(|s| self.text(s)).collect()
+    }
+
+    /// Interpolates a string and rejects NUL bytes (they cannot reach argv).
+    fn text(&mut self, s: &Spanned<String>) -> Result<String, SpecError> {
+        let (value, used) = interpolate(s.get_ref(), self.args).map_err(|e| SpecError {
+            span: Some(self.inner_span(s, e.range)),
+            kind: e.kind,
+        })?;
+        self.used.extend(used);
+        if value.contains('\0') {
+            return Err(SpecError::new(
+                s.span(),
+                SpecErrorKind::InvalidName {
+                    what: "value",
+                    value: value.replace('\0', "\\0"),
+                    reason: "NUL bytes are not allowed",
+                },
+            ));
+        }
+        Ok(value)
+    }
+
+    /// Interpolates, then validates with `parse`; errors point at the value.
+    fn checked<T>(
+        &mut self,
+        s: &Spanned<String>,
+        parse: impl Fn(&str) -> Result<T, SpecErrorKind>,
+    ) -> Result<T, SpecError> {
+        let value = self.text(s)?;
+        parse(&value).map_err(|kind| SpecError::new(s.span(), kind))
+    }
+
+    /// Maps a range inside a string value to a range in the source. Exact for
+    /// strings written without escapes; otherwise the whole value.
+    fn inner_span(&self, s: &Spanned<String>, inner: Range<usize>) -> Range<usize> {
+        let span = s.span();
+        let written = self.source.get(span.clone()).unwrap_or_default();
+        let quoted = written.len() == s.get_ref().len() + 2
+            && written.get(1..written.len() - 1) == Some(s.get_ref().as_str());
+        if quoted {
+            span.start + 1 + inner.start..span.start + 1 + inner.end
+        } else {
+            span
+        }
+    }
+}
+
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn port(p: &Spanned<RawPort>) -> Result<String, SpecErrorKind> {
+    let text = match p.get_ref() {
+        RawPort::Number(n) => n.to_string(),
+        RawPort::Text(t) => t.clone(),
+    };
+    let (number, proto) = match text.split_once('/') {
+        Some((n, proto)) => (n, proto),
+        None => (text.as_str(), "tcp"),
+    };
+    match (number.parse::<u16>(), proto) {
+        (Ok(n), "tcp" | "udp") if n > 0 && !number.starts_with(['+', '0']) => {
+            Ok(format!("{n}/{proto}"))
+        }
+        _ => Err(SpecErrorKind::InvalidPort { value: text }),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,405 @@
+//! Validated strings. Each constructor rejects what could break out of its
+//! place in LLB or a process argv, so later stages never re-check.
+
+use std::fmt;
+
+use super::SpecErrorKind;
+
+fn invalid(what: &'static str, value: &str, reason: &'static str) -> SpecErrorKind {
+    SpecErrorKind::InvalidName {
+        what,
+        value: value.to_owned(),
+        reason,
+    }
+}
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// A BuildKit secret id (`--secret id=...`); it names the file under
+/// `/run/secrets/`, so it must be a plain file name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct SecretId(String);
+
+impl SecretId {
+    pub fn parse(value: &str) -> Result<Self, SpecErrorKind> {
+        plain_name(value, "secret id").map(|()| Self(value.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SecretId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The name of an `[[index]]`, used in messages and later to match Poetry and
+/// uv source names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct IndexName(String);
+
+impl IndexName {
+    pub fn parse(value: &str) -> Result<Self, SpecErrorKind> {
+        plain_name(value, "index name").map(|()| Self(value.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IndexName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn plain_name(value: &str, what: &'static str) -> Result<(), SpecErrorKind> {
+    let mut chars = value.chars();
+    let first_ok = matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric());
+    if !first_ok || value.len() > 128 {
+        return Err(invalid(
+            what,
+            value,
+            "must start with a letter or digit and be at most 128 characters",
+        ));
+    }
+    if !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+        return Err(invalid(
+            what,
+            value,
+            "only letters, digits, `_`, `-` and `.` are allowed",
+        ));
+    }
+    Ok(())
+}
+
+/// An index URL without credentials: `http(s)://host[:port]/path`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IndexUrl(String);
+
+impl IndexUrl {
+    pub fn parse(value: &str) -> Result<Self, SpecErrorKind> {
+        let bad = |reason: &str| SpecErrorKind::InvalidUrl {
+            value: value.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let rest = value
+            .strip_prefix("https://")
+            .or_else(|| value.strip_prefix("http://"))
+            .ok_or_else(|| bad("expected an `http://` or `https://` URL"))?;
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if authority.contains('@') {
+            return Err(SpecErrorKind::CredentialsInUrl);
+        }
+        if authority.is_empty() || authority.starts_with(':') {
+            return Err(bad("the URL has no host"));
+        }
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("URLs cannot contain spaces or control characters"));
+        }
+        Ok(Self(value.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// `host[:port]`, for messages and lints.
+    pub fn authority(&self) -> &str {
+        let rest = self.0.split_once("://").map_or("", |(_, r)| r);
+        rest.split(['/', '?', '#']).next().unwrap_or_default()
+    }
+}
+
+/// A path inside the build context: relative, normalized, no `..`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct ContextPath(String);
+
+impl ContextPath {
+    pub fn parse(value: &str) -> Result<Self, SpecErrorKind> {
+        let bad = |reason| SpecErrorKind::InvalidPath {
+            value: value.to_owned(),
+            reason,
+        };
+        if value.starts_with('/') {
+            return Err(bad("paths are relative to the build context"));
+        }
+        if has_control(value) {
+            return Err(bad("paths cannot contain control characters"));
+        }
+        let parts: Vec<&str> = value
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .collect();
+        if parts.contains(&"..") {
+            return Err(bad("`..` would leave the build context"));
+        }
+        if parts.is_empty() {
+            return Err(bad("expected a file name"));
+        }
+        if parts.iter().any(|p| p.contains(['*', '?', '['])) {
+            return Err(bad("wildcards are not supported; name each file"));
+        }
+        Ok(Self(parts.join("/")))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An absolute path inside an image (workdir).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImagePath(String);
+
+impl ImagePath {
+    pub fn parse(value: &str) -> Result<Self, SpecErrorKind> {
+        let bad = |reason| SpecErrorKind::InvalidPath {
+            value: value.to_owned(),
+            reason,
+        };
+        if !value.starts_with('/') {
+            return Err(bad("expected an absolute path"));
+        }
+        if has_control(value) {
+            return Err(bad("paths cannot contain control characters"));
+        }
+        let parts: Vec<&str> = value
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .collect();
+        if parts.contains(&"..") {
+            return Err(bad("`..` is not allowed"));
+        }
+        Ok(Self(format!("/{}", parts.join("/"))))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A Debian package name, optionally `=version`. Checked so that it can only
+/// ever be one argv element of `apt-get install`, never an option.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AptPackage(String);
+
+impl AptPackage {
+    pub fn parse(value: &str) -> Result<Self, SpecErrorKind> {
+        let (name, version) = match value.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (value, None),
+        };
+        let name_ok = name.len() >= 2
+            && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && name.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '-' | '.')
+            });
+        let version_ok = version.is_none_or(|v| {
+            !v.is_empty()
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '~' | ':' | '-'))
+        });
+        if name_ok && version_ok {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(invalid(
+                "system package",
+                value,
+                "expected a Debian package name such as `build-essential` or `libpq-dev=15.5-0+deb12u1`",
+            ))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A container image reference, normalized the way Docker does
+/// (`python:3.11` → `docker.io/library/python:3.11`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImageRef {
+    /// As written in the spec (after interpolation), for messages.
+    pub original: String,
+    /// Fully qualified, with a tag or digest.
+    pub normalized: String,
+}
+
+impl ImageRef {
+    pub fn parse(value: &str) -> Result<Self, SpecErrorKind> {
+        let bad = |reason: &str| SpecErrorKind::InvalidImageRef {
+            value: value.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if value.is_empty() {
+            return Err(bad("it is empty"));
+        }
+        let (name_tag, digest) = match value.split_once('@') {
+            Some((n, d)) => (n, Some(d)),
+            None => (value, None),
+        };
+        if let Some(d) = digest {
+            let hex = d
+                .strip_prefix("sha256:")
+                .ok_or_else(|| bad("the digest must start with `sha256:`"))?;
+            if hex.len() != 64
+                || !hex
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+            {
+                return Err(bad("the digest must be 64 lowercase hex characters"));
+            }
+        }
+        let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+        let (name, tag) = match name_tag[last_slash..].rfind(':') {
+            Some(i) => (
+                &name_tag[..last_slash + i],
+                Some(&name_tag[last_slash + i + 1..]),
+            ),
+            None => (name_tag, None),
+        };
+        if let Some(t) = tag {
+            let ok = !t.is_empty()
+                && t.len() <= 128
+                && t.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+            if !ok {
+                return Err(bad(
+                    "the tag may contain letters, digits, `_`, `.` and `-` (at most 128)",
+                ));
+            }
+        }
+        let mut components: Vec<&str> = name.split('/').collect();
+        let has_domain = components.len() > 1
+            && (components[0].contains(['.', ':']) || components[0] == "localhost");
+        let domain = if has_domain {
+            let d = components.remove(0);
+            if !d
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+            {
+                return Err(bad("the registry host is not valid"));
+            }
+            d.to_owned()
+        } else {
+            "docker.io".to_owned()
+        };
+        for c in &components {
+            let ok = !c.is_empty()
+                && c.starts_with(|ch: char| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+                && c.ends_with(|ch: char| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+                && c.chars().all(|ch| {
+                    ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, '.' | '_' | '-')
+                });
+            if !ok {
+                return Err(bad(
+                    "names are lowercase letters, digits and `.`, `_`, `-` between `/`",
+                ));
+            }
+        }
+        if domain == "docker.io" && components.len() == 1 {
+            components.insert(0, "library");
+        }
+        let mut normalized = format!("{domain}/{}", components.join("/"));
+        match (tag, digest) {
+            (Some(t), _) => {
+                normalized.push(':');
+                normalized.push_str(t);
+            }
+            (None, None) => normalized.push_str(":latest"),
+            (None, Some(_)) => {}
+        }
+        if let Some(d) = digest {
+            normalized.push('@');
+            normalized.push_str(d);
+        }
+        Ok(Self {
+            original: value.to_owned(),
+            normalized,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_refs_normalize_like_docker() {
+        let cases = [
+            (
+                "python:3.11-slim-bookworm",
+                "docker.io/library/python:3.11-slim-bookworm",
+            ),
+            (
+                "pyfront-test/python:3.11",
+                "docker.io/pyfront-test/python:3.11",
+            ),
+            ("python", "docker.io/library/python:latest"),
+            ("localhost:5000/a/b", "localhost:5000/a/b:latest"),
+            (
+                "registry.example.com/x/y:1.0",
+                "registry.example.com/x/y:1.0",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(ImageRef::parse(input).unwrap().normalized, want, "{input}");
+        }
+        let d = format!("python@sha256:{}", "a".repeat(64));
+        assert_eq!(
+            ImageRef::parse(&d).unwrap().normalized,
+            format!("docker.io/library/python@sha256:{}", "a".repeat(64))
+        );
+    }
+
+    #[test]
+    fn bad_image_refs_are_rejected() {
+        for bad in [
+            "",
+            "Python:3",
+            "python:",
+            "python:-x",
+            "a//b",
+            "python@md5:1",
+            "py thon",
+            "$(id)",
+        ] {
+            assert!(ImageRef::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn urls_with_credentials_are_rejected() {
+        assert_eq!(
+            IndexUrl::parse("https://u:p@gitlab.example/simple").unwrap_err(),
+            SpecErrorKind::CredentialsInUrl
+        );
+        assert!(IndexUrl::parse("ftp://x").is_err());
+        assert!(IndexUrl::parse("https://").is_err());
+        assert!(IndexUrl::parse("https://a b/").is_err());
+        let url = IndexUrl::parse("http://127.0.0.1:8080/simple/").unwrap();
+        assert_eq!(url.authority(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn names_and_paths() {
+        assert!(SecretId::parse("pypi_token").is_ok());
+        assert!(SecretId::parse("../x").is_err());
+        assert!(SecretId::parse("a b").is_err());
+        assert_eq!(
+            ContextPath::parse("./reqs//base.txt").unwrap().as_str(),
+            "reqs/base.txt"
+        );
+        assert!(ContextPath::parse("../x").is_err());
+        assert!(ContextPath::parse("/etc/passwd").is_err());
+        assert!(ContextPath::parse("*.txt").is_err());
+        assert_eq!(ImagePath::parse("/opt//app/").unwrap().as_str(), "/opt/app");
+        assert!(ImagePath::parse("app").is_err());
+        assert!(AptPackage::parse("build-essential").is_ok());
+        assert!(AptPackage::parse("libpq-dev=15.5-0+deb12u1").is_ok());
+        for bad in ["-o", "--allow-unauthenticated", "a;b", "x", "$(id)", "A"] {
+            assert!(AptPackage::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,246 @@
+use super::*;
+
+const EXAMPLE: &str = r#"# syntax=pyfront:dev
+
+[app]
+base = "python:3.11-slim-bookworm"
+workdir = "/opt/app"
+cmd = ["python", "-m", "myapp"]
+env = { LOG_LEVEL = "info" }
+user = "1000:1000"
+expose = [8080, "9090/udp"]
+labels = { team = "mlops" }
+
+[build]
+base = "python:3.11-bookworm"
+system-packages = ["cmake", "build-essential"]
+
+[install]
+with = "pip"
+requirements = ["requirements.txt"]
+
+[[index]]
+name = "mlops"
+url = "${CI_API_V4_URL}/groups/${MLOPS_GROUP_ID}/-/packages/pypi/simple"
+username = "gitlab-ci-token"
+password-secret = "pypi_token"
+default = true
+"#;
+
+fn args() -> BuildArgs {
+    [
+        ("CI_API_V4_URL", "https://gitlab.example.com/api/v4"),
+        ("MLOPS_GROUP_ID", "42"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+#[test]
+fn parses_the_issue_example() {
+    let spec = Spec::parse(EXAMPLE, &args()).unwrap();
+    assert_eq!(
+        spec.app.base.normalized,
+        "docker.io/library/python:3.11-slim-bookworm"
+    );
+    assert_eq!(
+        spec.build.base.normalized,
+        "docker.io/library/python:3.11-bookworm"
+    );
+    assert_eq!(spec.app.workdir.as_str(), "/opt/app");
+    assert_eq!(spec.app.expose, ["8080/tcp", "9090/udp"]);
+    assert_eq!(
+        spec.install.requirements[0].value.as_str(),
+        "requirements.txt"
+    );
+    let index = &spec.indexes[0];
+    assert_eq!(
+        index.url.as_str(),
+        "https://gitlab.example.com/api/v4/groups/42/-/packages/pypi/simple"
+    );
+    assert_eq!(
+        index.username,
+        Some(Username::Plain("gitlab-ci-token".to_owned()))
+    );
+    assert!(index.default);
+    assert_eq!(spec.secret_ids(), [SecretId::parse("pypi_token").unwrap()]);
+    assert_eq!(spec.used_build_args, ["CI_API_V4_URL", "MLOPS_GROUP_ID"]);
+}
+
+#[test]
+fn minimal_spec_uses_defaults() {
+    let spec = Spec::parse(
+        "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n",
+        &BuildArgs::new(),
+    )
+    .unwrap();
+    assert_eq!(spec.app.workdir.as_str(), DEFAULT_WORKDIR);
+    assert_eq!(spec.build.base, spec.app.base);
+    assert!(spec.indexes.is_empty());
+}
+
+/// Renders the error the way `pyfront check` and BuildKit show it.
+fn error_of(source: &str) -> String {
+    let err = Spec::parse(source, &args()).unwrap_err();
+    Diagnostic::new("pyfront.toml", source, &err).to_string()
+}
+
+fn with_index(index: &str) -> String {
+    format!(
+        "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n[[index]]\n{index}"
+    )
+}
+
+#[test]
+fn errors_name_the_line_and_column() {
+    let cases: &[(&str, &str)] = &[
+        // TOML syntax
+        ("[app\n", "pyfront.toml:1:5: "),
+        // unknown key, at the key
+        (
+            "[app]\nbase = \"python:3.11\"\nbsae = 1\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n",
+            "pyfront.toml:3:1: unknown field `bsae`",
+        ),
+        // wrong type
+        (
+            "[app]\nbase = 3\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n",
+            "pyfront.toml:2:8: invalid type: integer `3`, expected a string",
+        ),
+        // missing required key
+        (
+            "[app]\nworkdir = \"/x\"\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n",
+            "pyfront.toml:1:1: missing field `base`",
+        ),
+        // unknown installer
+        (
+            "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"conda\"\nrequirements = [\"r.txt\"]\n",
+            "pyfront.toml:4:8: unknown variant `conda`, expected `pip`",
+        ),
+        // bad image reference
+        (
+            "[app]\nbase = \"Python:3\"\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n",
+            "pyfront.toml:2:8: invalid image reference `Python:3`",
+        ),
+        // empty requirements
+        (
+            "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"pip\"\nrequirements = []\n",
+            "pyfront.toml:5:16: `requirements` must list at least one file",
+        ),
+        // path escaping the context
+        (
+            "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"pip\"\nrequirements = [\"../r.txt\"]\n",
+            "pyfront.toml:5:17: invalid path `../r.txt`",
+        ),
+        // bad apt package (would be an option)
+        (
+            "[app]\nbase = \"python:3.11\"\n[build]\nsystem-packages = [\"-oAPT::x=1\"]\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n",
+            "pyfront.toml:4:20: invalid system package `-oAPT::x=1`",
+        ),
+        // bad port
+        (
+            "[app]\nbase = \"python:3.11\"\nexpose = [70000]\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n",
+            "pyfront.toml:3:11: invalid port `70000`",
+        ),
+    ];
+    for (source, want) in cases {
+        let got = error_of(source);
+        assert!(
+            got.starts_with(want),
+            "\nsource:\n{source}\nwant prefix: {want}\ngot:         {got}"
+        );
+    }
+}
+
+#[test]
+fn index_errors() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "name = \"m\"\nurl = \"https://user:pass@gitlab.example/simple\"\n",
+            "pyfront.toml:8:7: index URL must not contain credentials (hint: remove `user:password@` from the URL; set `username = \"...\"` and `password-secret = \"<secret id>\"`",
+        ),
+        (
+            "name = \"m\"\nurl = \"${NOPE}/simple\"\n",
+            "pyfront.toml:8:8: build arg `NOPE` is not set (hint: pass `--build-arg NOPE=VALUE`",
+        ),
+        (
+            "name = \"m\"\nurl = \"${NOPE:-https://x.example}/simple\"\n",
+            "",
+        ),
+        (
+            "name = \"m\"\nurl = \"https://x\"\nusername = \"u\"\n",
+            "pyfront.toml:6:1: index `m` has a `username` but no `password-secret`",
+        ),
+        (
+            "name = \"m\"\nurl = \"https://x\"\nusername = \"u\"\nusername-secret = \"s\"\npassword-secret = \"p\"\n",
+            "pyfront.toml:10:19: index `m` sets both `username` and `username-secret`",
+        ),
+        (
+            "name = \"m\"\nurl = \"https://x\"\npassword-secret = \"a/b\"\nusername = \"u\"\n",
+            "pyfront.toml:9:19: invalid secret id `a/b`",
+        ),
+        (
+            "name = \"m\"\nurl = \"https://x\"\n[[index]]\nname = \"m\"\nurl = \"https://y\"\n",
+            "pyfront.toml:10:8: index `m` is defined twice",
+        ),
+        (
+            "name = \"m\"\nurl = \"https://x\"\ndefault = true\n[[index]]\nname = \"n\"\nurl = \"https://y\"\ndefault = true\n",
+            "pyfront.toml:13:11: only one index can have `default = true`",
+        ),
+        (
+            "name = \"m\"\nurl = \"https://x\"\npassword = \"hunter2\"\n",
+            "pyfront.toml:9:1: unknown field `password`",
+        ),
+    ];
+    for (index, want) in cases {
+        let source = with_index(index);
+        match Spec::parse(&source, &args()) {
+            Ok(_) => assert!(want.is_empty(), "expected an error: {want}\n{source}"),
+            Err(err) => {
+                let got = Diagnostic::new("pyfront.toml", &source, &err).to_string();
+                assert!(
+                    !want.is_empty() && got.starts_with(want),
+                    "\nsource:\n{source}\nwant prefix: {want}\ngot:         {got}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn interpolation_errors_point_inside_the_string() {
+    let source = with_index("name = \"m\"\nurl = \"https://x/${BAD NAME}\"\n");
+    let got = error_of(&source);
+    assert!(
+        got.starts_with("pyfront.toml:8:18: invalid interpolation"),
+        "{got}"
+    );
+}
+
+#[test]
+fn rendered_errors_show_the_line_with_a_caret() {
+    let source = "[app]\nbase = \"python:3.11\"\nbsae = 1\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n";
+    let err = Spec::parse(source, &args()).unwrap_err();
+    let rendered = Diagnostic::new("pyfront.toml", source, &err).render();
+    assert!(
+        rendered.contains("error: unknown field `bsae`"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("pyfront.toml:3:1"), "{rendered}");
+    assert!(rendered.contains("bsae = 1"), "{rendered}");
+    assert!(rendered.contains('^'), "{rendered}");
+}
+
+#[test]
+fn never_panics_on_garbage() {
+    for source in [
+        "",
+        "\0",
+        "[[index]]",
+        "app = 1",
+        "[app]\nbase = \"\u{202e}\"",
+        "x = \"\\u0000\"",
+    ] {
+        assert!(Spec::parse(source, &BuildArgs::new()).is_err());
+    }
+}

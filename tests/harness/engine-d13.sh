@@ -1,0 +1,404 @@
+#!/usr/bin/env bash
+# Debian 13 (trixie) engine on a Debian 12 host: dockerd 26.1 (embedded BuildKit v0.13),
+# containerd 1.7 and the docker-buildx 0.13 CLI plugin, all unpacked from trixie .debs
+# with `dpkg-deb -x` (the system's apt state and its Debian 12 docker.io stay untouched).
+# Trixie's runc needs glibc 2.38, so the daemons use Debian 12's /usr/sbin/runc.
+# It runs beside the Debian 12 engine (engine-d12.sh): own containerd, data root, exec
+# root, socket, bridge (pyf-d13) and client config.
+#
+#   engine-d13.sh up     download (cached), unpack, start; write $STATE/env-d13.sh
+#   engine-d13.sh down   stop dockerd and its containerd, unmount leftovers, drop the bridge
+#
+# Env knobs: PYFRONT_HARNESS_DIR (state root, default /tmp/pyfront-harness),
+# PYFRONT_HARNESS_VERBOSE=1 (progress notes), PYFRONT_D13_MIRROR (Debian mirror URL;
+# default: the one the system's apt sources use for the stable suite),
+# PYFRONT_D13_BRIDGE / PYFRONT_D13_BRIDGE_CIDR, PYFRONT_D13_START_TIMEOUT (seconds).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+D="$STATE/d13"
+SOCK="$D/docker.sock"
+PIDFILE="$D/dockerd.pid"
+LOG="$D/dockerd.log"
+EXEC_ROOT="$D/exec"
+DATA_ROOT="$D/data"
+ROOT="$D/root"                  # the unpacked trixie packages
+BIN="$D/bin"                    # PATH head for the daemons: trixie binaries + Debian 12 runc
+CLIENT_CONFIG="$D/client-config"
+CTD="$D/containerd"
+CTD_SOCK="$CTD/containerd.sock"
+CTD_PIDFILE="$CTD/containerd.pid"
+CTD_LOG="$CTD/containerd.log"
+DEB_CACHE="$STATE/cache/debs-d13"
+APT_DIR="$STATE/cache/apt-d13"
+APT_LOG="$STATE/apt-d13.log"
+BRIDGE="${PYFRONT_D13_BRIDGE:-pyf-d13}"
+BRIDGE_CIDR="${PYFRONT_D13_BRIDGE_CIDR:-172.29.13.1/24}"
+ENV_FILE="$STATE/env-d13.sh"
+START_TIMEOUT="${PYFRONT_D13_START_TIMEOUT:-60}"
+SUITE=trixie
+# docker-cli is only a fallback client for machines without /usr/local/bin/docker.
+PKGS=(docker.io docker-buildx containerd tini docker-cli)
+RUNC=/usr/sbin/runc
+
+# ---------------------------------------------------------------- download and unpack
+
+# The Debian mirror the system already uses for its stable suite (not -security/-updates).
+debian_mirror() {
+    if [ -n "${PYFRONT_D13_MIRROR:-}" ]; then
+        echo "${PYFRONT_D13_MIRROR%/}"
+        return 0
+    fi
+    local uri
+    uri="$(apt-get indextargets --no-release-info --format '$(REPO_URI) $(RELEASE)' \
+        'Identifier: Packages' 2>/dev/null |
+        awk '$2 !~ /-/ && $1 !~ /security/ { print $1; exit }')" || true
+    echo "${uri:-http://deb.debian.org/debian/}" | sed 's#/*$##'
+}
+
+have_debs() {
+    local p
+    for p in "${PKGS[@]}"; do
+        compgen -G "$DEB_CACHE/${p}_*.deb" >/dev/null || return 1
+    done
+}
+
+# A private apt configuration: own sources list, lists and cache; the system's hooks
+# (docker-clean's Post-Invoke) and AppStream/translation indexes are cleared. `-c` is read
+# after /etc/apt/apt.conf.d, so proxies and similar settings there still apply.
+write_apt_conf() {
+    local mirror keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+    mirror="$(debian_mirror)"
+    [ -r "$keyring" ] || apt_install debian-archive-keyring
+    mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" "$APT_DIR/sources.list.d" \
+        "$APT_DIR/preferences.d"
+    echo "deb [signed-by=$keyring] $mirror $SUITE main" >"$APT_DIR/sources.list"
+    cat >"$APT_DIR/apt.conf" <<EOF
+Dir::State::Lists "$APT_DIR/lists";
+Dir::Etc::SourceList "$APT_DIR/sources.list";
+Dir::Etc::SourceParts "$APT_DIR/sources.list.d";
+Dir::Etc::Preferences "$APT_DIR/preferences";
+Dir::Etc::PreferencesParts "$APT_DIR/preferences.d";
+Dir::Cache "$APT_DIR/cache";
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT::Sandbox::User "root";
+Acquire::Languages "none";
+#clear APT::Update::Post-Invoke;
+#clear APT::Update::Post-Invoke-Success;
+#clear DPkg::Post-Invoke;
+#clear Acquire::IndexTargets::deb::DEP-11;
+#clear Acquire::IndexTargets::deb::DEP-11-icons-small;
+#clear Acquire::IndexTargets::deb::DEP-11-icons;
+#clear Acquire::IndexTargets::deb::DEP-11-icons-hidpi;
+#clear Acquire::IndexTargets::deb::Contents-deb;
+EOF
+}
+
+# apt_d13 ARGS... : apt-get with the private configuration, output to the log.
+apt_d13() {
+    apt-get -c "$APT_DIR/apt.conf" "$@" >>"$APT_LOG" 2>&1
+}
+
+update_lists() {
+    local bad='NO_PUBKEY|EXPKEYSIG|is not signed'
+    : >"$APT_LOG"
+    if apt_d13 update && ! grep -qE "$bad" "$APT_LOG"; then
+        return 0
+    fi
+    if grep -qE "$bad" "$APT_LOG"; then
+        # Debian 12's keyring carries trixie's keys only from 2023.3+deb12u2 on.
+        note "upgrading debian-archive-keyring for the $SUITE keys"
+        apt_install debian-archive-keyring
+        : >"$APT_LOG"
+        if apt_d13 update && ! grep -qE "$bad" "$APT_LOG"; then
+            return 0
+        fi
+    fi
+    tail -n 20 "$APT_LOG" >&2
+    die "apt-get update of the $SUITE lists failed (log: $APT_LOG)"
+}
+
+download_debs() {
+    have_debs && return 0
+    command -v apt-get >/dev/null || die "apt-get not found"
+    local tmp p
+    note "downloading ${PKGS[*]} from $SUITE"
+    write_apt_conf
+    update_lists
+    mkdir -p "$DEB_CACHE"
+    tmp="$(mktemp -d "$DEB_CACHE/.download.XXXXXX")"
+    if ! (cd "$tmp" && apt_d13 download "${PKGS[@]}"); then
+        rm -rf "$tmp"
+        tail -n 20 "$APT_LOG" >&2
+        die "apt-get download ${PKGS[*]} failed (log: $APT_LOG)"
+    fi
+    for p in "${PKGS[@]}"; do
+        rm -f "$DEB_CACHE/${p}"_*.deb
+    done
+    mv "$tmp"/*.deb "$DEB_CACHE/"
+    rmdir "$tmp"
+    # The .debs are the cache; the 20 MB of package lists are not needed again.
+    rm -rf "$APT_DIR/lists" "$APT_DIR/cache"
+    have_debs || die "download finished but some of ${PKGS[*]} are missing in $DEB_CACHE"
+}
+
+unpack() {
+    local stamp="$ROOT/.unpacked-from" want deb
+    want="$(cd "$DEB_CACHE" && ls -1 -- *.deb)"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        note "unpacking into $ROOT"
+        rm -rf "$ROOT.new"
+        mkdir -p "$ROOT.new"
+        for deb in "$DEB_CACHE"/*.deb; do
+            dpkg-deb -x "$deb" "$ROOT.new" || die "cannot unpack $deb"
+        done
+        # Unused here: trixie's runc (glibc 2.38), the v1 shims, docs and man pages.
+        rm -rf "$ROOT.new/usr/sbin/runc" "$ROOT.new/usr/bin/runc" "$ROOT.new/usr/bin/containerd-shim" \
+            "$ROOT.new/usr/bin/containerd-shim-runc-v1" "$ROOT.new/usr/share"
+        printf '%s\n' "$want" >"$ROOT.new/.unpacked-from"
+        rm -rf "$ROOT"
+        mv "$ROOT.new" "$ROOT"
+    fi
+    # Daemon PATH: trixie's dockerd, containerd and shim, tini as docker-init, and
+    # Debian 12's runc (trixie's runc needs glibc 2.38).
+    rm -rf "$BIN"
+    mkdir -p "$BIN"
+    ln -s "$ROOT/usr/sbin/dockerd" "$ROOT/usr/sbin/docker-proxy" \
+        "$ROOT/usr/bin/containerd" "$ROOT/usr/bin/containerd-shim-runc-v2" "$ROOT/usr/bin/ctr" "$BIN/"
+    ln -s "$ROOT/usr/bin/tini-static" "$BIN/docker-init"
+    ln -s "$RUNC" "$BIN/runc"
+    mkdir -p "$CLIENT_CONFIG/cli-plugins"
+    ln -sfn "$ROOT/usr/libexec/docker/cli-plugins/docker-buildx" "$CLIENT_CONFIG/cli-plugins/docker-buildx"
+    [ -e "$CLIENT_CONFIG/config.json" ] || echo '{}' >"$CLIENT_CONFIG/config.json"
+    local b
+    for b in dockerd containerd containerd-shim-runc-v2 docker-init; do
+        "$BIN/$b" --version >/dev/null 2>&1 || "$BIN/$b" -v >/dev/null 2>&1 ||
+            die "$BIN/$b does not run on this host: $("$BIN/$b" --version 2>&1 | head -n 1)"
+    done
+}
+
+# ---------------------------------------------------------------- host prerequisites
+
+ensure_host_tools() {
+    # runc: Debian 12's, the one glibc 2.36 can run.
+    if ! "$RUNC" --version >/dev/null 2>&1; then
+        apt_install runc
+        "$RUNC" --version >/dev/null 2>&1 || die "$RUNC does not run after installing runc"
+    fi
+    command -v ip >/dev/null || apt_install iproute2
+    command -v dpkg-deb >/dev/null || die "dpkg-deb not found (not a Debian system?)"
+    command -v pgrep >/dev/null || apt_install procps
+}
+
+docker_client() {
+    if [ -x /usr/local/bin/docker ]; then
+        echo /usr/local/bin/docker
+    else
+        echo "$ROOT/usr/bin/docker"
+    fi
+}
+
+check_socket_paths() {
+    # sun_path holds 107 bytes; containerd's ttrpc socket has the longest name.
+    local p
+    for p in "$CTD_SOCK.ttrpc" "$SOCK" "$CTD/debug.sock"; do
+        [ "${#p}" -le 100 ] || die "socket path too long for a unix socket: $p (use a shorter PYFRONT_HARNESS_DIR)"
+    done
+}
+
+ensure_bridge() {
+    if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+        ip link add "$BRIDGE" type bridge || die "cannot create bridge $BRIDGE"
+    fi
+    if ! ip -4 addr show dev "$BRIDGE" | grep -q "inet ${BRIDGE_CIDR%/*}/"; then
+        ip addr add "$BRIDGE_CIDR" dev "$BRIDGE" || die "cannot add $BRIDGE_CIDR to $BRIDGE"
+    fi
+    ip link set "$BRIDGE" up
+}
+
+# ---------------------------------------------------------------- daemons
+
+daemon_path() {
+    echo "$BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+}
+
+containerd_ok() {
+    timeout 10 "$BIN/ctr" --address "$CTD_SOCK" version >/dev/null 2>&1
+}
+
+engine_info() {
+    DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$CLIENT_CONFIG" \
+        timeout 10 "$(docker_client)" info >/dev/null 2>&1
+}
+
+fail_start() {
+    local what="$1" log="$2"
+    echo "---- last lines of $log" >&2
+    tail -n 30 "$log" >&2
+    die "$what"
+}
+
+start_containerd() {
+    if pid_alive "$CTD_PIDFILE" && containerd_ok; then
+        return 0
+    fi
+    pid_alive "$CTD_PIDFILE" &&
+        die "containerd pid $(cat "$CTD_PIDFILE") is running but not answering on $CTD_SOCK; run '$0 down' first"
+    rm -f "$CTD_PIDFILE" "$CTD_SOCK" "$CTD_SOCK.ttrpc" "$CTD/debug.sock"
+    mkdir -p "$CTD/root" "$CTD/state" "$CTD/opt"
+    # Not dockerd's managed containerd: dockerd 26 would silently use a system containerd
+    # at /run/containerd/containerd.sock if one existed. This one has its own everything.
+    cat >"$CTD/config.toml" <<EOF
+version = 2
+root = "$CTD/root"
+state = "$CTD/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+[grpc]
+  address = "$CTD_SOCK"
+
+[ttrpc]
+  address = "$CTD_SOCK.ttrpc"
+
+[debug]
+  address = "$CTD/debug.sock"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$CTD/opt"
+EOF
+    printf '\n==== %s starting containerd\n' "$(date -Is)" >>"$CTD_LOG"
+    (
+        cd /
+        PATH="$(daemon_path)" exec setsid "$BIN/containerd" --config "$CTD/config.toml" \
+            </dev/null >>"$CTD_LOG" 2>&1
+    ) &
+    echo $! >"$CTD_PIDFILE"
+    local i
+    for ((i = 0; i < 30 * 5; i++)); do
+        if containerd_ok; then
+            # setsid must not have forked, or the pidfile names the wrong process.
+            [ "$(cat "/proc/$(cat "$CTD_PIDFILE")/comm" 2>/dev/null)" = containerd ] ||
+                die "containerd runs but its pid is not $(cat "$CTD_PIDFILE")"
+            return 0
+        fi
+        pid_alive "$CTD_PIDFILE" || fail_start "containerd exited during start-up" "$CTD_LOG"
+        sleep 0.2
+    done
+    fail_start "containerd did not answer on $CTD_SOCK within 30s" "$CTD_LOG"
+}
+
+start_dockerd() {
+    # An empty config file keeps /etc/docker/daemon.json (shared with other engines) out.
+    echo '{}' >"$D/daemon.json"
+    printf '\n==== %s starting dockerd\n' "$(date -Is)" >>"$LOG"
+    # --iptables=false/--ip-masq=false: no NAT rules shared with the other daemon; builds
+    # reach the host with --network=host. Never --bridge=none: it deletes docker0.
+    (
+        cd /
+        PATH="$(daemon_path)" exec setsid "$BIN/dockerd" \
+            --config-file "$D/daemon.json" \
+            --containerd "$CTD_SOCK" \
+            --data-root "$DATA_ROOT" \
+            --exec-root "$EXEC_ROOT" \
+            -H "unix://$SOCK" \
+            --pidfile "$PIDFILE" \
+            --bridge "$BRIDGE" \
+            --iptables=false \
+            --ip-masq=false \
+            --storage-driver overlay2 \
+            </dev/null >>"$LOG" 2>&1
+    ) &
+    local dpid=$! i
+    for ((i = 0; i < START_TIMEOUT * 5; i++)); do
+        engine_info && return 0
+        kill -0 "$dpid" 2>/dev/null || fail_start "dockerd exited during start-up" "$LOG"
+        sleep 0.2
+    done
+    fail_start "dockerd did not answer on $SOCK within ${START_TIMEOUT}s" "$LOG"
+}
+
+write_env_file() {
+    local docker
+    docker="$(docker_client)"
+    # The buildx "docker" driver (the default builder) loads the result into this
+    # daemon's image store by itself: no --load needed.
+    write_env "$ENV_FILE" \
+        PYFRONT_ENGINE=d13 \
+        DOCKER_HOST="unix://$SOCK" \
+        DOCKER_CONFIG="$CLIENT_CONFIG" \
+        PYFRONT_DOCKER="$docker" \
+        DOCKER_BUILDKIT=1 \
+        PYFRONT_BUILD="$docker buildx build" \
+        PYFRONT_ENGINE_BRIDGE_IP="${BRIDGE_CIDR%/*}"
+}
+
+up() {
+    need_root
+    mkdir -p "$D"
+    check_socket_paths
+    ensure_host_tools
+    download_debs
+    if pid_alive "$PIDFILE" && engine_info; then
+        note "already running (pid $(cat "$PIDFILE"))"
+        write_env_file
+        return 0
+    fi
+    pid_alive "$PIDFILE" &&
+        die "dockerd pid $(cat "$PIDFILE") is running but not answering on $SOCK; run '$0 down' first (log: $LOG)"
+    rm -f "$PIDFILE"
+    unpack
+    mkdir -p "$EXEC_ROOT" "$DATA_ROOT"
+    ensure_bridge
+    start_containerd
+    start_dockerd
+    write_env_file
+    note "up: DOCKER_HOST=unix://$SOCK"
+}
+
+# ---------------------------------------------------------------- down
+
+unmount_leftovers() {
+    local m
+    # Deepest first; /proc/mounts escapes spaces as \040, which our paths never contain.
+    awk -v d="$D/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null ||
+            printf '%s: warning: could not unmount %s\n' "$(basename "$0")" "$m" >&2
+    done
+}
+
+shim_pids() {
+    pgrep -f "containerd-shim-runc-v2 .*-address $CTD_SOCK( |\$)" || true
+}
+
+down() {
+    need_root
+    # dockerd stops its containers on a clean shutdown (no live-restore).
+    stop_pidfile "$PIDFILE" dockerd 30
+    # Containers of a killed dockerd keep running under containerd: kill their tasks.
+    local ns t p
+    if pid_alive "$CTD_PIDFILE" && containerd_ok; then
+        for ns in moby plugins.moby; do
+            for t in $("$BIN/ctr" --address "$CTD_SOCK" -n "$ns" tasks ls -q 2>/dev/null || true); do
+                "$BIN/ctr" --address "$CTD_SOCK" -n "$ns" tasks kill -a -s SIGKILL "$t" >/dev/null 2>&1 || true
+                timeout 10 "$BIN/ctr" --address "$CTD_SOCK" -n "$ns" tasks delete -f "$t" >/dev/null 2>&1 || true
+            done
+        done
+    fi
+    stop_pidfile "$CTD_PIDFILE" containerd 15
+    # Shims outlive containerd by design; ours are the ones bound to our socket.
+    for p in $(shim_pids); do
+        kill -KILL "$p" 2>/dev/null || true
+    done
+    unmount_leftovers
+    rm -f "$SOCK" "$CTD_SOCK" "$CTD_SOCK.ttrpc" "$CTD/debug.sock" "$ENV_FILE"
+    if ip link show "$BRIDGE" >/dev/null 2>&1; then
+        ip link del "$BRIDGE" || printf '%s: warning: could not delete bridge %s\n' "$(basename "$0")" "$BRIDGE" >&2
+    fi
+}
+
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    *) die "usage: $0 up|down" ;;
+esac

@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# A private Python package index for tests: pypiserver on 127.0.0.1 with htpasswd auth for
+# user `gitlab-ci-token` (listing, downloads and uploads all need it). It serves wheels of
+# tests/fixtures/sdks/* plus the public wheels they depend on, so builds need no internet.
+#
+#   index.sh up               start it (token from $STATE/index/token, random if missing),
+#                             write $STATE/env-index.sh
+#   index.sh down             stop it
+#   index.sh set-token TOKEN  replace the password (the old one stops working at once)
+#   index.sh url              print the index URL (no credentials)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+I="$STATE/index"
+VENV="$I/venv"
+PACKAGES="$I/packages"
+HTPASSWD="$I/htpasswd"
+TOKEN_FILE="$I/token"
+PIDFILE="$I/pypiserver.pid"
+PORT_FILE="$I/port"
+LOG="$I/pypiserver.log"
+ENV_FILE="$STATE/env-index.sh"
+USER_NAME=gitlab-ci-token
+HOST=127.0.0.1
+DEFAULT_PORT="${PYFRONT_INDEX_PORT:-38080}"
+FIXTURES="$REPO_ROOT/tests/fixtures/sdks"
+# Public wheels the fixtures depend on, mirrored into the private index.
+PUBLIC_WHEELS=(six==1.16.0)
+# Pinned: the 401/403 answers and the htpasswd hot reload were verified on these.
+VENV_PACKAGES=(pypiserver==2.4.2 passlib==1.7.4 'setuptools>=61' wheel)
+
+host_python() {
+    local p
+    for p in /usr/bin/python3 "$(command -v python3 || true)"; do
+        [ -n "$p" ] && [ -x "$p" ] && { echo "$p"; return 0; }
+    done
+    return 1
+}
+
+ensure_venv() {
+    [ -x "$VENV/bin/pypi-server" ] && [ "$(cat "$VENV/.harness-ok" 2>/dev/null)" = "${VENV_PACKAGES[*]}" ] && return 0
+    local py
+    py="$(host_python)" || apt_install python3 python3-venv
+    py="$(host_python)"
+    mkdir -p "$I"
+    rm -rf "$VENV"
+    if ! "$py" -m venv "$VENV" >>"$I/setup.log" 2>&1; then
+        apt_install python3-venv
+        rm -rf "$VENV"
+        "$py" -m venv "$VENV" >>"$I/setup.log" 2>&1 || die "cannot create a venv with $py (log: $I/setup.log)"
+    fi
+    note "pip install ${VENV_PACKAGES[*]}"
+    "$VENV/bin/pip" install --quiet "${VENV_PACKAGES[@]}" >>"$I/setup.log" 2>&1 \
+        || { tail -n 20 "$I/setup.log" >&2; die "pip install ${VENV_PACKAGES[*]} failed (log: $I/setup.log)"; }
+    echo "${VENV_PACKAGES[*]}" >"$VENV/.harness-ok"
+    VENV_REBUILT=1
+}
+
+# Build fixture wheels from a copy of the sources (an in-tree build would leave build/ and
+# *.egg-info in the repository) and download the public wheels.
+ensure_packages() {
+    mkdir -p "$PACKAGES"
+    local sdk name work
+    for sdk in "$FIXTURES"/*/; do
+        name="$(basename "$sdk")"
+        work="$(mktemp -d "$I/build-$name.XXXXXX")"
+        cp -r "$sdk." "$work/"
+        # Rebuild every time: cheap, and a fixture edit must never be served stale.
+        if ! "$VENV/bin/pip" wheel --quiet --no-deps --no-build-isolation --no-index \
+            -w "$work/dist" "$work" >>"$I/setup.log" 2>&1; then
+            rm -rf "$work"
+            tail -n 20 "$I/setup.log" >&2
+            die "building the wheel of $name failed (log: $I/setup.log)"
+        fi
+        rm -f "$PACKAGES/${name//-/_}"-*.whl
+        mv "$work"/dist/*.whl "$PACKAGES/"
+        rm -rf "$work"
+    done
+    local req
+    for req in "${PUBLIC_WHEELS[@]}"; do
+        if ! ls "$PACKAGES/${req%%==*}-${req#*==}-"*.whl >/dev/null 2>&1; then
+            note "pip download $req"
+            "$VENV/bin/pip" download --quiet --no-deps --only-binary=:all: -d "$PACKAGES" "$req" \
+                >>"$I/setup.log" 2>&1 || die "pip download $req failed (log: $I/setup.log)"
+        fi
+    done
+}
+
+# write_htpasswd TOKEN : atomically replace the htpasswd file and the token file.
+write_htpasswd() {
+    local token="$1"
+    [ -n "$token" ] || die "the token must not be empty"
+    case "$token" in *[[:space:]:@/]*) die "the token must not contain whitespace, ':', '@' or '/'" ;; esac
+    mkdir -p "$I"
+    PYFRONT_TOKEN="$token" "$VENV/bin/python" - "$HTPASSWD.tmp" "$USER_NAME" <<'EOF'
+import os, sys
+from passlib.apache import HtpasswdFile
+# apr_md5_crypt, not sha256_crypt/bcrypt: pypiserver checks the password on every request
+# and a slow hash adds ~0.2 s to each of pip's requests.
+ht = HtpasswdFile(sys.argv[1], new=True, default_scheme="apr_md5_crypt")
+ht.set_password(sys.argv[2], os.environ["PYFRONT_TOKEN"])
+ht.save()
+EOF
+    (umask 077 && printf '%s' "$token" >"$TOKEN_FILE.tmp")
+    mv -f "$HTPASSWD.tmp" "$HTPASSWD"
+    mv -f "$TOKEN_FILE.tmp" "$TOKEN_FILE"
+}
+
+port_free() {
+    ! (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
+}
+
+pick_port() {
+    local p
+    for ((p = DEFAULT_PORT; p < DEFAULT_PORT + 100; p++)); do
+        port_free "$p" && { echo "$p"; return 0; }
+    done
+    die "no free port in $DEFAULT_PORT..$((DEFAULT_PORT + 99))"
+}
+
+http_code() { # http_code URL [curl args...]
+    local url="$1"
+    shift
+    curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@" "$url" || true
+}
+
+# curl reads the credentials from a config on stdin, so the token never shows in argv.
+auth_code() {
+    printf 'user = "%s:%s"\n' "$USER_NAME" "$(cat "$TOKEN_FILE")" \
+        | curl -s -o /dev/null -w '%{http_code}' --max-time 5 -K - "$1" || true
+}
+
+index_url() { echo "http://$HOST:$(cat "$PORT_FILE")/simple/"; }
+
+write_env_file() {
+    local port
+    port="$(cat "$PORT_FILE")"
+    write_env "$ENV_FILE" \
+        PYFRONT_INDEX_URL="http://$HOST:$port/simple/" \
+        PYFRONT_INDEX_HOSTPORT="$HOST:$port" \
+        PYFRONT_INDEX_USER="$USER_NAME" \
+        PYFRONT_INDEX_TOKEN_FILE="$TOKEN_FILE"
+}
+
+start_server() {
+    local port
+    if [ -s "$PORT_FILE" ] && port_free "$(cat "$PORT_FILE")"; then
+        port="$(cat "$PORT_FILE")"
+    else
+        port="$(pick_port)"
+    fi
+    echo "$port" >"$PORT_FILE"
+    printf '\n==== %s starting pypiserver on %s:%s\n' "$(date -Is)" "$HOST" "$port" >>"$LOG"
+    setsid "$VENV/bin/pypi-server" run -i "$HOST" -p "$port" \
+        -P "$HTPASSWD" -a download,list,update \
+        "$PACKAGES" </dev/null >>"$LOG" 2>&1 &
+    echo $! >"$PIDFILE"
+    local i code
+    for ((i = 0; i < 60; i++)); do
+        code="$(http_code "http://$HOST:$port/simple/")"
+        [ "$code" = 401 ] && return 0
+        pid_alive "$PIDFILE" || break
+        sleep 0.25
+    done
+    echo "---- last lines of $LOG" >&2
+    tail -n 20 "$LOG" >&2
+    die "pypiserver did not come up on $HOST:$port (last HTTP status: ${code:-none})"
+}
+
+verify() {
+    local url code listing
+    url="$(index_url)"
+    code="$(http_code "$url")"
+    [ "$code" = 401 ] || die "unauthenticated GET $url gave HTTP $code, want 401"
+    code="$(http_code "${url}acme-sdk-a/")"
+    [ "$code" = 401 ] || die "unauthenticated GET ${url}acme-sdk-a/ gave HTTP $code, want 401"
+    # pypiserver answers a wrong password with 403 (no credentials: 401).
+    code="$(http_code "$url" -u "$USER_NAME:not-the-token")"
+    case "$code" in 401 | 403) ;; *) die "GET $url with a wrong token gave HTTP $code, want 401 or 403" ;; esac
+    code="$(auth_code "$url")"
+    [ "$code" = 200 ] || die "authenticated GET $url gave HTTP $code, want 200"
+    listing="$(printf 'user = "%s:%s"\n' "$USER_NAME" "$(cat "$TOKEN_FILE")" | curl -s --max-time 5 -K - "$url")"
+    local want
+    for want in acme-sdk-a acme-sdk-b six; do
+        grep -q ">$want<" <<<"$listing" || die "$url does not list $want"
+    done
+    # A real install of the whole dependency tree from the private index alone. The URL
+    # goes through the environment, not argv, and host pip settings are ignored.
+    local scratch
+    scratch="$(mktemp -d "$I/scratch.XXXXXX")"
+    if ! { "$(host_python)" -m venv --without-pip "$scratch/venv" &&
+        env -u PIP_FIND_LINKS -u PIP_NO_INDEX -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null \
+            PIP_INDEX_URL="http://$USER_NAME:$(cat "$TOKEN_FILE")@${url#http://}" \
+            "$VENV/bin/pip" --python "$scratch/venv/bin/python" install --quiet --no-cache-dir acme-sdk-b &&
+        "$scratch/venv/bin/python" -c 'import acme_sdk_b; print(acme_sdk_b.greet())'; } >"$scratch/log" 2>&1; then
+        cat "$scratch/log" >&2
+        rm -rf "$scratch"
+        die "pip install acme-sdk-b from $url failed"
+    fi
+    rm -rf "$scratch"
+}
+
+up() {
+    command -v curl >/dev/null || apt_install curl ca-certificates
+    VENV_REBUILT=""
+    ensure_venv
+    if [ -n "$VENV_REBUILT" ] && pid_alive "$PIDFILE"; then
+        note "the venv was rebuilt under a running pypiserver; restarting it"
+        stop_pidfile "$PIDFILE" pypiserver 10
+    fi
+    ensure_packages
+    if [ -s "$TOKEN_FILE" ]; then
+        write_htpasswd "$(cat "$TOKEN_FILE")"
+    else
+        write_htpasswd "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+    fi
+    if ! pid_alive "$PIDFILE"; then
+        rm -f "$PIDFILE"
+        start_server
+    fi
+    verify
+    write_env_file
+}
+
+down() {
+    stop_pidfile "$PIDFILE" pypiserver 10
+    rm -f "$ENV_FILE"
+}
+
+set_token() {
+    [ $# -eq 1 ] || die "usage: $0 set-token TOKEN"
+    ensure_venv
+    local old=""
+    [ -s "$TOKEN_FILE" ] && old="$(cat "$TOKEN_FILE")"
+    write_htpasswd "$1"
+    pid_alive "$PIDFILE" || return 0
+    # pypiserver reloads the htpasswd file when its mtime changes; prove the swap happened.
+    local i new_code old_code=403
+    for ((i = 0; i < 20; i++)); do
+        new_code="$(auth_code "$(index_url)")"
+        if [ -n "$old" ] && [ "$old" != "$1" ]; then
+            old_code="$(http_code "$(index_url)" -K - <<<"user = \"$USER_NAME:$old\"")"
+        fi
+        [ "$new_code" = 200 ] && [ "$old_code" = 403 ] && return 0
+        sleep 0.25
+    done
+    note "pypiserver did not pick up the new token (new: HTTP $new_code, old: HTTP $old_code); restarting it"
+    stop_pidfile "$PIDFILE" pypiserver 10
+    start_server
+    new_code="$(auth_code "$(index_url)")"
+    [ "$new_code" = 200 ] || die "the new token is refused after a restart (HTTP $new_code)"
+}
+
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    set-token) shift; set_token "$@" ;;
+    url) [ -s "$PORT_FILE" ] || die "index not set up; run '$0 up'"; index_url ;;
+    *) die "usage: $0 up|down|set-token TOKEN|url" ;;
+esac
