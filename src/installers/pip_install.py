@@ -7,10 +7,13 @@ prints. Spec values come from the JSON config file given as argv[1]; no
 value is ever pasted into a shell command.
 """
 
+import base64
 import json
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from urllib.parse import quote
 
 SECRETS_DIR = "/run/secrets"
@@ -49,7 +52,34 @@ def read_secret(secret_id, index, role):
 
 def with_credentials(url, username, password):
     scheme, rest = url.split("://", 1)
-    return "%s://%s:%s@%s" % (scheme, quote(username, safe=""), quote(password, safe=""), rest)
+    userinfo = quote(username, safe="") + ":" + quote(password, safe="")
+    return scheme + "://" + userinfo + "@" + rest
+
+
+def check_credentials(index, username, password, secret_ids):
+    """Asks the index once, with the credentials, before pip runs.
+
+    pip reports a rejected password only as "no matching distribution";
+    this turns a 401/403 into a message that names the index and the secret.
+    Anything else (404 on an index without a root listing, a network error)
+    is left for pip to report.
+    """
+    auth = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
+    request = urllib.request.Request(index["url"], headers={"Authorization": "Basic " + auth})
+    try:
+        urllib.request.urlopen(request, timeout=30).close()
+    except urllib.error.HTTPError as e:
+        if e.code in (401, 403):
+            fail(
+                "index `%s` (%s) rejected the credentials: HTTP %d %s"
+                % (index["name"], index["url"], e.code, e.reason),
+                [
+                    "check the token passed as secret %s and that user `%s` may read this index"
+                    % (", ".join("`%s`" % i for i in secret_ids), username)
+                ],
+            )
+    except (urllib.error.URLError, OSError, ValueError):
+        pass
 
 
 def main():
@@ -70,6 +100,8 @@ def main():
                 username = index["username"]
             password = read_secret(index["password_secret"], index["name"], "password")
             secrets.append(password)
+            ids = [i for i in (index.get("username_secret"), index["password_secret"]) if i]
+            check_credentials(index, username, password, ids)
             url = with_credentials(url, username, password)
         if index["url"].startswith("http://"):
             trusted_hosts.append(index["url"].split("://", 1)[1].split("/", 1)[0].split(":", 1)[0])

@@ -3,7 +3,7 @@
 //! One place computes positions; the CLI prints [`Diagnostic::render`] and the
 //! frontend sends the same position to BuildKit.
 
-use super::SpecError;
+use super::{SpecError, SpecErrorKind};
 
 /// A spec error located in a named file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,13 +25,17 @@ impl Diagnostic {
         let start = floor_char_boundary(source, span.start.min(source.len()));
         let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
         let (line, column) = line_column(source, start);
+        let mut shown = source.to_owned();
+        if error.kind == SpecErrorKind::CredentialsInUrl {
+            mask_userinfo_password(&mut shown, start..end);
+        }
         Self {
             file: file.to_owned(),
             line,
             column,
             message: error.to_string(),
             hint: error.hint(),
-            source: source.to_owned(),
+            source: shown,
             span: start..end,
         }
     }
@@ -71,6 +75,29 @@ impl std::fmt::Display for Diagnostic {
     }
 }
 
+/// Replaces the password of `scheme://user:password@host` inside `span` with
+/// `*` (byte for byte, so spans stay valid): a token pasted into a spec by
+/// mistake is not repeated into build logs by our own error message.
+fn mask_userinfo_password(source: &mut String, span: std::ops::Range<usize>) {
+    let Some(text) = source.get(span.clone()) else {
+        return;
+    };
+    let authority_start = text.find("://").map_or(0, |i| i + 3);
+    let authority_len = text[authority_start..]
+        .find(['/', '?', '#', '"', '\''])
+        .unwrap_or(text.len() - authority_start);
+    let authority = &text[authority_start..authority_start + authority_len];
+    let Some(at) = authority.rfind('@') else {
+        return;
+    };
+    let userinfo = &authority[..at];
+    let password_start = userinfo.find(':').map_or(0, |i| i + 1);
+    let from = span.start + authority_start + password_start;
+    let to = span.start + authority_start + at;
+    let masked = "*".repeat(to - from);
+    source.replace_range(from..to, &masked);
+}
+
 fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
@@ -89,7 +116,6 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::SpecErrorKind;
 
     #[test]
     fn positions_are_one_based_and_count_characters() {
@@ -102,5 +128,19 @@ mod tests {
         let rendered = d.render();
         assert!(rendered.contains("pyfront.toml:2:6"), "{rendered}");
         assert!(rendered.contains("bé = \"x\""), "{rendered}");
+    }
+
+    #[test]
+    fn credentials_in_urls_are_masked_in_the_rendered_line() {
+        let source = "url = \"https://user:glpat-XYZ@host/simple\"\n";
+        let error = SpecError::new(6..source.len() - 1, SpecErrorKind::CredentialsInUrl);
+        let d = Diagnostic::new("pyfront.toml", source, &error);
+        let rendered = d.render();
+        assert!(!rendered.contains("glpat-XYZ"), "{rendered}");
+        assert!(
+            rendered.contains("https://user:*********@host/simple"),
+            "{rendered}"
+        );
+        assert!(!d.to_string().contains("glpat"));
     }
 }

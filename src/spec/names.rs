@@ -87,14 +87,22 @@ impl IndexUrl {
             value: value.to_owned(),
             reason: reason.to_owned(),
         };
+        // Credentials first, whatever else is wrong: the other messages
+        // repeat the value, and it must not carry a password into a log.
+        let after_scheme = value.split_once("://").map_or(value, |(_, r)| r);
+        if after_scheme
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default()
+            .contains('@')
+        {
+            return Err(SpecErrorKind::CredentialsInUrl);
+        }
         let rest = value
             .strip_prefix("https://")
             .or_else(|| value.strip_prefix("http://"))
             .ok_or_else(|| bad("expected an `http://` or `https://` URL"))?;
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        if authority.contains('@') {
-            return Err(SpecErrorKind::CredentialsInUrl);
-        }
         if authority.is_empty() || authority.starts_with(':') {
             return Err(bad("the URL has no host"));
         }
@@ -233,6 +241,14 @@ impl ImageRef {
         };
         if value.is_empty() {
             return Err(bad("it is empty"));
+        }
+        if let Some(c) = value.chars().find(|c| {
+            !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '/' | '@'))
+        }) {
+            return Err(bad(&format!(
+                "`{}` is not allowed in an image reference",
+                c.escape_default()
+            )));
         }
         let (name_tag, digest) = match value.split_once('@') {
             Some((n, d)) => (n, Some(d)),
@@ -376,6 +392,13 @@ mod tests {
             SpecErrorKind::CredentialsInUrl
         );
         assert!(IndexUrl::parse("ftp://x").is_err());
+        for leaky in ["ftp://u:p@x", "u:p@host/simple", "https://tok@host"] {
+            assert_eq!(
+                IndexUrl::parse(leaky).unwrap_err(),
+                SpecErrorKind::CredentialsInUrl,
+                "{leaky}"
+            );
+        }
         assert!(IndexUrl::parse("https://").is_err());
         assert!(IndexUrl::parse("https://a b/").is_err());
         let url = IndexUrl::parse("http://127.0.0.1:8080/simple/").unwrap();

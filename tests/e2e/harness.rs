@@ -1,0 +1,232 @@
+//! Drives the engine and index that `tests/harness/up.sh` started.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The engine and index under test, from the harness env files.
+pub struct Harness {
+    /// The docker client for this engine (`PYFRONT_DOCKER`).
+    docker: String,
+    /// The build command prefix (`PYFRONT_BUILD`), e.g. `docker buildx build`.
+    build: Vec<String>,
+    index_url: String,
+    repo: PathBuf,
+    engine: String,
+}
+
+/// A finished build: whether it succeeded and everything it printed.
+pub struct BuildResult {
+    pub success: bool,
+    pub output: String,
+}
+
+/// One `docker build` invocation.
+pub struct Build<'a> {
+    context: &'a Path,
+    tag: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl<'a> Build<'a> {
+    pub fn new(context: &'a tempfile::TempDir, tag: &str) -> Self {
+        Self {
+            context: context.path(),
+            tag: tag.to_owned(),
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    /// `--secret id=ID,env=VAR` with VAR holding `value` in the client's env
+    /// only, as a CI job passes `CI_JOB_TOKEN`.
+    pub fn secret_env(mut self, id: &str, value: &str) -> Self {
+        let var = format!("PYFRONT_E2E_SECRET_{}", id.to_uppercase());
+        self.args.push(format!("--secret=id={id},env={var}"));
+        self.env.push((var, value.to_owned()));
+        self
+    }
+
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.to_owned());
+        self
+    }
+}
+
+impl BuildResult {
+    pub fn assert_success(&self) {
+        assert!(self.success, "build failed:\n{}", self.output);
+    }
+
+    pub fn assert_failure(&self) {
+        assert!(
+            !self.success,
+            "build unexpectedly succeeded:\n{}",
+            self.output
+        );
+    }
+
+    /// Whether the progress output shows the step whose name starts with
+    /// `name_prefix` as `CACHED`.
+    pub fn step_cached(&self, name_prefix: &str) -> bool {
+        let vertex = self.output.lines().find_map(|line| {
+            let rest = line.strip_prefix('#')?;
+            let (number, name) = rest.split_once(' ')?;
+            name.starts_with(name_prefix).then(|| number.to_owned())
+        });
+        let Some(vertex) = vertex else {
+            panic!("no step `{name_prefix}` in the output:\n{}", self.output)
+        };
+        let cached = format!("#{vertex} CACHED");
+        self.output.lines().any(|l| l.trim() == cached)
+    }
+}
+
+impl Harness {
+    /// The harness from the environment, or `None` (with a message) when the
+    /// suite runs outside `tests/run-all.sh`.
+    pub fn from_env() -> Option<Self> {
+        let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let (Some(docker), Some(build), Some(index_url), Some(engine)) = (
+            get("PYFRONT_DOCKER"),
+            get("PYFRONT_BUILD"),
+            get("PYFRONT_INDEX_URL"),
+            get("PYFRONT_ENGINE"),
+        ) else {
+            assert!(
+                get("PYFRONT_E2E_REQUIRED").is_none(),
+                "PYFRONT_E2E_REQUIRED is set but the harness env is missing; run `make test`"
+            );
+            eprintln!("skipping: no harness env (run the end-to-end suite with `make test`)");
+            return None;
+        };
+        Some(Self {
+            docker,
+            build: build.split_whitespace().map(str::to_owned).collect(),
+            index_url,
+            repo: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            engine,
+        })
+    }
+
+    /// A fresh copy of `examples/demo` to build and modify.
+    pub fn demo_context(&self) -> tempfile::TempDir {
+        let dir = tempfile::Builder::new()
+            .prefix("pyfront-e2e-")
+            .tempdir()
+            .unwrap();
+        copy_dir(&self.repo.join("examples/demo"), dir.path());
+        dir
+    }
+
+    /// A random token that is easy to find wherever it leaks.
+    pub fn canary(&self, label: &str) -> String {
+        let mut bytes = [0u8; 12];
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
+            .unwrap();
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!("canary{label}{hex}")
+    }
+
+    /// Makes `token` the index's only valid password (revoking the old one).
+    pub fn set_index_token(&self, token: &str) {
+        let status = Command::new("bash")
+            .arg(self.repo.join("tests/harness/index.sh"))
+            .arg("set-token")
+            .arg(token)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "index.sh set-token failed");
+    }
+
+    pub fn build(&self, b: Build<'_>) -> BuildResult {
+        let mut cmd = Command::new(&self.build[0]);
+        cmd.args(&self.build[1..])
+            .arg("--progress=plain")
+            .arg("--network=host")
+            .arg("-f")
+            .arg(b.context.join("pyfront.toml"))
+            .arg(format!("--build-arg=PYPI_INDEX_URL={}", self.index_url))
+            .arg("-t")
+            .arg(&b.tag)
+            .args(&b.args)
+            .arg(b.context)
+            .envs(b.env.iter().map(|(k, v)| (k, v)));
+        let out = cmd.output().unwrap();
+        let output = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!(
+            "[{}] build {}: {}",
+            self.engine,
+            b.tag,
+            if out.status.success() { "ok" } else { "failed" }
+        );
+        BuildResult {
+            success: out.status.success(),
+            output,
+        }
+    }
+
+    /// Runs the docker client; panics on failure; returns stdout + stderr.
+    pub fn docker(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.docker).args(args).output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "docker {args:?} failed:\n{text}");
+        text
+    }
+
+    /// The image's layer diff ids, base first.
+    pub fn layers(&self, image: &str) -> Vec<String> {
+        let json = self.docker(&["inspect", "-f", "{{json .RootFS.Layers}}", image]);
+        serde_json::from_str(json.trim()).unwrap()
+    }
+
+    /// The token is in no layer (`docker save`), not in the history, the
+    /// config or `docker inspect`.
+    pub fn assert_image_clean(&self, image: &str, tokens: &[&str]) {
+        let history = self.docker(&["history", "--no-trunc", image]);
+        let inspect = self.docker(&["inspect", image]);
+        let dir = tempfile::tempdir().unwrap();
+        let tar = dir.path().join("image.tar");
+        self.docker(&["save", "-o", tar.to_str().unwrap(), image]);
+        // `docker save` writes layers uncompressed, so a token in any file of
+        // any layer appears verbatim in the archive.
+        let bytes = std::fs::read(&tar).unwrap();
+        for token in tokens {
+            assert!(
+                !history.contains(token),
+                "token in `docker history` of {image}"
+            );
+            assert!(
+                !inspect.contains(token),
+                "token in `docker inspect` of {image}"
+            );
+            assert!(
+                memchr::memmem::find(&bytes, token.as_bytes()).is_none(),
+                "token found in the layers of {image}"
+            );
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Golden tests of the `pyfront` binary, offline.
+//!
+//! - `tests/cases/<name>/`: `pyfront.toml`, optional `args` (one CLI word a
+//!   line) and `context/`; `llb.json` is the expected `pyfront llb --json`.
+//! - `tests/invalid/<name>/`: specs that must fail; `stderr.txt` is the
+//!   expected rendered diagnostic.
+//!
+//! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites the expected files;
+//! review the diff like code.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
+}
+
+fn case_dirs(kind: &str) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join(kind))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty(), "no cases in tests/{kind}");
+    dirs
+}
+
+/// Runs `pyfront <subcommand>` on a case with extra environment.
+fn pyfront(dir: &Path, subcommand: &[&str], env: &[(&str, &str)]) -> Output {
+    let args = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
+    let context = if dir.join("context").is_dir() {
+        dir.join("context")
+    } else {
+        dir.to_path_buf()
+    };
+    Command::new(env!("CARGO_BIN_EXE_pyfront"))
+        .current_dir(dir)
+        .args(subcommand)
+        .arg("-f")
+        .arg("pyfront.toml")
+        .arg("--context")
+        .arg(context)
+        .args(args.lines().filter(|l| !l.is_empty()))
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn check_golden(path: &Path, actual: &str) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path)
+        .unwrap_or_else(|_| panic!("missing {}; run with UPDATE_GOLDEN=1", path.display()));
+    assert!(
+        expected == actual,
+        "{} differs; run with UPDATE_GOLDEN=1 and review the diff\n--- actual ---\n{actual}",
+        path.display()
+    );
+}
+
+#[test]
+fn valid_cases_match_their_llb() {
+    for dir in case_dirs("cases") {
+        let out = pyfront(&dir, &["llb", "--json"], &[]);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        check_golden(
+            &dir.join("llb.json"),
+            &String::from_utf8(out.stdout).unwrap(),
+        );
+    }
+}
+
+#[test]
+fn invalid_cases_match_their_diagnostics() {
+    for dir in case_dirs("invalid") {
+        let out = pyfront(&dir, &["check"], &[]);
+        assert!(!out.status.success(), "{} should fail", dir.display());
+        check_golden(
+            &dir.join("stderr.txt"),
+            &String::from_utf8(out.stderr).unwrap(),
+        );
+    }
+}
+
+/// Same spec, context and opts → the same bytes, whatever secrets or
+/// tokens the environment holds (the frontend never reads secret values).
+#[test]
+fn llb_is_deterministic_and_independent_of_secrets() {
+    for dir in case_dirs("cases") {
+        let first = pyfront(&dir, &["llb"], &[("CI_JOB_TOKEN", "canary-one-7f3a9")]);
+        assert!(first.status.success());
+        assert!(!first.stdout.is_empty());
+        for token in ["canary-two-1b2c3", "canary-three-x"] {
+            let again = pyfront(&dir, &["llb"], &[("CI_JOB_TOKEN", token)]);
+            assert_eq!(
+                first.stdout,
+                again.stdout,
+                "{}: bytes differ",
+                dir.display()
+            );
+        }
+        let bytes = &first.stdout;
+        for needle in [b"canary".as_slice(), b"glpat-".as_slice()] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{}: secret-like bytes in the LLB",
+                dir.display()
+            );
+        }
+    }
+}
+
+/// No URL in any LLB carries userinfo (`scheme://user:pass@host`).
+#[test]
+fn no_url_in_the_llb_has_credentials() {
+    for dir in case_dirs("cases") {
+        let out = pyfront(&dir, &["llb", "--json"], &[]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        for (i, _) in text.match_indices("://") {
+            let authority: String = text[i + 3..]
+                .chars()
+                .take_while(|c| !matches!(c, '/' | '"' | '\\' | ' '))
+                .collect();
+            assert!(
+                !authority.contains('@'),
+                "{}: URL with userinfo near `{authority}`",
+                dir.display()
+            );
+        }
+    }
+}

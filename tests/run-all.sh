@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# All of pyfront's tests, as `make test` and `.ci/run` run them:
+#   1. format and lint checks, unit tests (no engine needed);
+#   2. the test harness: two real engines (Debian 12's Docker 20.10 with
+#      BuildKit 0.8, Debian 13's Docker 26.1 + buildx with BuildKit 0.13),
+#      local base images and an authenticated private index;
+#   3. the end-to-end suite once per engine, against the frontend image
+#      built from this tree.
+# Needs root on Debian 12 (it installs docker.io, mmdebstrap, ... with apt).
+# On CI (CI=true) the harness is stopped at exit; locally it stays up so a
+# re-run takes seconds (stop it with `make harness-down`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [ "${CI:-}" = true ]; then
+    trap 'bash tests/harness/down.sh || true' EXIT
+fi
+
+step "format and lints"
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+
+step "unit tests"
+cargo test --locked --lib --bins --test golden
+
+step "harness: engines, base images, private index"
+started=$(date +%s)
+bash tests/harness/up.sh
+echo "harness up in $(( $(date +%s) - started ))s"
+# shellcheck disable=SC1091
+. "${PYFRONT_HARNESS_DIR:-/tmp/pyfront-harness}/env.sh"
+
+for engine in $PYFRONT_ENGINES; do
+    env_var="PYFRONT_ENV_${engine^^}"
+    step "end-to-end on $engine"
+    (
+        set -a
+        # shellcheck disable=SC1090
+        . "${!env_var}"
+        set +a
+        make --no-print-directory image
+        PYFRONT_E2E_REQUIRED=1 cargo test --locked --test e2e -- --test-threads=1
+    )
+done
