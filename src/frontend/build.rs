@@ -118,6 +118,7 @@ pub async fn build(
         ),
         _ => builder_config
             .with_venv()
+            .with_labels(&options.labels)
             .with_layers(&compiled.lowered.builder_layers, &created),
     };
     Ok(BuildResult {

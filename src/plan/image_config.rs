@@ -144,6 +144,17 @@ impl BaseConfig {
         self
     }
 
+    /// Adds `labels`, which win over the base image's.
+    pub fn with_labels(mut self, labels: &BTreeMap<String, String>) -> Self {
+        if !labels.is_empty() {
+            self.config
+                .labels
+                .get_or_insert_with(BTreeMap::new)
+                .extend(labels.clone());
+        }
+        self
+    }
+
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).unwrap_or_default()
     }
@@ -197,12 +208,9 @@ pub fn runtime_config(
             ports.insert(p.clone(), Value::Object(serde_json::Map::new()));
         }
     }
-    if !app.labels.is_empty() || !extra_labels.is_empty() {
-        let labels = c.config.labels.get_or_insert_with(BTreeMap::new);
-        labels.extend(app.labels.clone());
-        labels.extend(extra_labels.clone());
-    }
-    c.with_layers(layers, created)
+    c.with_labels(&app.labels)
+        .with_labels(extra_labels)
+        .with_layers(layers, created)
 }
 
 #[cfg(test)]

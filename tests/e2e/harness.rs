@@ -184,6 +184,51 @@ impl Harness {
         text
     }
 
+    /// The demo app's image config: venv first on PATH, the spec's workdir,
+    /// cmd and env, the `--label`, and one readable history entry per
+    /// added layer.
+    pub fn assert_runtime_config(&self, image: &str) {
+        let json = self.docker(&["inspect", "-f", "{{json .Config}}", image]);
+        let config: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+        let env: Vec<&str> = config["Env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert!(
+            env.iter().any(|e| e.starts_with("PATH=/opt/venv/bin:")),
+            "{env:?}"
+        );
+        assert!(env.contains(&"VIRTUAL_ENV=/opt/venv"), "{env:?}");
+        assert!(env.contains(&"PYTHONPATH=/opt/app/src"), "{env:?}");
+        assert_eq!(config["WorkingDir"], "/opt/app");
+        assert_eq!(
+            config["Cmd"],
+            serde_json::json!(["python3", "-m", "demoapp"])
+        );
+        assert_eq!(config["Labels"]["org.example.team"], "mlops");
+        let history = self.docker(&[
+            "history",
+            "--no-trunc",
+            "--format",
+            "{{.CreatedBy}}|{{.Comment}}",
+            image,
+        ]);
+        let ours: Vec<&str> = history
+            .lines()
+            .filter(|l| l.ends_with("|pyfront"))
+            .collect();
+        assert_eq!(
+            ours,
+            [
+                "pyfront: COPY . /opt/app|pyfront",
+                "pyfront: COPY --from=builder /opt/venv /opt/venv|pyfront"
+            ],
+            "{history}"
+        );
+    }
+
     /// The image's layer diff ids, base first.
     pub fn layers(&self, image: &str) -> Vec<String> {
         let json = self.docker(&["inspect", "-f", "{{json .RootFS.Layers}}", image]);

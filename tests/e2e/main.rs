@@ -21,8 +21,13 @@ fn token_rotation_reuses_the_install_layer_and_leaks_nothing() {
     let token_a = h.canary("A");
     h.set_index_token(&token_a);
 
-    let first = h.build(Build::new(&ctx, "e2e-rotation:a").secret_env("pypi_token", &token_a));
+    let first = h.build(
+        Build::new(&ctx, "e2e-rotation:a")
+            .secret_env("pypi_token", &token_a)
+            .arg("--label=org.example.team=mlops"),
+    );
     first.assert_success();
+    h.assert_runtime_config("e2e-rotation:a");
     let run = h.docker(&[
         "run",
         "--rm",
