@@ -84,6 +84,7 @@ impl FrontendError {
 /// Runs the frontend and exits the process. The exit is explicit: a tokio
 /// stdin read cannot be cancelled, so a runtime shutdown would hang.
 pub fn run() -> ! {
+    let started = std::time::Instant::now();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -103,6 +104,9 @@ pub fn run() -> ! {
             }
         };
         let raw_opts = opts::raw_from_env();
+        let timing = raw_opts
+            .get(opts::keys::TIMING_BUILD_ARG)
+            .is_some_and(|v| v == "1");
         let request = match build::build(&bridge, &raw_opts).await {
             Ok(result) => ReturnRequest {
                 result: Some(result.into_proto()),
@@ -121,7 +125,15 @@ pub fn run() -> ! {
                 }
             }
         };
-        match bridge.clone().r#return(request).await {
+        let returned = bridge.clone().r#return(request).await;
+        if timing {
+            eprintln!(
+                "pyfront: timing: start to Return {} ms, peak RSS {} kB",
+                started.elapsed().as_millis(),
+                peak_rss_kb().unwrap_or(0)
+            );
+        }
+        match returned {
             Ok(_) => 0,
             Err(status) => {
                 eprintln!(
@@ -133,4 +145,11 @@ pub fn run() -> ! {
         }
     });
     std::process::exit(code)
+}
+
+/// `VmHWM` (peak resident set) from `/proc/self/status`, in kB.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

@@ -22,6 +22,9 @@ pub mod keys {
     pub const CACHE_FROM: &str = "cache-from";
     pub const CACHE_IMPORTS: &str = "cache-imports";
     pub const REQUEST_ID: &str = "requestid";
+    /// `--build-arg PYFRONT_TIMING=1`: log the frontend's own time and peak
+    /// memory to stderr (the daemon log), for `bench/`.
+    pub const TIMING_BUILD_ARG: &str = "build-arg:PYFRONT_TIMING";
 }
 
 const OPT_ENV_PREFIX: &str = "BUILDKIT_FRONTEND_OPT_";
@@ -73,6 +76,7 @@ pub struct BuildOptions {
     /// `cache-from` / `cache-imports` exactly as received, forwarded into
     /// our Solve requests (BuildKit does not add them for gateway frontends).
     pub cache_opts: BTreeMap<String, String>,
+    pub timing: bool,
 }
 
 /// Reads the raw opts from the process environment.
@@ -136,6 +140,7 @@ impl BuildOptions {
             resolve_mode,
             cache_imports,
             cache_opts,
+            timing: raw.get(keys::TIMING_BUILD_ARG).is_some_and(|v| v == "1"),
         })
     }
 }
