@@ -260,7 +260,7 @@ impl Session<'_> {
     /// Fails with the spec location when a requirement file is not in the
     /// build context.
     async fn check_requirements(&self, spec: &Spec, spec_text: &str) -> Result<(), FrontendError> {
-        let files = &spec.install.requirements;
+        let files = &spec.install.inputs;
         let source = local(
             CONTEXT_LOCAL,
             &LocalOptions {
@@ -269,7 +269,7 @@ impl Session<'_> {
                 ..LocalOptions::default()
             },
             &self.constraints(),
-            "[internal] load requirement files",
+            "[internal] load install inputs",
         );
         let ref_id = self.solve(marshal(&source).proto).await?;
         for file in files {
@@ -289,12 +289,16 @@ impl Session<'_> {
                 .await
                 .is_ok();
             if !found {
-                let error = SpecError::new(
-                    file.span.clone(),
-                    SpecErrorKind::MissingContextFile {
-                        path: file.value.as_str().to_owned(),
+                let path = file.value.as_str().to_owned();
+                let kind = match spec.install.with.lock_file() {
+                    None => SpecErrorKind::MissingContextFile { path },
+                    Some(lock) => SpecErrorKind::MissingProjectFile {
+                        path,
+                        installer: spec.install.with.name(),
+                        lock,
                     },
-                );
+                };
+                let error = SpecError::new(file.span.clone(), kind);
                 return Err(FrontendError::Spec(Box::new(Diagnostic::new(
                     &self.options.filename,
                     spec_text,

@@ -1,14 +1,154 @@
 //! Installer specifics: turn the spec's `[install]` and `[[index]]` tables
-//! into the plan's install step. Installers never build LLB.
+//! into the plan's builder steps. Installers never build LLB.
+//!
+//! Every step runs the same helper program, `install.py`, with a JSON
+//! config. The config holds index URLs, plain usernames and secret *ids*;
+//! the program reads the secret values from `/run/secrets/<id>` at run time.
+//! Spec values travel as JSON data, so no value is ever interpreted by a
+//! shell.
 
 mod pip;
+mod poetry;
+mod uv;
 
-use crate::plan::InstallStep;
-use crate::spec::{Installer, Spec};
+use serde::Serialize;
 
-/// The install step for the spec's installer.
-pub fn install_step(spec: &Spec) -> InstallStep {
+use crate::plan::{CacheDir, HelperFile, InstallStep, HELPER_MOUNT, TOOLS_VENV};
+use crate::spec::{Index, Installer, Spec, Username};
+
+const PROGRAM: &str = include_str!("install.py");
+const PROGRAM_NAME: &str = "install.py";
+const CONFIG_NAME: &str = "install.json";
+
+/// The builder steps for the spec's installer: the tool provisioning step
+/// (Poetry and uv; it does not depend on the app's lock file) and the
+/// dependency install.
+pub fn steps(spec: &Spec) -> (Option<InstallStep>, InstallStep) {
     match spec.install.with {
-        Installer::Pip => pip::install_step(spec),
+        Installer::Pip => (None, pip::install_step(spec)),
+        Installer::Poetry => (Some(tools_step(spec, "poetry")), poetry::install_step(spec)),
+        Installer::Uv => (Some(tools_step(spec, "uv")), uv::install_step(spec)),
+    }
+}
+
+/// The helper's config. Struct fields serialize in declaration order, so
+/// the bytes (and the step's cache key) are stable.
+#[derive(Serialize, Default)]
+struct HelperConfig<'a> {
+    mode: &'static str,
+    venv: &'static str,
+    create_venv: bool,
+    tool: Option<String>,
+    cwd: Option<&'static str>,
+    cache_dir: Option<&'static str>,
+    requirements: Vec<String>,
+    groups: &'a [String],
+    extras: &'a [String],
+    indexes: Vec<IndexConfig<'a>>,
+    hints: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct IndexConfig<'a> {
+    name: &'a str,
+    url: &'a str,
+    username: Option<&'a str>,
+    username_secret: Option<&'a str>,
+    password_secret: Option<&'a str>,
+    default: bool,
+}
+
+fn index_configs(indexes: &[Index]) -> Vec<IndexConfig<'_>> {
+    indexes
+        .iter()
+        .map(|i| IndexConfig {
+            name: i.name.as_str(),
+            url: i.url.as_str(),
+            username: match &i.username {
+                Some(Username::Plain(u)) => Some(u),
+                _ => None,
+            },
+            username_secret: match &i.username {
+                Some(Username::Secret(id)) => Some(id.as_str()),
+                _ => None,
+            },
+            password_secret: i.password_secret.as_ref().map(|s| s.as_str()),
+            default: i.default,
+        })
+        .collect()
+}
+
+/// A step that runs the helper with `config` (plus `extra_files`).
+fn helper_step(
+    spec: &Spec,
+    title: String,
+    config: &HelperConfig<'_>,
+    context_files: Vec<String>,
+    extra_files: Vec<HelperFile>,
+    caches: Vec<CacheDir>,
+) -> InstallStep {
+    let mut title = title;
+    let secret_ids = spec.secret_ids();
+    if !secret_ids.is_empty() {
+        let ids: Vec<&str> = secret_ids.iter().map(|s| s.as_str()).collect();
+        title.push_str(&format!(" (secrets: {})", ids.join(", ")));
+    }
+    let mut helper_files = vec![
+        HelperFile {
+            name: PROGRAM_NAME.to_owned(),
+            contents: PROGRAM.as_bytes().to_vec(),
+        },
+        HelperFile {
+            name: CONFIG_NAME.to_owned(),
+            contents: serde_json::to_vec_pretty(config).unwrap_or_default(),
+        },
+    ];
+    helper_files.extend(extra_files);
+    InstallStep {
+        title,
+        context_files,
+        helper_files,
+        args: vec![
+            "python3".to_owned(),
+            format!("{HELPER_MOUNT}/{PROGRAM_NAME}"),
+            format!("{HELPER_MOUNT}/{CONFIG_NAME}"),
+        ],
+        env: Vec::new(),
+        secrets: secret_ids,
+        caches,
+    }
+}
+
+/// Installs `tool==version` with pip into its own venv, which the app stage
+/// never copies. Its inputs are the builder, the version and the indexes:
+/// not the app's lock, so a lock change reuses it.
+fn tools_step(spec: &Spec, tool: &str) -> InstallStep {
+    let version = spec.install.tool_version.as_deref().unwrap_or_default();
+    let requirement = format!("{tool}=={version}");
+    let config = HelperConfig {
+        mode: "pip",
+        venv: TOOLS_VENV,
+        create_venv: true,
+        requirements: vec![format!("{HELPER_MOUNT}/tools.txt")],
+        indexes: index_configs(&spec.indexes),
+        ..HelperConfig::default()
+    };
+    helper_step(
+        spec,
+        format!("provision {requirement} in {TOOLS_VENV}"),
+        &config,
+        Vec::new(),
+        vec![HelperFile {
+            name: "tools.txt".to_owned(),
+            contents: format!("{requirement}\n").into_bytes(),
+        }],
+        vec![pip_cache()],
+    )
+}
+
+fn pip_cache() -> CacheDir {
+    CacheDir {
+        id: "pyfront-pip-cache".to_owned(),
+        path: "/root/.cache/pip".to_owned(),
     }
 }

@@ -11,7 +11,9 @@ use super::ops::{
     copy, exec, image, local, mkfiles, CacheSharing, Constraints, CopyOptions, Exec, LocalOptions,
     Mount, NetMode, Output, ResolveMode,
 };
-use crate::plan::{LayerHistory, Plan, CONTEXT_MOUNT, HELPER_MOUNT, SECRETS_DIR, VENV};
+use crate::plan::{
+    InstallStep, LayerHistory, Plan, CONTEXT_MOUNT, HELPER_MOUNT, SECRETS_DIR, VENV,
+};
 
 /// The name of the local source holding the build context.
 pub const CONTEXT_LOCAL: &str = "context";
@@ -42,6 +44,80 @@ pub struct Lowered {
 /// as Debian package names by the spec.
 const APT_SCRIPT: &str = "rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && \
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \"$@\"";
+
+/// Runs an install helper step on `root`. Its inputs are `root`, its helper
+/// files and (if any) exactly its context files: nothing else of the
+/// context, so app code changes never re-run it. `key` keeps the helper and
+/// context sources of different steps apart.
+fn helper_exec(root: &Output, step: &InstallStep, opts: &LowerOptions, key: &str) -> Output {
+    let c = &opts.constraints;
+    let helper_paths: Vec<String> = step
+        .helper_files
+        .iter()
+        .map(|f| format!("/{}", f.name))
+        .collect();
+    let helper_files: Vec<(&str, i32, &[u8])> = step
+        .helper_files
+        .iter()
+        .zip(&helper_paths)
+        .map(|(f, path)| (path.as_str(), 0o444, f.contents.as_slice()))
+        .collect();
+    let helper = mkfiles(&helper_files, c, &format!("[builder] pyfront {key} helper"));
+    let mut mounts = vec![Mount::ReadOnly {
+        dest: HELPER_MOUNT.to_owned(),
+        source: helper,
+        selector: None,
+    }];
+    if !step.context_files.is_empty() {
+        let inputs = local(
+            CONTEXT_LOCAL,
+            &LocalOptions {
+                include_patterns: step.context_files.clone(),
+                shared_key_hint: Some(format!("pyfront-{key}-inputs")),
+                ..LocalOptions::default()
+            },
+            c,
+            &format!("[builder] load {key} inputs"),
+        );
+        mounts.push(Mount::ReadOnly {
+            dest: CONTEXT_MOUNT.to_owned(),
+            source: inputs,
+            selector: None,
+        });
+    }
+    for cache in &step.caches {
+        mounts.push(Mount::Cache {
+            dest: cache.path.clone(),
+            id: cache.id.clone(),
+            sharing: CacheSharing::Shared,
+        });
+    }
+    for id in &step.secrets {
+        // Optional: a missing secret reaches our helper, which names the id
+        // and the `--secret` flag to add, instead of BuildKit's terse error.
+        mounts.push(Mount::Secret {
+            dest: format!("{SECRETS_DIR}/{id}"),
+            id: id.as_str().to_owned(),
+            mode: 0o400,
+            optional: true,
+        });
+    }
+    let mut env = opts.builder_env.clone();
+    env.extend(step.env.iter().map(|(k, v)| format!("{k}={v}")));
+    exec(
+        root,
+        Exec {
+            args: step.args.clone(),
+            env,
+            cwd: "/".to_owned(),
+            network: opts.network,
+            mounts,
+            ..Exec::default()
+        },
+        c,
+        &format!("[builder] {}", step.title),
+    )
+}
 
 pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
     let c = &opts.constraints;
@@ -119,75 +195,15 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         created_by: format!("pyfront: {venv_title}"),
     });
 
-    let install = &b.install;
-    let requirements = local(
-        CONTEXT_LOCAL,
-        &LocalOptions {
-            include_patterns: install.context_files.clone(),
-            shared_key_hint: Some("pyfront-install-inputs".to_owned()),
-            ..LocalOptions::default()
-        },
-        c,
-        "[builder] load install inputs",
-    );
-    let helper_paths: Vec<String> = install
-        .helper_files
-        .iter()
-        .map(|f| format!("/{}", f.name))
-        .collect();
-    let helper_files: Vec<(&str, i32, &[u8])> = install
-        .helper_files
-        .iter()
-        .zip(&helper_paths)
-        .map(|(f, path)| (path.as_str(), 0o444, f.contents.as_slice()))
-        .collect();
-    let helper = mkfiles(&helper_files, c, "[builder] pyfront install helper");
-    let mut mounts = vec![
-        Mount::ReadOnly {
-            dest: CONTEXT_MOUNT.to_owned(),
-            source: requirements,
-            selector: None,
-        },
-        Mount::ReadOnly {
-            dest: HELPER_MOUNT.to_owned(),
-            source: helper,
-            selector: None,
-        },
-    ];
-    for cache in &install.caches {
-        mounts.push(Mount::Cache {
-            dest: cache.path.clone(),
-            id: cache.id.clone(),
-            sharing: CacheSharing::Shared,
+    if let Some(tools) = &b.tools {
+        root = helper_exec(&root, tools, opts, "tools");
+        builder_layers.push(LayerHistory {
+            created_by: format!("pyfront: {}", tools.title),
         });
     }
-    for id in &install.secrets {
-        // Optional: a missing secret reaches our helper, which names the id
-        // and the `--secret` flag to add, instead of BuildKit's terse error.
-        mounts.push(Mount::Secret {
-            dest: format!("{SECRETS_DIR}/{id}"),
-            id: id.as_str().to_owned(),
-            mode: 0o400,
-            optional: true,
-        });
-    }
-    let mut env = opts.builder_env.clone();
-    env.extend(install.env.iter().map(|(k, v)| format!("{k}={v}")));
-    root = exec(
-        &root,
-        Exec {
-            args: install.args.clone(),
-            env,
-            cwd: CONTEXT_MOUNT.to_owned(),
-            network: opts.network,
-            mounts,
-            ..Exec::default()
-        },
-        c,
-        &format!("[builder] {}", install.title),
-    );
+    root = helper_exec(&root, &b.install, opts, "install");
     builder_layers.push(LayerHistory {
-        created_by: format!("pyfront: {}", install.title),
+        created_by: format!("pyfront: {}", b.install.title),
     });
     let builder = root;
 

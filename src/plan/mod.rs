@@ -13,6 +13,8 @@ pub use image_config::{runtime_config, BaseConfig, ImageConfigError, LayerHistor
 
 /// Where the venv lives in both stages.
 pub const VENV: &str = "/opt/venv";
+/// Where Poetry or uv are installed in the builder; never copied to the app.
+pub const TOOLS_VENV: &str = "/opt/pyfront-tools";
 /// Where the install step sees its context files (read-only).
 pub const CONTEXT_MOUNT: &str = "/run/pyfront/context";
 /// Where the install step sees its helper program and config (read-only).
@@ -52,10 +54,13 @@ pub struct BuilderStage {
     pub base: ImageRef,
     /// Installed with apt before the venv exists; absent from the app stage.
     pub system_packages: Vec<AptPackage>,
+    /// Poetry or uv, provisioned before the install; independent of the lock.
+    pub tools: Option<InstallStep>,
     pub install: InstallStep,
 }
 
-/// The dependency install: the one step that sees credentials.
+/// A step that runs pyfront's install helper: the dependency install, or
+/// the provisioning of Poetry or uv. Only these steps see credentials.
 ///
 /// Its only inputs are the builder filesystem, `context_files` (mounted at
 /// [`CONTEXT_MOUNT`]) and `helper_files` (at [`HELPER_MOUNT`]), so app code
@@ -100,11 +105,13 @@ impl Plan {
     /// Plans the build of `spec`. `dockerignore` is the context's
     /// `.dockerignore` (empty when there is none).
     pub fn new(spec: &Spec, dockerignore: &str) -> Self {
+        let (tools, install) = installers::steps(spec);
         Self {
             builder: BuilderStage {
                 base: spec.build.base.clone(),
                 system_packages: spec.build.system_packages.clone(),
-                install: installers::install_step(spec),
+                tools,
+                install,
             },
             app: AppStage {
                 base: spec.app.base.clone(),

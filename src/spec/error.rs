@@ -73,12 +73,32 @@ pub enum SpecErrorKind {
     },
     #[error("`requirements` must list at least one file")]
     EmptyRequirements,
+    #[error("`with = \"pip\"` needs `requirements`")]
+    MissingRequirements,
+    #[error("`groups` must name at least one group")]
+    EmptyGroups,
+    #[error("`{key}` is not used with `with = \"{installer}\"` (it is for {for_})")]
+    InstallOptionNotFor {
+        key: &'static str,
+        installer: &'static str,
+        for_: &'static str,
+    },
+    #[error("`project = true` is not supported yet")]
+    ProjectInstallUnsupported,
+    #[error("index `{name}` pins packages, but pip cannot pin a package to an index")]
+    PipCannotPin { name: String },
     #[error("invalid path `{value}`: {reason}")]
     InvalidPath { value: String, reason: &'static str },
     #[error("invalid port `{value}`: expected a number from 1 to 65535, optionally followed by `/tcp` or `/udp`")]
     InvalidPort { value: String },
     #[error("requirement file `{path}` is not in the build context")]
     MissingContextFile { path: String },
+    #[error("`{path}` is not in the build context; `with = \"{installer}\"` installs from `pyproject.toml` and `{lock}`")]
+    MissingProjectFile {
+        path: String,
+        installer: &'static str,
+        lock: &'static str,
+    },
 }
 
 impl SpecErrorKind {
@@ -98,6 +118,25 @@ impl SpecErrorKind {
             Self::MissingContextFile { path } => Some(format!(
                 "check that `{path}` exists relative to the build context directory"
             )),
+            Self::MissingProjectFile { installer, lock, .. } => Some(format!(
+                "run `{installer} lock` in the project directory and commit `pyproject.toml` and `{lock}`; the build context must be that directory"
+            )),
+            Self::MissingRequirements => Some(
+                "add `requirements = [\"requirements.txt\"]`, or use `with = \"poetry\"` or `\"uv\"` with a lock file"
+                    .to_owned(),
+            ),
+            Self::InstallOptionNotFor { key, .. } if *key == "requirements" => Some(
+                "remove `requirements`: Poetry and uv install from `pyproject.toml` and their lock file".to_owned(),
+            ),
+            Self::ProjectInstallUnsupported => Some(
+                "remove `project = true`; pyfront installs the locked dependencies and copies the app code".to_owned(),
+            ),
+            Self::PipCannotPin { .. } => Some(
+                "pip takes every package from whichever index has the highest version, so a public package with \
+                 the same name as a private one can replace it (dependency confusion); use `with = \"uv\"` or \
+                 `\"poetry\"` with a lock file, or set `allow-dependency-confusion = true` on this index to accept the risk"
+                    .to_owned(),
+            ),
             _ => None,
         }
     }

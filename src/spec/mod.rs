@@ -74,8 +74,13 @@ struct RawBuild {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawInstall {
-    with: Installer,
-    requirements: Spanned<Vec<Spanned<String>>>,
+    with: Spanned<Installer>,
+    requirements: Option<Spanned<Vec<Spanned<String>>>>,
+    groups: Option<Spanned<Vec<Spanned<String>>>>,
+    extras: Option<Spanned<Vec<Spanned<String>>>>,
+    project: Option<Spanned<bool>>,
+    poetry_version: Option<Spanned<String>>,
+    uv_version: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +92,8 @@ struct RawIndex {
     username_secret: Option<Spanned<String>>,
     password_secret: Option<Spanned<String>>,
     default: Option<Spanned<bool>>,
+    packages: Option<Spanned<Vec<Spanned<String>>>>,
+    allow_dependency_confusion: Option<Spanned<bool>>,
 }
 
 // ---------------------------------------------------------------------------
@@ -98,7 +105,34 @@ struct RawIndex {
 #[serde(rename_all = "kebab-case")]
 pub enum Installer {
     Pip,
+    Poetry,
+    Uv,
 }
+
+impl Installer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pip => "pip",
+            Self::Poetry => "poetry",
+            Self::Uv => "uv",
+        }
+    }
+
+    /// The lock file the installer reads next to `pyproject.toml`.
+    pub fn lock_file(self) -> Option<&'static str> {
+        match self {
+            Self::Pip => None,
+            Self::Poetry => Some("poetry.lock"),
+            Self::Uv => Some("uv.lock"),
+        }
+    }
+}
+
+/// The Poetry version provisioned in the builder when `poetry-version` is
+/// not set.
+pub const DEFAULT_POETRY_VERSION: &str = "2.5.1";
+/// The uv version provisioned in the builder when `uv-version` is not set.
+pub const DEFAULT_UV_VERSION: &str = "0.13.9";
 
 /// A validated spec. Every string here has been interpolated and checked.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -134,7 +168,14 @@ pub struct Build {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Install {
     pub with: Installer,
-    pub requirements: Vec<Located<ContextPath>>,
+    /// pip: the requirement files. Poetry and uv: `pyproject.toml` and the
+    /// lock file (located at the `with` key, for errors).
+    pub inputs: Vec<Located<ContextPath>>,
+    /// Dependency groups; `main` is the project's own dependencies.
+    pub groups: Vec<String>,
+    pub extras: Vec<String>,
+    /// Poetry and uv: the version of the tool provisioned in the builder.
+    pub tool_version: Option<String>,
 }
 
 /// A value with the byte span of its TOML source, for errors found later
@@ -154,8 +195,13 @@ pub struct Index {
     pub password_secret: Option<SecretId>,
     /// True: replaces PyPI (`--index-url`); false: an extra index.
     pub default: bool,
+    /// Package name patterns pinned to this index (`*` wildcards).
+    pub packages: Vec<String>,
+    pub allow_dependency_confusion: bool,
     #[serde(skip)]
     pub span: Range<usize>,
+    #[serde(skip)]
+    pub packages_span: Option<Range<usize>>,
 }
 
 /// Where an index's username comes from. Only secret ids, never values.
@@ -225,6 +271,21 @@ impl Validator<'_> {
         };
         let install = self.install(raw.install)?;
         let indexes = self.indexes(raw.index)?;
+        if install.with == Installer::Pip {
+            // pip merges all indexes and takes the highest version it finds:
+            // it cannot honour `packages`, so say so instead of pretending.
+            if let Some(i) = indexes
+                .iter()
+                .find(|i| !i.packages.is_empty() && !i.allow_dependency_confusion)
+            {
+                return Err(SpecError::new(
+                    i.packages_span.clone().unwrap_or_else(|| i.span.clone()),
+                    SpecErrorKind::PipCannotPin {
+                        name: i.name.to_string(),
+                    },
+                ));
+            }
+        }
         let mut used = self.used;
         used.sort();
         used.dedup();
@@ -316,25 +377,154 @@ impl Validator<'_> {
     }
 
     fn install(&mut self, raw: RawInstall) -> Result<Install, SpecError> {
-        if raw.requirements.get_ref().is_empty() {
-            return Err(SpecError::new(
-                raw.requirements.span(),
-                SpecErrorKind::EmptyRequirements,
-            ));
-        }
-        let mut requirements: Vec<Located<ContextPath>> = Vec::new();
-        for r in raw.requirements.get_ref() {
-            let value = self.checked(r, ContextPath::parse)?;
-            if !requirements.iter().any(|l| l.value == value) {
-                requirements.push(Located {
-                    value,
-                    span: r.span(),
-                });
+        let with = *raw.with.get_ref();
+        let only_for = |span: Range<usize>, key: &'static str, for_: &'static str| {
+            SpecError::new(
+                span,
+                SpecErrorKind::InstallOptionNotFor {
+                    key,
+                    installer: with.name(),
+                    for_,
+                },
+            )
+        };
+        if let Some(p) = &raw.project {
+            if *p.get_ref() {
+                return Err(SpecError::new(
+                    p.span(),
+                    SpecErrorKind::ProjectInstallUnsupported,
+                ));
             }
         }
+        let mut inputs: Vec<Located<ContextPath>> = Vec::new();
+        match with {
+            Installer::Pip => {
+                let requirements = raw.requirements.as_ref().ok_or_else(|| {
+                    SpecError::new(raw.with.span(), SpecErrorKind::MissingRequirements)
+                })?;
+                if requirements.get_ref().is_empty() {
+                    return Err(SpecError::new(
+                        requirements.span(),
+                        SpecErrorKind::EmptyRequirements,
+                    ));
+                }
+                for r in requirements.get_ref() {
+                    let value = self.checked(r, ContextPath::parse)?;
+                    if !inputs.iter().any(|l| l.value == value) {
+                        inputs.push(Located {
+                            value,
+                            span: r.span(),
+                        });
+                    }
+                }
+                for (key, span) in [
+                    ("groups", raw.groups.as_ref().map(Spanned::span)),
+                    ("extras", raw.extras.as_ref().map(Spanned::span)),
+                    (
+                        "poetry-version",
+                        raw.poetry_version.as_ref().map(Spanned::span),
+                    ),
+                    ("uv-version", raw.uv_version.as_ref().map(Spanned::span)),
+                ] {
+                    if let Some(span) = span {
+                        return Err(only_for(span, key, "`poetry` or `uv`"));
+                    }
+                }
+            }
+            Installer::Poetry | Installer::Uv => {
+                if let Some(r) = &raw.requirements {
+                    return Err(only_for(r.span(), "requirements", "`pip`"));
+                }
+                let (other_key, other) = match with {
+                    Installer::Poetry => ("uv-version", &raw.uv_version),
+                    _ => ("poetry-version", &raw.poetry_version),
+                };
+                if let Some(o) = other {
+                    let for_ = if with == Installer::Poetry {
+                        "`uv`"
+                    } else {
+                        "`poetry`"
+                    };
+                    return Err(only_for(o.span(), other_key, for_));
+                }
+                for file in ["pyproject.toml", with.lock_file().unwrap_or_default()] {
+                    let value = ContextPath::parse(file)
+                        .map_err(|kind| SpecError::new(raw.with.span(), kind))?;
+                    inputs.push(Located {
+                        value,
+                        span: raw.with.span(),
+                    });
+                }
+            }
+        }
+        let names = |list: &Option<Spanned<Vec<Spanned<String>>>>,
+                     what: &'static str,
+                     this: &mut Self| {
+            let mut out: Vec<String> = Vec::new();
+            for item in list
+                .as_ref()
+                .map(|l| l.get_ref().as_slice())
+                .unwrap_or_default()
+            {
+                let value = this.text(item)?;
+                if !is_group_name(&value) {
+                    return Err(SpecError::new(
+                        item.span(),
+                        SpecErrorKind::InvalidName {
+                            what,
+                            value,
+                            reason: "use letters, digits, `_`, `-` and `.`, starting with a letter or digit",
+                        },
+                    ));
+                }
+                if !out.contains(&value) {
+                    out.push(value);
+                }
+            }
+            Ok(out)
+        };
+        let mut groups = names(&raw.groups, "group", self)?;
+        if raw.groups.is_none() && with != Installer::Pip {
+            groups.push("main".to_owned());
+        }
+        if let Some(g) = &raw.groups {
+            if groups.is_empty() {
+                return Err(SpecError::new(g.span(), SpecErrorKind::EmptyGroups));
+            }
+        }
+        let extras = names(&raw.extras, "extra", self)?;
+        let tool_version = match with {
+            Installer::Pip => None,
+            Installer::Poetry | Installer::Uv => {
+                let (written, default) = match with {
+                    Installer::Poetry => (&raw.poetry_version, DEFAULT_POETRY_VERSION),
+                    _ => (&raw.uv_version, DEFAULT_UV_VERSION),
+                };
+                Some(match written {
+                    Some(v) => {
+                        let value = self.text(v)?;
+                        if !is_version(&value) {
+                            return Err(SpecError::new(
+                                v.span(),
+                                SpecErrorKind::InvalidName {
+                                    what: "version",
+                                    value,
+                                    reason: "expected an exact version such as `1.2.3`",
+                                },
+                            ));
+                        }
+                        value
+                    }
+                    None => default.to_owned(),
+                })
+            }
+        };
         Ok(Install {
-            with: raw.with,
-            requirements,
+            with,
+            inputs,
+            groups,
+            extras,
+            tool_version,
         })
     }
 
@@ -415,13 +605,40 @@ impl Validator<'_> {
                 ));
             }
             default_seen |= default;
+            let mut packages = Vec::new();
+            for p in r
+                .packages
+                .as_ref()
+                .map(|l| l.get_ref().as_slice())
+                .unwrap_or_default()
+            {
+                let value = self.text(p)?;
+                if !is_package_pattern(&value) {
+                    return Err(SpecError::new(
+                        p.span(),
+                        SpecErrorKind::InvalidName {
+                            what: "package pattern",
+                            value,
+                            reason:
+                                "expected a package name, optionally with `*` wildcards (`acme-*`)",
+                        },
+                    ));
+                }
+                packages.push(normalize_package_name(&value));
+            }
             out.push(Index {
                 name,
                 url,
                 username,
                 password_secret,
                 default,
+                packages,
+                allow_dependency_confusion: r
+                    .allow_dependency_confusion
+                    .as_ref()
+                    .is_some_and(|a| *a.get_ref()),
                 span: spanned.span(),
+                packages_span: r.packages.as_ref().map(Spanned::span),
             });
         }
         Ok(out)
@@ -474,6 +691,46 @@ impl Validator<'_> {
             span
         }
     }
+}
+
+fn is_group_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn is_version(v: &str) -> bool {
+    v.starts_with(|c: char| c.is_ascii_digit())
+        && v.len() <= 64
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '!' | '-'))
+}
+
+fn is_package_pattern(p: &str) -> bool {
+    !p.is_empty()
+        && p.len() <= 200
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '*'))
+        && p.chars().any(|c| c != '*')
+}
+
+/// PEP 503 normalization: lowercase, runs of `-_.` become `-`.
+pub fn normalize_package_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
 }
 
 fn is_env_name(name: &str) -> bool {

@@ -50,10 +50,7 @@ fn parses_the_issue_example() {
     );
     assert_eq!(spec.app.workdir.as_str(), "/opt/app");
     assert_eq!(spec.app.expose, ["8080/tcp", "9090/udp"]);
-    assert_eq!(
-        spec.install.requirements[0].value.as_str(),
-        "requirements.txt"
-    );
+    assert_eq!(spec.install.inputs[0].value.as_str(), "requirements.txt");
     let index = &spec.indexes[0];
     assert_eq!(
         index.url.as_str(),
@@ -115,7 +112,7 @@ fn errors_name_the_line_and_column() {
         // unknown installer
         (
             "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"conda\"\nrequirements = [\"r.txt\"]\n",
-            "pyfront.toml:4:8: unknown variant `conda`, expected `pip`",
+            "pyfront.toml:4:8: unknown variant `conda`, expected one of `pip`, `poetry`, `uv`",
         ),
         // bad image reference
         (
@@ -243,4 +240,100 @@ fn never_panics_on_garbage() {
     ] {
         assert!(Spec::parse(source, &BuildArgs::new()).is_err());
     }
+}
+
+fn install_spec(install: &str, index: &str) -> String {
+    format!("[app]\nbase = \"python:3.11\"\n[install]\n{install}\n{index}")
+}
+
+#[test]
+fn poetry_and_uv_read_pyproject_and_their_lock() {
+    let spec = Spec::parse(&install_spec("with = \"uv\"", ""), &args()).unwrap();
+    let inputs: Vec<&str> = spec
+        .install
+        .inputs
+        .iter()
+        .map(|i| i.value.as_str())
+        .collect();
+    assert_eq!(inputs, ["pyproject.toml", "uv.lock"]);
+    assert_eq!(spec.install.groups, ["main"]);
+    assert_eq!(
+        spec.install.tool_version.as_deref(),
+        Some(DEFAULT_UV_VERSION)
+    );
+
+    let spec = Spec::parse(
+        &install_spec(
+            "with = \"poetry\"\ngroups = [\"main\", \"ml\"]\nextras = [\"s3\"]\npoetry-version = \"2.1.3\"",
+            "",
+        ),
+        &args(),
+    )
+    .unwrap();
+    let inputs: Vec<&str> = spec
+        .install
+        .inputs
+        .iter()
+        .map(|i| i.value.as_str())
+        .collect();
+    assert_eq!(inputs, ["pyproject.toml", "poetry.lock"]);
+    assert_eq!(spec.install.groups, ["main", "ml"]);
+    assert_eq!(spec.install.extras, ["s3"]);
+    assert_eq!(spec.install.tool_version.as_deref(), Some("2.1.3"));
+}
+
+#[test]
+fn install_option_errors() {
+    let cases: &[(&str, &str)] = &[
+        ("with = \"pip\"", "pyfront.toml:4:8: `with = \"pip\"` needs `requirements`"),
+        (
+            "with = \"uv\"\nrequirements = [\"r.txt\"]",
+            "pyfront.toml:5:16: `requirements` is not used with `with = \"uv\"` (it is for `pip`)",
+        ),
+        (
+            "with = \"pip\"\nrequirements = [\"r.txt\"]\ngroups = [\"dev\"]",
+            "pyfront.toml:6:10: `groups` is not used with `with = \"pip\"`",
+        ),
+        (
+            "with = \"uv\"\npoetry-version = \"2.0.0\"",
+            "pyfront.toml:5:18: `poetry-version` is not used with `with = \"uv\"` (it is for `poetry`)",
+        ),
+        ("with = \"uv\"\nuv-version = \"latest\"", "pyfront.toml:5:14: invalid version `latest`"),
+        ("with = \"uv\"\ngroups = []", "pyfront.toml:5:10: `groups` must name at least one group"),
+        ("with = \"uv\"\ngroups = [\"a b\"]", "pyfront.toml:5:11: invalid group `a b`"),
+        ("with = \"uv\"\nproject = true", "pyfront.toml:5:11: `project = true` is not supported yet"),
+    ];
+    for (install, want) in cases {
+        let source = install_spec(install, "");
+        let got = error_of(&source);
+        assert!(
+            got.starts_with(want),
+            "\nsource:\n{source}\nwant prefix: {want}\ngot:         {got}"
+        );
+    }
+}
+
+#[test]
+fn pip_refuses_package_pinning_unless_the_risk_is_accepted() {
+    let index = "[[index]]\nname = \"private\"\nurl = \"https://x.example/simple\"\npackages = [\"acme-*\"]\n";
+    let source = install_spec("with = \"pip\"\nrequirements = [\"r.txt\"]", index);
+    let got = error_of(&source);
+    assert!(
+        got.starts_with("pyfront.toml:9:12: index `private` pins packages, but pip cannot pin a package to an index"),
+        "{got}"
+    );
+    assert!(got.contains("dependency confusion"), "{got}");
+    let accepted = format!("{index}allow-dependency-confusion = true\n");
+    let source = install_spec("with = \"pip\"\nrequirements = [\"r.txt\"]", &accepted);
+    assert!(Spec::parse(&source, &args()).is_ok());
+    // uv and Poetry can pin: no error.
+    let source = install_spec("with = \"uv\"", index);
+    let spec = Spec::parse(&source, &args()).unwrap();
+    assert_eq!(spec.indexes[0].packages, ["acme-*"]);
+}
+
+#[test]
+fn package_names_normalize() {
+    assert_eq!(normalize_package_name("Acme_SDK..b"), "acme-sdk-b");
+    assert_eq!(normalize_package_name("acme-*"), "acme-*");
 }
