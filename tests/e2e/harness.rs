@@ -119,6 +119,64 @@ impl Harness {
         dir
     }
 
+    /// A fresh copy of `tests/fixtures/apps/<name>` with the index URLs of
+    /// its `pyproject.toml` filled in.
+    pub fn app_context(&self, name: &str) -> tempfile::TempDir {
+        let dir = tempfile::Builder::new()
+            .prefix("pyfront-e2e-")
+            .tempdir()
+            .unwrap();
+        copy_dir(
+            &self.repo.join("tests/fixtures/apps").join(name),
+            dir.path(),
+        );
+        let public = std::env::var("PYFRONT_PUBLIC_INDEX_URL").expect("PYFRONT_PUBLIC_INDEX_URL");
+        let pyproject = dir.path().join("pyproject.toml");
+        let text = std::fs::read_to_string(&pyproject)
+            .unwrap()
+            .replace("@PRIVATE_URL@", &self.index_url)
+            .replace("@PUBLIC_URL@", &public);
+        std::fs::write(&pyproject, text).unwrap();
+        dir
+    }
+
+    /// Locks the project in `ctx` on the host with `installer` (`uv` or
+    /// `poetry`), authenticating to the private index with `token`.
+    pub fn lock(&self, ctx: &tempfile::TempDir, installer: &str, token: &str) {
+        let (tool, env): (String, Vec<(&str, &str)>) = match installer {
+            "uv" => (
+                std::env::var("PYFRONT_HOST_UV").expect("PYFRONT_HOST_UV"),
+                vec![
+                    ("UV_INDEX_PRIVATE_USERNAME", "gitlab-ci-token"),
+                    ("UV_INDEX_PRIVATE_PASSWORD", token),
+                ],
+            ),
+            _ => (
+                std::env::var("PYFRONT_HOST_POETRY").expect("PYFRONT_HOST_POETRY"),
+                vec![
+                    ("POETRY_HTTP_BASIC_PRIVATE_USERNAME", "gitlab-ci-token"),
+                    ("POETRY_HTTP_BASIC_PRIVATE_PASSWORD", token),
+                    ("POETRY_KEYRING_ENABLED", "false"),
+                ],
+            ),
+        };
+        let cache = tempfile::tempdir().unwrap();
+        let out = Command::new(tool)
+            .arg("lock")
+            .current_dir(ctx.path())
+            .envs(env)
+            .env("UV_CACHE_DIR", cache.path())
+            .env("POETRY_CACHE_DIR", cache.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{installer} lock failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// A random token that is easy to find wherever it leaks.
     pub fn canary(&self, label: &str) -> String {
         let mut bytes = [0u8; 12];
@@ -148,6 +206,8 @@ impl Harness {
             .arg("--network=host")
             .arg("-f")
             .arg(b.context.join("pyfront.toml"))
+            // Timing in the daemon log, for the record (never on stdout).
+            .arg("--build-arg=PYFRONT_TIMING=1")
             .arg(format!("--build-arg=PYPI_INDEX_URL={}", self.index_url))
             .arg("-t")
             .arg(&b.tag)

@@ -198,3 +198,104 @@ fn a_malformed_spec_fails_with_its_line_and_column() {
         result.output
     );
 }
+
+/// Issue 3: `with = "uv"` / `"poetry"` install the lock, pin the private
+/// packages against a public decoy, reuse the install across token
+/// rotations and app changes, re-run it on a lock change (the tools step
+/// stays cached), leak no token and ship no installer.
+fn lock_file_installer(installer: &str) {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.app_context(&format!("{installer}-app"));
+    let tag = |t: &str| format!("e2e-{installer}:{t}");
+    let token_a = h.canary("A");
+    h.set_index_token(&token_a);
+    h.lock(&ctx, installer, &token_a);
+
+    let first = h.build(Build::new(&ctx, &tag("a")).secret_env("pypi_token", &token_a));
+    first.assert_success();
+    let run = h.docker(&["run", "--rm", "--network=none", &tag("a")]);
+    // The public index serves acme-sdk-a 9.0.0; the lock pins the private 1.0.0.
+    assert!(run.contains("lockapp: acme-sdk-a 1.0.0 private"), "{run}");
+
+    let token_b = h.canary("B");
+    h.set_index_token(&token_b);
+    std::fs::write(ctx.path().join("src/lockapp/changed.py"), "CHANGED = 1\n").unwrap();
+    let second = h.build(Build::new(&ctx, &tag("b")).secret_env("pypi_token", &token_b));
+    second.assert_success();
+    assert!(
+        second.step_cached("[builder] provision"),
+        "{}",
+        second.output
+    );
+    let install = if installer == "uv" {
+        "[builder] uv sync"
+    } else {
+        "[builder] poetry install"
+    };
+    assert!(
+        second.step_cached(install),
+        "install re-ran:\n{}",
+        second.output
+    );
+    let (a, b) = (h.layers(&tag("a")), h.layers(&tag("b")));
+    assert_eq!(a[a.len() - 2], b[b.len() - 2], "the venv layer changed");
+
+    // A lock change re-runs the install, not the tools step. The change adds
+    // a dependency group with a fresh name, so the new lock was never built
+    // before (the engine's cache outlives test runs).
+    let group = h.canary("group");
+    let pyproject = ctx.path().join("pyproject.toml");
+    let mut text = std::fs::read_to_string(&pyproject).unwrap();
+    if installer == "uv" {
+        text.push_str(&format!("\n[dependency-groups]\n{group} = [\"six\"]\n"));
+    } else {
+        text.push_str(&format!(
+            "\n[tool.poetry.group.{group}.dependencies]\nsix = \"*\"\n"
+        ));
+    }
+    std::fs::write(&pyproject, text).unwrap();
+    h.lock(&ctx, installer, &token_b);
+    let third = h.build(Build::new(&ctx, &tag("c")).secret_env("pypi_token", &token_b));
+    third.assert_success();
+    assert!(third.step_cached("[builder] provision"), "{}", third.output);
+    assert!(
+        !third.step_cached(install),
+        "a lock change must re-run the install:\n{}",
+        third.output
+    );
+
+    let tokens = [token_a.as_str(), token_b.as_str()];
+    for token in tokens {
+        for out in [&first.output, &second.output, &third.output] {
+            assert!(!out.contains(token), "token in the build output");
+        }
+    }
+    for t in ["a", "b", "c"] {
+        h.assert_image_clean(&tag(t), &tokens);
+    }
+    let probe = h.docker(&[
+        "run",
+        "--rm",
+        "--network=none",
+        &tag("c"),
+        "python3",
+        "-c",
+        "import os, shutil\n\
+         names = {'auth.toml', '.netrc', 'pip.conf', 'credentials.toml', 'uv.toml'}\n\
+         found = [os.path.join(d, f) for d, _, fs in os.walk('/') if not d.startswith(('/proc', '/sys')) for f in fs if f in names or ('keyring' in f.lower() and not d.startswith(('/usr/share/keyrings', '/var/lib/dpkg', '/etc/apt')))]\n\
+         print('credential files:', found)\n\
+         print('tools:', shutil.which('uv'), shutil.which('poetry'), os.path.exists('/opt/pyfront-tools'))",
+    ]);
+    assert!(probe.contains("credential files: []"), "{probe}");
+    assert!(probe.contains("tools: None None False"), "{probe}");
+}
+
+#[test]
+fn uv_installs_the_lock_with_secret_credentials() {
+    lock_file_installer("uv");
+}
+
+#[test]
+fn poetry_installs_the_lock_with_secret_credentials() {
+    lock_file_installer("poetry");
+}

@@ -8,6 +8,10 @@
 #   index.sh down             stop it
 #   index.sh set-token TOKEN  replace the password (the old one stops working at once)
 #   index.sh url              print the index URL (no credentials)
+#
+# `up` also starts a second, public-role index without auth (the dependency-confusion
+# decoy lives there), mirrors uv and Poetry into the private index for the builder's tools
+# step, and installs uv and Poetry on the host for tests that lock fixture projects.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -26,6 +30,20 @@ DEFAULT_PORT="${PYFRONT_INDEX_PORT:-38080}"
 FIXTURES="$REPO_ROOT/tests/fixtures/sdks"
 # Public wheels the fixtures depend on, mirrored into the private index.
 PUBLIC_WHEELS=(six==1.16.0)
+# The installers pyfront provisions in the builder (its default versions, see
+# src/spec/mod.rs), with their dependencies, mirrored into the private index.
+TOOL_REQS=(uv==0.13.9 poetry==2.5.1)
+# A second, PUBLIC-role index (no auth) for the dependency-confusion tests: it
+# serves six and a decoy acme-sdk-a 9.0.0 built from tests/fixtures/public-sdks.
+P="$STATE/public-index"
+PUBLIC_PACKAGES="$P/packages"
+PUBLIC_PIDFILE="$P/pypiserver.pid"
+PUBLIC_PORT_FILE="$P/port"
+PUBLIC_LOG="$P/pypiserver.log"
+PUBLIC_FIXTURES="$REPO_ROOT/tests/fixtures/public-sdks"
+PUBLIC_DEFAULT_PORT="${PYFRONT_PUBLIC_INDEX_PORT:-38180}"
+# uv and Poetry on the host, for tests that lock fixture projects.
+TOOLS_VENV="$STATE/host-tools"
 # Pinned: the 401/403 answers and the htpasswd hot reload were verified on these.
 VENV_PACKAGES=(pypiserver==2.4.2 passlib==1.7.4 'setuptools>=61' wheel)
 
@@ -59,23 +77,8 @@ ensure_venv() {
 # Build fixture wheels from a copy of the sources (an in-tree build would leave build/ and
 # *.egg-info in the repository) and download the public wheels.
 ensure_packages() {
-    mkdir -p "$PACKAGES"
-    local sdk name work
-    for sdk in "$FIXTURES"/*/; do
-        name="$(basename "$sdk")"
-        work="$(mktemp -d "$I/build-$name.XXXXXX")"
-        cp -r "$sdk." "$work/"
-        # Rebuild every time: cheap, and a fixture edit must never be served stale.
-        if ! "$VENV/bin/pip" wheel --quiet --no-deps --no-build-isolation --no-index \
-            -w "$work/dist" "$work" >>"$I/setup.log" 2>&1; then
-            rm -rf "$work"
-            tail -n 20 "$I/setup.log" >&2
-            die "building the wheel of $name failed (log: $I/setup.log)"
-        fi
-        rm -f "$PACKAGES/${name//-/_}"-*.whl
-        mv "$work"/dist/*.whl "$PACKAGES/"
-        rm -rf "$work"
-    done
+    # Rebuilt every time: cheap, and a fixture edit must never be served stale.
+    build_fixture_wheels "$FIXTURES" "$PACKAGES"
     local req
     for req in "${PUBLIC_WHEELS[@]}"; do
         if ! ls "$PACKAGES/${req%%==*}-${req#*==}-"*.whl >/dev/null 2>&1; then
@@ -84,6 +87,77 @@ ensure_packages() {
                 >>"$I/setup.log" 2>&1 || die "pip download $req failed (log: $I/setup.log)"
         fi
     done
+}
+
+# build_fixture_wheels SRC_DIR DEST_DIR : wheels of every project in SRC_DIR.
+build_fixture_wheels() {
+    local src="$1" dest="$2" sdk name work
+    mkdir -p "$dest"
+    for sdk in "$src"/*/; do
+        name="$(basename "$sdk")"
+        work="$(mktemp -d "$I/build-$name.XXXXXX")"
+        cp -r "$sdk." "$work/"
+        if ! "$VENV/bin/pip" wheel --quiet --no-deps --no-build-isolation --no-index \
+            -w "$work/dist" "$work" >>"$I/setup.log" 2>&1; then
+            rm -rf "$work"
+            tail -n 20 "$I/setup.log" >&2
+            die "building the wheel of $name failed (log: $I/setup.log)"
+        fi
+        rm -f "$dest/${name//-/_}"-*.whl
+        mv "$work"/dist/*.whl "$dest/"
+        rm -rf "$work"
+    done
+}
+
+# The installers' wheels and all their dependencies, for the builder's tools
+# step (the build container reaches no public index).
+ensure_tool_wheels() {
+    [ "$(cat "$I/.tools-ok" 2>/dev/null)" = "${TOOL_REQS[*]}" ] && return 0
+    note "pip download ${TOOL_REQS[*]} (with dependencies)"
+    env -u PIP_FIND_LINKS "$VENV/bin/pip" download --quiet --only-binary=:all: -d "$PACKAGES" "${TOOL_REQS[@]}" \
+        >>"$I/setup.log" 2>&1 || { tail -n 20 "$I/setup.log" >&2; die "pip download ${TOOL_REQS[*]} failed (log: $I/setup.log)"; }
+    echo "${TOOL_REQS[*]}" >"$I/.tools-ok"
+}
+
+ensure_host_tools() {
+    [ -x "$TOOLS_VENV/bin/uv" ] && [ -x "$TOOLS_VENV/bin/poetry" ] \
+        && [ "$(cat "$TOOLS_VENV/.harness-ok" 2>/dev/null)" = "${TOOL_REQS[*]}" ] && return 0
+    rm -rf "$TOOLS_VENV"
+    "$(host_python)" -m venv "$TOOLS_VENV" >>"$I/setup.log" 2>&1 || die "cannot create $TOOLS_VENV"
+    note "pip install ${TOOL_REQS[*]} on the host"
+    env -u PIP_FIND_LINKS "$TOOLS_VENV/bin/pip" install --quiet "${TOOL_REQS[@]}" >>"$I/setup.log" 2>&1 \
+        || { tail -n 20 "$I/setup.log" >&2; die "pip install ${TOOL_REQS[*]} failed (log: $I/setup.log)"; }
+    echo "${TOOL_REQS[*]}" >"$TOOLS_VENV/.harness-ok"
+}
+
+start_public_server() {
+    mkdir -p "$P"
+    build_fixture_wheels "$PUBLIC_FIXTURES" "$PUBLIC_PACKAGES"
+    cp -f "$PACKAGES"/six-*.whl "$PUBLIC_PACKAGES/"
+    pid_alive "$PUBLIC_PIDFILE" && return 0
+    local port p
+    port=""
+    if [ -s "$PUBLIC_PORT_FILE" ] && port_free "$(cat "$PUBLIC_PORT_FILE")"; then
+        port="$(cat "$PUBLIC_PORT_FILE")"
+    else
+        for ((p = PUBLIC_DEFAULT_PORT; p < PUBLIC_DEFAULT_PORT + 100; p++)); do
+            port_free "$p" && { port="$p"; break; }
+        done
+    fi
+    [ -n "$port" ] || die "no free port for the public index"
+    echo "$port" >"$PUBLIC_PORT_FILE"
+    printf '\n==== %s starting the public pypiserver on %s:%s\n' "$(date -Is)" "$HOST" "$port" >>"$PUBLIC_LOG"
+    setsid "$VENV/bin/pypi-server" run -i "$HOST" -p "$port" -P . -a . \
+        "$PUBLIC_PACKAGES" </dev/null >>"$PUBLIC_LOG" 2>&1 &
+    echo $! >"$PUBLIC_PIDFILE"
+    local i
+    for ((i = 0; i < 60; i++)); do
+        [ "$(http_code "http://$HOST:$port/simple/acme-sdk-a/")" = 200 ] && return 0
+        pid_alive "$PUBLIC_PIDFILE" || break
+        sleep 0.25
+    done
+    tail -n 20 "$PUBLIC_LOG" >&2
+    die "the public pypiserver did not come up on $HOST:$port"
 }
 
 # write_htpasswd TOKEN : atomically replace the htpasswd file and the token file.
@@ -139,7 +213,10 @@ write_env_file() {
         PYFRONT_INDEX_URL="http://$HOST:$port/simple/" \
         PYFRONT_INDEX_HOSTPORT="$HOST:$port" \
         PYFRONT_INDEX_USER="$USER_NAME" \
-        PYFRONT_INDEX_TOKEN_FILE="$TOKEN_FILE"
+        PYFRONT_INDEX_TOKEN_FILE="$TOKEN_FILE" \
+        PYFRONT_PUBLIC_INDEX_URL="http://$HOST:$(cat "$PUBLIC_PORT_FILE")/simple/" \
+        PYFRONT_HOST_UV="$TOOLS_VENV/bin/uv" \
+        PYFRONT_HOST_POETRY="$TOOLS_VENV/bin/poetry"
 }
 
 start_server() {
@@ -209,6 +286,8 @@ up() {
         stop_pidfile "$PIDFILE" pypiserver 10
     fi
     ensure_packages
+    ensure_tool_wheels
+    ensure_host_tools
     if [ -s "$TOKEN_FILE" ]; then
         write_htpasswd "$(cat "$TOKEN_FILE")"
     else
@@ -219,11 +298,13 @@ up() {
         start_server
     fi
     verify
+    start_public_server
     write_env_file
 }
 
 down() {
     stop_pidfile "$PIDFILE" pypiserver 10
+    stop_pidfile "$PUBLIC_PIDFILE" pypiserver 10
     rm -f "$ENV_FILE"
 }
 
