@@ -6,10 +6,12 @@
 mod build;
 mod caps;
 pub mod compile;
+mod errdefs;
 mod gateway;
 pub mod opts;
 mod timestamp;
 
+use bollard_buildkit_proto::google::protobuf::Any;
 use bollard_buildkit_proto::google::rpc::Status;
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::ReturnRequest;
 
@@ -71,12 +73,29 @@ impl FrontendError {
         message
     }
 
-    /// The gRPC code BuildKit shows: bad input is `InvalidArgument`.
+    /// The gRPC code of the returned status. Always `Unknown`: BuildKit
+    /// prefixes the message with the code's name at every hop for any other
+    /// code (`InvalidArgument: InvalidArgument: ...` on BuildKit 0.13), which
+    /// buries the part the user needs.
     fn code(&self) -> tonic::Code {
+        tonic::Code::Unknown
+    }
+
+    /// The google.rpc.Status details BuildKit understands: a spec error's
+    /// lines as an `errdefs.Source`, which the client prints.
+    fn details(&self) -> Vec<Any> {
         match self {
-            Self::Spec(_) | Self::Opts(_) | Self::ReadSpec { .. } => tonic::Code::InvalidArgument,
-            Self::Caps(_) => tonic::Code::Unimplemented,
-            _ => tonic::Code::Unknown,
+            Self::Spec(diagnostic) => errdefs::source_detail(diagnostic).into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The status `Return` carries for this error.
+    fn status(&self) -> Status {
+        Status {
+            code: self.code() as i32,
+            message: self.chain(),
+            details: self.details(),
         }
     }
 }
@@ -113,15 +132,11 @@ pub fn run() -> ! {
                 error: None,
             },
             Err(e) => {
-                let message = e.chain();
-                eprintln!("pyfront: {message}");
+                let status = e.status();
+                eprintln!("pyfront: {}", status.message);
                 ReturnRequest {
                     result: None,
-                    error: Some(Status {
-                        code: e.code() as i32,
-                        message,
-                        details: Vec::new(),
-                    }),
+                    error: Some(status),
                 }
             }
         };
@@ -152,4 +167,36 @@ fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{SpecError, SpecErrorKind};
+
+    #[test]
+    fn a_spec_error_returns_its_source_lines_as_a_detail() {
+        let source = "[app]\ncolour = \"blue\"\n";
+        let error = SpecError::new(6..12, SpecErrorKind::EmptyRequirements);
+        let status =
+            FrontendError::Spec(Box::new(Diagnostic::new("pyfront.toml", source, &error))).status();
+        assert_eq!(status.code, tonic::Code::Unknown as i32);
+        assert!(status.message.starts_with("pyfront.toml:2:1: "));
+        assert_eq!(status.details.len(), 1);
+        assert_eq!(status.details[0].type_url, errdefs::SOURCE_TYPE_URL);
+    }
+
+    #[test]
+    fn other_errors_return_no_detail() {
+        let status = FrontendError::ReadSpec {
+            path: "pyfront.toml".to_owned(),
+            source: tonic::Status::not_found("no such file"),
+        }
+        .status();
+        assert!(status.details.is_empty());
+        assert_eq!(
+            status.message,
+            "cannot read the spec `pyfront.toml`; pass it with `docker build -f pyfront.toml`: no such file"
+        );
+    }
 }

@@ -45,6 +45,26 @@ impl Diagnostic {
         line_column(&self.source, self.span.end)
     }
 
+    /// The source as shown to users: a password inside the span of a
+    /// credentials-in-URL error is already masked, byte for byte.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The span for BuildKit's `pb.Range`: start and end as (line, character),
+    /// lines 1-based (`errdefs.Source.Print` shows `lines[line-1]`),
+    /// characters 0-based, end exclusive. A span that ends with a newline
+    /// ends on the line that newline closes, so no extra line is marked.
+    pub fn line_range(&self) -> ((usize, usize), (usize, usize)) {
+        let (line, column) = line_column(&self.source, self.span.start);
+        let mut end = self.span.end;
+        if end > self.span.start && self.source[..end].ends_with('\n') {
+            end -= 1;
+        }
+        let (end_line, end_column) = line_column(&self.source, end);
+        ((line, column - 1), (end_line, end_column - 1))
+    }
+
     /// Rustc-style report: `error: ...`, `--> file:line:col`, the line, a caret.
     pub fn render(&self) -> String {
         use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
@@ -128,6 +148,20 @@ mod tests {
         let rendered = d.render();
         assert!(rendered.contains("pyfront.toml:2:6"), "{rendered}");
         assert!(rendered.contains("bé = \"x\""), "{rendered}");
+    }
+
+    #[test]
+    fn line_range_is_one_based_lines_and_zero_based_characters() {
+        let source = "[app]\nbé = \"x\"\n[build]\n";
+        let start = source.find('"').unwrap();
+        let error = SpecError::new(start..start + 3, SpecErrorKind::EmptyRequirements);
+        let d = Diagnostic::new("pyfront.toml", source, &error);
+        assert_eq!(d.line_range(), ((2, 5), (2, 8)));
+        // A span over whole lines, newline included, ends on its last line.
+        let error = SpecError::new(0..start + 4, SpecErrorKind::EmptyRequirements);
+        let d = Diagnostic::new("pyfront.toml", source, &error);
+        assert_eq!(d.line_range(), ((1, 0), (2, 8)));
+        assert_eq!(d.source(), source);
     }
 
     #[test]
