@@ -99,6 +99,14 @@ impl SpecInput {
             FrontendError::Spec(d) => d.render(),
             other => other.chain(),
         })?;
+        if let Some(lock_name) = spec.install.with.lock_file() {
+            let text = String::from_utf8_lossy(&source);
+            let read = |name: &str| std::fs::read_to_string(self.context.join(name));
+            if let (Ok(pyproject), Ok(lock)) = (read("pyproject.toml"), read(lock_name)) {
+                pyfront::installers::check_project(&spec, &pyproject, &lock)
+                    .map_err(|e| pyfront::spec::Diagnostic::new(&display, &text, &e).render())?;
+            }
+        }
         let dockerignore =
             std::fs::read_to_string(self.context.join(".dockerignore")).unwrap_or_default();
         Ok((options, Plan::new(&spec, &dockerignore)))

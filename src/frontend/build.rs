@@ -98,7 +98,7 @@ pub async fn build(
                 Ok(None)
             }
         },
-        session.check_requirements(&spec, &spec_text),
+        session.check_install_inputs(&spec, &spec_text),
     )?;
 
     let dockerignore = String::from_utf8_lossy(&dockerignore.unwrap_or_default()).into_owned();
@@ -257,9 +257,14 @@ impl Session<'_> {
         Ok(BaseConfig::parse(reference, &response.config)?)
     }
 
-    /// Fails with the spec location when a requirement file is not in the
-    /// build context.
-    async fn check_requirements(&self, spec: &Spec, spec_text: &str) -> Result<(), FrontendError> {
+    /// Fails with the spec location when an install input (requirement
+    /// file, `pyproject.toml`, lock) is not in the build context, or when a
+    /// Poetry or uv project does not match the spec's indexes.
+    async fn check_install_inputs(
+        &self,
+        spec: &Spec,
+        spec_text: &str,
+    ) -> Result<(), FrontendError> {
         let files = &spec.install.inputs;
         let source = local(
             CONTEXT_LOCAL,
@@ -272,12 +277,23 @@ impl Session<'_> {
             "[internal] load install inputs",
         );
         let ref_id = self.solve(marshal(&source).proto).await?;
+        let locate = |error: SpecError| {
+            FrontendError::Spec(Box::new(Diagnostic::new(
+                &self.options.filename,
+                spec_text,
+                &error,
+            )))
+        };
+        // pip: presence is enough (one byte). Poetry and uv: the whole
+        // pyproject.toml and lock, to check them against the spec.
+        let whole = spec.install.with.lock_file().is_some();
+        let mut contents = Vec::new();
         for file in files {
-            let range = Some(fpb::FileRange {
+            let range = (!whole).then_some(fpb::FileRange {
                 offset: 0,
                 length: 1,
             });
-            let found = self
+            let read = self
                 .bridge
                 .clone()
                 .read_file(fpb::ReadFileRequest {
@@ -286,9 +302,8 @@ impl Session<'_> {
                     range,
                     ..Default::default()
                 })
-                .await
-                .is_ok();
-            if !found {
+                .await;
+            let Ok(read) = read else {
                 let path = file.value.as_str().to_owned();
                 let kind = match spec.install.with.lock_file() {
                     None => SpecErrorKind::MissingContextFile { path },
@@ -298,12 +313,13 @@ impl Session<'_> {
                         lock,
                     },
                 };
-                let error = SpecError::new(file.span.clone(), kind);
-                return Err(FrontendError::Spec(Box::new(Diagnostic::new(
-                    &self.options.filename,
-                    spec_text,
-                    &error,
-                ))));
+                return Err(locate(SpecError::new(file.span.clone(), kind)));
+            };
+            contents.push(String::from_utf8_lossy(&read.into_inner().data).into_owned());
+        }
+        if let [pyproject, lock] = contents.as_slice() {
+            if whole {
+                crate::installers::check_project(spec, pyproject, lock).map_err(locate)?;
             }
         }
         Ok(())

@@ -9,7 +9,10 @@
 
 mod pip;
 mod poetry;
+mod project;
 mod uv;
+
+pub use project::{check_project, matches_pattern};
 
 use serde::Serialize;
 

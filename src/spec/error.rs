@@ -87,6 +87,32 @@ pub enum SpecErrorKind {
     ProjectInstallUnsupported,
     #[error("index `{name}` pins packages, but pip cannot pin a package to an index")]
     PipCannotPin { name: String },
+    #[error("`{file}` is not valid TOML: {reason}")]
+    ProjectFileInvalid { file: String, reason: String },
+    #[error("index `{name}` is not a `{table}` of `pyproject.toml`; the installer finds its credentials by that name")]
+    IndexNotInProject { name: String, table: &'static str },
+    #[error("`pyproject.toml` gives index `{name}` the URL `{project_url}`, not this one")]
+    IndexUrlMismatch { name: String, project_url: String },
+    #[error("`{package}` is locked from index `{index}` in `{lock}`, but the spec has no `[[index]]` named `{index}`")]
+    LockedFromUndeclaredIndex {
+        package: String,
+        index: String,
+        lock: &'static str,
+    },
+    #[error("`{package}` is locked from `{url}` in `{lock}`, which no `{table}` of `pyproject.toml` names")]
+    LockedFromUnknownUrl {
+        package: String,
+        url: String,
+        lock: &'static str,
+        table: &'static str,
+    },
+    #[error("`{package}` is locked from {locked_from} in `{lock}`, but `packages` pins it to index `{index}`")]
+    PinnedPackageFromOtherIndex {
+        package: String,
+        index: String,
+        locked_from: String,
+        lock: &'static str,
+    },
     #[error("invalid path `{value}`: {reason}")]
     InvalidPath { value: String, reason: &'static str },
     #[error("invalid port `{value}`: expected a number from 1 to 65535, optionally followed by `/tcp` or `/udp`")]
@@ -120,6 +146,16 @@ impl SpecErrorKind {
             )),
             Self::MissingProjectFile { installer, lock, .. } => Some(format!(
                 "run `{installer} lock` in the project directory and commit `pyproject.toml` and `{lock}`; the build context must be that directory"
+            )),
+            Self::LockedFromUndeclaredIndex { index, .. } => Some(format!(
+                "add an `[[index]]` named `{index}` with its URL (and `username` / `password-secret` if it needs credentials)"
+            )),
+            Self::IndexUrlMismatch { project_url, .. } => Some(format!(
+                "set `url = \"{project_url}\"` here, or change `pyproject.toml` and re-lock"
+            )),
+            Self::PinnedPackageFromOtherIndex { index, .. } => Some(format!(
+                "a public package may have replaced the private one (dependency confusion): pin it to `{index}` in \
+                 `pyproject.toml` (uv: an explicit index and `[tool.uv.sources]`; Poetry: `source = \"{index}\"`), then re-lock"
             )),
             Self::MissingRequirements => Some(
                 "add `requirements = [\"requirements.txt\"]`, or use `with = \"poetry\"` or `\"uv\"` with a lock file"

@@ -209,6 +209,10 @@ impl Harness {
             // Timing in the daemon log, for the record (never on stdout).
             .arg("--build-arg=PYFRONT_TIMING=1")
             .arg(format!("--build-arg=PYPI_INDEX_URL={}", self.index_url))
+            .arg(format!(
+                "--build-arg=PUBLIC_INDEX_URL={}",
+                std::env::var("PYFRONT_PUBLIC_INDEX_URL").unwrap_or_default()
+            ))
             .arg("-t")
             .arg(&b.tag)
             .args(&b.args)

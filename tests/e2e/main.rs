@@ -44,11 +44,10 @@ fn token_rotation_reuses_the_install_layer_and_leaks_nothing() {
 
     let token_b = h.canary("B");
     h.set_index_token(&token_b);
-    std::fs::write(
-        ctx.path().join("src/demoapp/changed.py"),
-        "CHANGED = True\n",
-    )
-    .unwrap();
+    // A fresh value each run: the engine's cache outlives test runs, and an
+    // app change that was built before is (rightly) a cache hit.
+    let change = format!("CHANGED = {:?}\n", h.canary("app"));
+    std::fs::write(ctx.path().join("src/demoapp/changed.py"), change).unwrap();
     let second = h.build(Build::new(&ctx, "e2e-rotation:b").secret_env("pypi_token", &token_b));
     second.assert_success();
     assert!(
@@ -219,7 +218,8 @@ fn lock_file_installer(installer: &str) {
 
     let token_b = h.canary("B");
     h.set_index_token(&token_b);
-    std::fs::write(ctx.path().join("src/lockapp/changed.py"), "CHANGED = 1\n").unwrap();
+    let change = format!("CHANGED = {:?}\n", h.canary("app"));
+    std::fs::write(ctx.path().join("src/lockapp/changed.py"), change).unwrap();
     let second = h.build(Build::new(&ctx, &tag("b")).secret_env("pypi_token", &token_b));
     second.assert_success();
     assert!(
@@ -298,4 +298,55 @@ fn uv_installs_the_lock_with_secret_credentials() {
 #[test]
 fn poetry_installs_the_lock_with_secret_credentials() {
     lock_file_installer("poetry");
+}
+
+/// Issue 3: a lock that resolved a pinned private name from the public
+/// index (the decoy acme-sdk-a 9.0.0) is refused before anything runs.
+fn decoy_lock_is_refused(installer: &str) {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.app_context(&format!("{installer}-app"));
+    let token = h.canary("decoy");
+    h.set_index_token(&token);
+    let pyproject = ctx.path().join("pyproject.toml");
+    let text = std::fs::read_to_string(&pyproject).unwrap();
+    let unpinned = if installer == "uv" {
+        text.replace("acme-sdk-a = { index = \"private\" }\n", "")
+    } else {
+        text.replace(
+            "acme-sdk-a = { version = \">=1.0\", source = \"private\" }",
+            "acme-sdk-a = \">=1.0\"",
+        )
+    };
+    assert_ne!(text, unpinned);
+    std::fs::write(&pyproject, unpinned).unwrap();
+    h.lock(&ctx, installer, &token);
+    let lock = std::fs::read_to_string(ctx.path().join(format!("{installer}.lock"))).unwrap();
+    assert!(
+        lock.contains("9.0.0"),
+        "the lock should have taken the decoy:\n{lock}"
+    );
+
+    let result = h.build(
+        Build::new(&ctx, &format!("e2e-{installer}:decoy")).secret_env("pypi_token", &token),
+    );
+    result.assert_failure();
+    let want = format!(
+        "`acme-sdk-a` is locked from index `public` in `{installer}.lock`, but `packages` pins it to index `private`"
+    );
+    assert!(
+        result.output.contains(&want),
+        "want `{want}` in:\n{}",
+        result.output
+    );
+    assert!(!result.output.contains(token.as_str()));
+}
+
+#[test]
+fn uv_refuses_a_lock_with_the_public_decoy() {
+    decoy_lock_is_refused("uv");
+}
+
+#[test]
+fn poetry_refuses_a_lock_with_the_public_decoy() {
+    decoy_lock_is_refused("poetry");
 }

@@ -1,0 +1,446 @@
+//! Checks a Poetry or uv project against the spec before anything runs:
+//! every index the lock installs from must be an `[[index]]` of the spec
+//! (that is where its credentials come from), with the same name and URL as
+//! in `pyproject.toml`, and every package a spec index pins (`packages`)
+//! must be locked from that index. The last check is what stops a lock that
+//! took a public package in place of a private one (dependency confusion).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::spec::{normalize_package_name, Index, Installer, Spec, SpecError, SpecErrorKind};
+
+/// `pyproject.toml`, only the tables that name indexes.
+#[derive(Debug, Default, Deserialize)]
+struct PyProject {
+    #[serde(default)]
+    tool: Tool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Tool {
+    #[serde(default)]
+    poetry: Option<PoetryTool>,
+    #[serde(default)]
+    uv: Option<UvTool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PoetryTool {
+    #[serde(default)]
+    source: Vec<NamedIndex>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct UvTool {
+    #[serde(default)]
+    index: Vec<NamedIndex>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NamedIndex {
+    name: String,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+/// A lock file, only each package's name and source.
+#[derive(Debug, Default, Deserialize)]
+struct Lock {
+    #[serde(default)]
+    package: Vec<LockedPackage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LockedPackage {
+    name: String,
+    #[serde(default)]
+    source: Option<LockedSource>,
+}
+
+/// uv: `source = { registry = "URL" }` (or `virtual`, `git`, ...);
+/// Poetry: `[package.source] type = "legacy", url, reference = NAME`.
+#[derive(Debug, Deserialize)]
+struct LockedSource {
+    #[serde(default)]
+    registry: Option<String>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    reference: Option<String>,
+}
+
+const PYPI_SIMPLE: &str = "https://pypi.org/simple";
+
+fn same_url(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// `*` matches any run of characters; names are PEP 503 normalized.
+pub fn matches_pattern(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let mut rest = name;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+/// Checks the project files of a Poetry or uv spec. `with_span` locates
+/// errors that belong to no particular `[[index]]`.
+pub fn check_project(spec: &Spec, pyproject: &str, lock: &str) -> Result<(), SpecError> {
+    let with = spec.install.with;
+    let with_span = spec
+        .install
+        .inputs
+        .first()
+        .map(|i| i.span.clone())
+        .unwrap_or(0..0);
+    let lock_name = with.lock_file().unwrap_or_default();
+    let invalid = |file: &str, e: toml::de::Error| {
+        SpecError::new(
+            with_span.clone(),
+            SpecErrorKind::ProjectFileInvalid {
+                file: file.to_owned(),
+                reason: e.message().trim_end().to_owned(),
+            },
+        )
+    };
+    let project: PyProject = toml::from_str(pyproject).map_err(|e| invalid("pyproject.toml", e))?;
+    let lock: Lock = toml::from_str(lock).map_err(|e| invalid(lock_name, e))?;
+    let (table, project_indexes) = match with {
+        Installer::Poetry => (
+            "[[tool.poetry.source]]",
+            project.tool.poetry.unwrap_or_default().source,
+        ),
+        _ => (
+            "[[tool.uv.index]]",
+            project.tool.uv.unwrap_or_default().index,
+        ),
+    };
+    let by_name: BTreeMap<&str, &NamedIndex> = project_indexes
+        .iter()
+        .map(|i| (i.name.as_str(), i))
+        .collect();
+
+    // Each spec index must be a project index of the same name and URL:
+    // the installer finds credentials by that name.
+    for index in &spec.indexes {
+        let Some(found) = by_name.get(index.name.as_str()) else {
+            return Err(SpecError::new(
+                index.span.clone(),
+                SpecErrorKind::IndexNotInProject {
+                    name: index.name.to_string(),
+                    table,
+                },
+            ));
+        };
+        if let Some(url) = &found.url {
+            if !same_url(url, index.url.as_str()) {
+                return Err(SpecError::new(
+                    index.span.clone(),
+                    SpecErrorKind::IndexUrlMismatch {
+                        name: index.name.to_string(),
+                        project_url: url.clone(),
+                    },
+                ));
+            }
+        }
+    }
+
+    for package in &lock.package {
+        let Some(locked_from) = locked_index(with, package, &project_indexes) else {
+            continue;
+        };
+        let name = normalize_package_name(&package.name);
+        // The dependency-confusion check first: it is the most serious.
+        if let Some(pin) = pinning_index(&spec.indexes, &name) {
+            if pin.name.as_str() != locked_from.name() {
+                return Err(SpecError::new(
+                    pin.packages_span
+                        .clone()
+                        .unwrap_or_else(|| pin.span.clone()),
+                    SpecErrorKind::PinnedPackageFromOtherIndex {
+                        package: name,
+                        index: pin.name.to_string(),
+                        locked_from: locked_from.describe(),
+                        lock: lock_name,
+                    },
+                ));
+            }
+        }
+        match &locked_from {
+            LockedFrom::Named(index_name)
+                if !spec.indexes.iter().any(|i| i.name.as_str() == index_name) =>
+            {
+                return Err(SpecError::new(
+                    with_span.clone(),
+                    SpecErrorKind::LockedFromUndeclaredIndex {
+                        package: name,
+                        index: index_name.clone(),
+                        lock: lock_name,
+                    },
+                ));
+            }
+            LockedFrom::Unknown(url) => {
+                return Err(SpecError::new(
+                    with_span.clone(),
+                    SpecErrorKind::LockedFromUnknownUrl {
+                        package: name,
+                        url: url.clone(),
+                        lock: lock_name,
+                        table,
+                    },
+                ));
+            }
+            _ => {}
+        }
+    }
+    // A pinned name missing from the lock is fine (a pattern may match
+    // nothing yet); a pinned name locked from PyPI was caught above.
+    Ok(())
+}
+
+/// Where a locked package comes from.
+enum LockedFrom {
+    /// A project index with this name.
+    Named(String),
+    /// The public PyPI (no project index).
+    PyPi,
+    /// A registry URL the project does not name.
+    Unknown(String),
+}
+
+impl LockedFrom {
+    fn name(&self) -> &str {
+        match self {
+            Self::Named(n) => n,
+            Self::PyPi => "PyPI",
+            Self::Unknown(u) => u,
+        }
+    }
+    fn describe(&self) -> String {
+        match self {
+            Self::Named(n) => format!("index `{n}`"),
+            Self::PyPi => "PyPI".to_owned(),
+            Self::Unknown(u) => format!("`{u}`"),
+        }
+    }
+}
+
+/// `None` for packages that come from no index (the project itself, git,
+/// paths, URLs).
+fn locked_index(
+    with: Installer,
+    package: &LockedPackage,
+    project: &[NamedIndex],
+) -> Option<LockedFrom> {
+    match with {
+        Installer::Uv => {
+            let url = package.source.as_ref()?.registry.as_ref()?;
+            if let Some(i) = project
+                .iter()
+                .find(|i| i.url.as_deref().is_some_and(|u| same_url(u, url)))
+            {
+                Some(LockedFrom::Named(i.name.clone()))
+            } else if same_url(url, PYPI_SIMPLE) {
+                Some(LockedFrom::PyPi)
+            } else {
+                Some(LockedFrom::Unknown(url.clone()))
+            }
+        }
+        _ => match &package.source {
+            // Poetry records no source for packages from PyPI.
+            None => Some(LockedFrom::PyPi),
+            Some(s) if s.kind.as_deref() == Some("legacy") => {
+                Some(LockedFrom::Named(s.reference.clone().unwrap_or_default()))
+            }
+            Some(_) => None,
+        },
+    }
+}
+
+/// The spec index whose `packages` match `name`, if any.
+fn pinning_index<'a>(indexes: &'a [Index], name: &str) -> Option<&'a Index> {
+    indexes
+        .iter()
+        .find(|i| i.packages.iter().any(|p| matches_pattern(p, name)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{BuildArgs, Diagnostic};
+
+    fn parsed(installer: &str, index: &str) -> (String, Spec) {
+        let source = format!(
+            "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"{installer}\"\n[[index]]\n{index}"
+        );
+        let spec = Spec::parse(&source, &BuildArgs::new()).unwrap();
+        (source, spec)
+    }
+
+    const PRIVATE: &str = "name = \"private\"\nurl = \"http://127.0.0.1:38080/simple/\"\nusername = \"u\"\npassword-secret = \"t\"\npackages = [\"acme-*\"]\n";
+    const PUBLIC: &str = "[[index]]\nname = \"public\"\nurl = \"http://127.0.0.1:38181/simple/\"\n";
+
+    const UV_PYPROJECT: &str = r#"
+[project]
+name = "app"
+[[tool.uv.index]]
+name = "private"
+url = "http://127.0.0.1:38080/simple/"
+explicit = true
+[[tool.uv.index]]
+name = "public"
+url = "http://127.0.0.1:38181/simple/"
+default = true
+"#;
+
+    fn uv_lock(acme_from: &str) -> String {
+        format!(
+            r#"version = 1
+[[package]]
+name = "acme-sdk-a"
+version = "1.0.0"
+source = {{ registry = "{acme_from}" }}
+[[package]]
+name = "six"
+version = "1.16.0"
+source = {{ registry = "http://127.0.0.1:38181/simple/" }}
+[[package]]
+name = "app"
+version = "0.1.0"
+source = {{ virtual = "." }}
+"#
+        )
+    }
+
+    fn error(source: &str, spec: &Spec, pyproject: &str, lock: &str) -> Option<String> {
+        check_project(spec, pyproject, lock)
+            .err()
+            .map(|e| Diagnostic::new("pyfront.toml", source, &e).to_string())
+    }
+
+    #[test]
+    fn uv_lock_from_the_pinned_index_passes() {
+        let (source, spec) = parsed("uv", &format!("{PRIVATE}{PUBLIC}"));
+        assert_eq!(
+            error(
+                &source,
+                &spec,
+                UV_PYPROJECT,
+                &uv_lock("http://127.0.0.1:38080/simple")
+            ),
+            None
+        );
+        // Without a spec index for `public`, six has no declared index.
+        let (source, spec) = parsed("uv", PRIVATE);
+        let got = error(
+            &source,
+            &spec,
+            UV_PYPROJECT,
+            &uv_lock("http://127.0.0.1:38080/simple"),
+        )
+        .unwrap();
+        assert!(got.contains("`six` is locked from index `public` in `uv.lock`, but the spec has no `[[index]]` named `public`"), "{got}");
+    }
+
+    #[test]
+    fn uv_lock_that_took_the_public_package_fails() {
+        let (source, spec) = parsed("uv", PRIVATE);
+        let got = error(
+            &source,
+            &spec,
+            UV_PYPROJECT,
+            &uv_lock("http://127.0.0.1:38181/simple/"),
+        )
+        .unwrap();
+        assert!(
+            got.starts_with("pyfront.toml:10:12: `acme-sdk-a` is locked from index `public` in `uv.lock`, but `packages` pins it to index `private`"),
+            "{got}"
+        );
+    }
+
+    #[test]
+    fn a_spec_index_must_be_a_project_index_with_the_same_url() {
+        let (source, spec) = parsed("uv", &PRIVATE.replace("\"private\"", "\"mlops\""));
+        let got = error(
+            &source,
+            &spec,
+            UV_PYPROJECT,
+            &uv_lock("http://127.0.0.1:38080/simple/"),
+        )
+        .unwrap();
+        assert!(
+            got.contains("index `mlops` is not a `[[tool.uv.index]]` of `pyproject.toml`"),
+            "{got}"
+        );
+        let (source, spec) = parsed("uv", &PRIVATE.replace("38080", "9999"));
+        let got = error(
+            &source,
+            &spec,
+            UV_PYPROJECT,
+            &uv_lock("http://127.0.0.1:38080/simple/"),
+        )
+        .unwrap();
+        assert!(
+            got.contains(
+                "`pyproject.toml` gives index `private` the URL `http://127.0.0.1:38080/simple/`"
+            ),
+            "{got}"
+        );
+    }
+
+    #[test]
+    fn poetry_sources_need_a_spec_index() {
+        let pyproject = "[[tool.poetry.source]]\nname = \"private\"\nurl = \"http://127.0.0.1:38080/simple/\"\n[[tool.poetry.source]]\nname = \"corp\"\nurl = \"https://corp.example/simple\"\n";
+        let lock = "[[package]]\nname = \"corp-lib\"\nversion = \"1\"\n[package.source]\ntype = \"legacy\"\nurl = \"https://corp.example/simple\"\nreference = \"corp\"\n";
+        let (source, spec) = parsed("poetry", PRIVATE);
+        let got = error(&source, &spec, pyproject, lock).unwrap();
+        assert!(
+            got.contains("`corp-lib` is locked from index `corp` in `poetry.lock`, but the spec has no `[[index]]` named `corp`"),
+            "{got}"
+        );
+        // From PyPI (no source in the lock) and not pinned: fine.
+        let lock = "[[package]]\nname = \"six\"\nversion = \"1\"\n";
+        assert_eq!(error(&source, &spec, pyproject, lock), None);
+        // A pinned name from PyPI: not fine.
+        let lock = "[[package]]\nname = \"Acme_SDK_b\"\nversion = \"9\"\n";
+        let got = error(&source, &spec, pyproject, lock).unwrap();
+        assert!(got.contains("`acme-sdk-b` is locked from PyPI"), "{got}");
+    }
+
+    #[test]
+    fn invalid_project_files_are_named() {
+        let (source, spec) = parsed("uv", PRIVATE);
+        let got = error(&source, &spec, "[[tool.uv.index]\n", "").unwrap();
+        assert!(got.contains("`pyproject.toml` is not valid TOML"), "{got}");
+    }
+
+    #[test]
+    fn patterns() {
+        assert!(matches_pattern("acme-*", "acme-sdk-a"));
+        assert!(matches_pattern("*-sdk-*", "acme-sdk-a"));
+        assert!(matches_pattern("acme-sdk-a", "acme-sdk-a"));
+        assert!(!matches_pattern("acme-*", "six"));
+        assert!(!matches_pattern("acme", "acme-sdk"));
+        assert!(matches_pattern("*", "x"));
+        assert!(!matches_pattern("a*b*c", "acb"));
+    }
+}
