@@ -33,7 +33,7 @@ impl Diagnostic {
             file: file.to_owned(),
             line,
             column,
-            message: error.to_string(),
+            message: escape_controls(&error.to_string()),
             hint: error.hint(),
             source: shown,
             span: start..end,
@@ -121,9 +121,37 @@ fn mask_userinfo_password(source: &mut String, span: std::ops::Range<usize>) {
 fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    // A byte-order mark is not a column: editors do not show it.
+    let line_start = before.rfind('\n').map_or_else(
+        || {
+            if before.starts_with('\u{feff}') {
+                '\u{feff}'.len_utf8()
+            } else {
+                0
+            }
+        },
+        |i| i + 1,
+    );
     let column = source[line_start..offset].chars().count() + 1;
     (line, column)
+}
+
+/// Control characters from spec values are shown escaped (`\u{1b}`), so an
+/// error message cannot send terminal escapes into a build log.
+fn escape_controls(message: &str) -> String {
+    if !message.chars().any(char::is_control) {
+        return message.to_owned();
+    }
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {

@@ -397,6 +397,8 @@ impl Validator<'_> {
             }
         }
         let mut inputs: Vec<Located<ContextPath>> = Vec::new();
+        // A set beside the list: a huge `requirements` stays linear.
+        let mut seen = std::collections::BTreeSet::new();
         match with {
             Installer::Pip => {
                 let requirements = raw.requirements.as_ref().ok_or_else(|| {
@@ -410,7 +412,7 @@ impl Validator<'_> {
                 }
                 for r in requirements.get_ref() {
                     let value = self.checked(r, ContextPath::parse)?;
-                    if !inputs.iter().any(|l| l.value == value) {
+                    if seen.insert(value.clone()) {
                         inputs.push(Located {
                             value,
                             span: r.span(),
@@ -461,6 +463,7 @@ impl Validator<'_> {
                      what: &'static str,
                      this: &mut Self| {
             let mut out: Vec<String> = Vec::new();
+            let mut seen = std::collections::BTreeSet::new();
             for item in list
                 .as_ref()
                 .map(|l| l.get_ref().as_slice())
@@ -477,7 +480,7 @@ impl Validator<'_> {
                         },
                     ));
                 }
-                if !out.contains(&value) {
+                if seen.insert(value.clone()) {
                     out.push(value);
                 }
             }
@@ -530,11 +533,12 @@ impl Validator<'_> {
 
     fn indexes(&mut self, raw: Vec<Spanned<RawIndex>>) -> Result<Vec<Index>, SpecError> {
         let mut out: Vec<Index> = Vec::new();
+        let mut names_seen = std::collections::BTreeSet::new();
         let mut default_seen = false;
         for spanned in &raw {
             let r = spanned.get_ref();
             let name = self.checked(&r.name, IndexName::parse)?;
-            if out.iter().any(|i| i.name == name) {
+            if !names_seen.insert(name.clone()) {
                 return Err(SpecError::new(
                     r.name.span(),
                     SpecErrorKind::DuplicateIndex {
