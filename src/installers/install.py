@@ -137,11 +137,32 @@ def pip_command(config, env, creds):
         env["PIP_TRUSTED_HOST"] = " ".join(trusted_hosts)
     venv = config["venv"]
     if config.get("create_venv") and not os.path.exists(os.path.join(venv, "bin", "python")):
-        subprocess.check_call([sys.executable, "-m", "venv", venv])
-    args = [os.path.join(venv, "bin", "python"), "-m", "pip", "install"]
+        subprocess.check_call([sys.executable, "-m", "venv", "--without-pip", venv])
+    args = pip_in(venv) + ["install"]
     for requirement in config["requirements"]:
         args += ["-r", requirement]
     return args
+
+
+def pip_in(venv):
+    """The pip command that installs into `venv`.
+
+    The venvs are made `--without-pip` (installing pip and setuptools into
+    each took ~4 s and left ~20 MB in the runtime image). The builder's own
+    pip installs into them with `--python` (pip >= 22.3); without it, pip is
+    bootstrapped into the venv with ensurepip.
+    """
+    python = os.path.join(venv, "bin", "python")
+    probe = subprocess.run(
+        [sys.executable, "-m", "pip", "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    if probe.returncode == 0:
+        match = re.match(rb"pip (\d+)\.(\d+)", probe.stdout)
+        if match and (int(match.group(1)), int(match.group(2))) >= (22, 3):
+            return [sys.executable, "-m", "pip", "--python", python]
+    if subprocess.run([python, "-m", "pip", "--version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+        subprocess.check_call([python, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
+    return [python, "-m", "pip"]
 
 
 def uv_command(config, env, creds):

@@ -174,16 +174,15 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         });
     }
 
-    let venv_title = format!("python3 -m venv {VENV}");
+    // Without pip: the builder's pip installs into it (see install.py), so
+    // the runtime image carries no pip or setuptools, and the step is fast.
+    let venv_title = format!("python3 -m venv --without-pip {VENV}");
     root = exec(
         &root,
         Exec {
-            args: vec![
-                "python3".to_owned(),
-                "-m".to_owned(),
-                "venv".to_owned(),
-                VENV.to_owned(),
-            ],
+            args: ["python3", "-m", "venv", "--without-pip", VENV]
+                .map(str::to_owned)
+                .to_vec(),
             env: opts.builder_env.clone(),
             cwd: "/".to_owned(),
             ..Exec::default()
