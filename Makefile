@@ -7,7 +7,7 @@ BINARY := target/$(RUST_TARGET)/release/pyfront
 # harness env files set it per engine (docker build / docker buildx build).
 PYFRONT_BUILD ?= docker build
 
-.PHONY: binary image demo test unit e2e harness-up harness-down lint fmt
+.PHONY: binary image demo test unit e2e harness-up harness-down lint fmt bench
 
 # A static binary: the frontend image is FROM scratch.
 binary:
@@ -43,3 +43,8 @@ lint:
 
 fmt:
 	cargo fmt
+
+# pyfront against the hand-written Dockerfile, both engines, on a harness of its own
+# (ROUNDS=N to change the rounds); prints a table and writes bench/RESULTS.md.
+bench:
+	bash bench/run
