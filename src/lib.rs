@@ -9,6 +9,7 @@
 
 pub mod frontend;
 pub mod installers;
+pub mod lint;
 pub mod llb;
 pub mod plan;
 pub mod spec;

@@ -21,7 +21,7 @@ use crate::plan::{runtime_config, BaseConfig, Plan, Target};
 use crate::spec::{Diagnostic, Spec, SpecError, SpecErrorKind};
 
 const DOCKERFILE_LOCAL: &str = "dockerfile";
-const CONTEXT_LOCAL: &str = crate::llb::lower::CONTEXT_LOCAL;
+pub(super) const CONTEXT_LOCAL: &str = crate::llb::lower::CONTEXT_LOCAL;
 const DOCKERIGNORE: &str = ".dockerignore";
 
 /// What the frontend hands back with `Return`.
@@ -101,6 +101,23 @@ pub async fn build(
         session.check_install_inputs(&spec, &spec_text),
     )?;
 
+    let passed_args = options.build_args.keys().cloned().collect();
+    let base_user = app_config.as_ref().and_then(|c| c.config.user.as_deref());
+    let mut warnings = crate::lint::lint(&spec, &passed_args, base_user);
+    if let Some(app_config) = &app_config {
+        warnings.extend(crate::lint::python_mismatch(
+            &builder_config.env(),
+            &app_config.env(),
+        ));
+    }
+    if !warnings.is_empty() {
+        if options.lint_errors || crate::lint::errors_requested(&spec_text) {
+            return Err(FrontendError::Lint(warnings));
+        }
+        let spec_digest = session.local_digest(DOCKERFILE_LOCAL, &options.filename);
+        super::warnings::report(&session, &warnings, &spec_digest, &spec_text).await?;
+    }
+
     let dockerignore = String::from_utf8_lossy(&dockerignore.unwrap_or_default()).into_owned();
     let plan = Plan::new(&spec, &dockerignore);
     let compiled = compile(&plan, &options, &platform, Some(&builder_config));
@@ -139,23 +156,24 @@ fn worker_platform(pong: &fpb::PongResponse) -> Option<Platform> {
 }
 
 /// Per-build state shared by the gateway calls.
-struct Session<'a> {
-    bridge: Bridge,
-    caps: &'a Caps,
-    options: &'a BuildOptions,
+pub(super) struct Session<'a> {
+    pub(super) bridge: Bridge,
+    pub(super) caps: &'a Caps,
+    pub(super) options: &'a BuildOptions,
     platform: &'a Platform,
 }
 
 impl Session<'_> {
-    fn constraints(&self) -> Constraints {
+    pub(super) fn constraints(&self) -> Constraints {
         Constraints {
             platform: self.platform.clone(),
             ignore_cache: false,
+            session_id: self.options.session_id.clone(),
         }
     }
 
     /// Solves `def` and returns the result's ref id.
-    async fn solve(&self, def: pb::Definition) -> Result<String, FrontendError> {
+    pub(super) async fn solve(&self, def: pb::Definition) -> Result<String, FrontendError> {
         let cache_imports = if self.caps.has_api("importcaches") {
             self.options
                 .cache_imports
@@ -194,15 +212,17 @@ impl Session<'_> {
         Ok(id)
     }
 
-    /// Reads one file from a local source. `None` when it does not exist and
-    /// `required` is false.
-    async fn read_local_file(
-        &self,
-        local_name: &str,
-        path: &str,
-        required: bool,
-    ) -> Result<Option<Vec<u8>>, FrontendError> {
-        let source = local(
+    /// The op digest of the source `read_local_file` solves for `path`.
+    fn local_digest(&self, local_name: &str, path: &str) -> String {
+        let def = marshal(&self.local_file_source(local_name, path)).proto;
+        def.def
+            .first()
+            .map(|op| crate::llb::digest(op))
+            .unwrap_or_default()
+    }
+
+    fn local_file_source(&self, local_name: &str, path: &str) -> crate::llb::Output {
+        local(
             local_name,
             &LocalOptions {
                 include_patterns: vec![path.to_owned()],
@@ -211,7 +231,18 @@ impl Session<'_> {
             },
             &self.constraints(),
             &format!("[internal] load {path}"),
-        );
+        )
+    }
+
+    /// Reads one file from a local source. `None` when it does not exist and
+    /// `required` is false.
+    async fn read_local_file(
+        &self,
+        local_name: &str,
+        path: &str,
+        required: bool,
+    ) -> Result<Option<Vec<u8>>, FrontendError> {
+        let source = self.local_file_source(local_name, path);
         let ref_id = self.solve(marshal(&source).proto).await?;
         match self.read_file(&ref_id, path).await {
             Ok(bytes) => Ok(Some(bytes)),
@@ -223,7 +254,11 @@ impl Session<'_> {
         }
     }
 
-    async fn read_file(&self, ref_id: &str, path: &str) -> Result<Vec<u8>, tonic::Status> {
+    pub(super) async fn read_file(
+        &self,
+        ref_id: &str,
+        path: &str,
+    ) -> Result<Vec<u8>, tonic::Status> {
         Ok(self
             .bridge
             .clone()

@@ -41,13 +41,20 @@ pub fn compile(
     platform: &Platform,
     builder_base: Option<&BaseConfig>,
 ) -> Compiled {
-    let builder_env = builder_base.cloned().unwrap_or_default().with_venv().env();
+    // The base image's own environment, without the venv: the helper must
+    // run on the builder's Python (whose pip installs into the venv), not on
+    // the venv's (which has no pip). An empty env gets BuildKit's PATH.
+    let mut builder_env = builder_base.map(BaseConfig::env).unwrap_or_default();
+    if !builder_env.iter().any(|e| e.starts_with("PATH=")) {
+        builder_env.push(format!("PATH={}", crate::plan::DEFAULT_PATH));
+    }
     let lowered = lower(
         plan,
         &LowerOptions {
             constraints: Constraints {
                 platform: platform.clone(),
                 ignore_cache: options.no_cache,
+                session_id: options.session_id.clone(),
             },
             resolve_mode: options.resolve_mode,
             network: options.network,

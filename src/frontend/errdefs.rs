@@ -247,6 +247,38 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// The spec's location of a warning as `Warn` takes it: the redacted file
+/// (only the lines near `span` kept) and the 1-based line range.
+pub(crate) fn warn_location(
+    file: &str,
+    source: &str,
+    span: std::ops::Range<usize>,
+) -> (
+    bollard_buildkit_proto::pb::SourceInfo,
+    Vec<bollard_buildkit_proto::pb::Range>,
+) {
+    let located = crate::spec::SpecError::new(span, crate::spec::SpecErrorKind::EmptyGroups);
+    let diagnostic = Diagnostic::new(file, source, &located);
+    let ((line, character), (end_line, end_character)) = diagnostic.line_range();
+    let info = bollard_buildkit_proto::pb::SourceInfo {
+        filename: file.to_owned(),
+        data: excerpt(&redact(source), line, end_line).into_bytes(),
+        language: "TOML".to_owned(),
+        definition: None,
+    };
+    let range = bollard_buildkit_proto::pb::Range {
+        start: Some(bollard_buildkit_proto::pb::Position {
+            line: i32::try_from(line).unwrap_or(i32::MAX),
+            character: i32::try_from(character).unwrap_or(i32::MAX),
+        }),
+        end: Some(bollard_buildkit_proto::pb::Position {
+            line: i32::try_from(end_line).unwrap_or(i32::MAX),
+            character: i32::try_from(end_character).unwrap_or(i32::MAX),
+        }),
+    };
+    (info, vec![range])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

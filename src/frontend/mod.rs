@@ -10,6 +10,7 @@ mod errdefs;
 mod gateway;
 pub mod opts;
 mod timestamp;
+mod warnings;
 
 use bollard_buildkit_proto::google::protobuf::Any;
 use bollard_buildkit_proto::google::rpc::Status;
@@ -54,6 +55,9 @@ pub enum FrontendError {
     },
     #[error(transparent)]
     ImageConfig(#[from] ImageConfigError),
+    /// Lint findings, as errors (`# check=error=true` or `PYFRONT_CHECK=error`).
+    #[error("{} check(s) failed: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Lint(Vec<crate::lint::Warning>),
 }
 
 impl FrontendError {

@@ -22,9 +22,13 @@ pub mod keys {
     pub const CACHE_FROM: &str = "cache-from";
     pub const CACHE_IMPORTS: &str = "cache-imports";
     pub const REQUEST_ID: &str = "requestid";
+    /// Not an opt: [`raw_from_env`] adds `BUILDKIT_SESSION_ID` under this key.
+    pub const SESSION_ID: &str = "pyfront:session-id";
     /// `--build-arg PYFRONT_TIMING=1`: log the frontend's own time and peak
     /// memory to stderr (the daemon log), for `bench/`.
     pub const TIMING_BUILD_ARG: &str = "build-arg:PYFRONT_TIMING";
+    /// `--build-arg PYFRONT_CHECK=error`: lint warnings fail the build.
+    pub const CHECK_BUILD_ARG: &str = "build-arg:PYFRONT_CHECK";
 }
 
 const OPT_ENV_PREFIX: &str = "BUILDKIT_FRONTEND_OPT_";
@@ -77,14 +81,22 @@ pub struct BuildOptions {
     /// our Solve requests (BuildKit does not add them for gateway frontends).
     pub cache_opts: BTreeMap<String, String>,
     pub timing: bool,
+    pub lint_errors: bool,
+    /// `BUILDKIT_SESSION_ID` (not an opt, but per build like one): the
+    /// session local sources are read through.
+    pub session_id: Option<String>,
 }
 
 /// Reads the raw opts from the process environment.
 pub fn raw_from_env() -> BTreeMap<String, String> {
-    std::env::vars()
+    let mut raw: BTreeMap<String, String> = std::env::vars()
         .filter(|(k, _)| k.starts_with(OPT_ENV_PREFIX))
         .filter_map(|(_, v)| v.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
-        .collect()
+        .collect();
+    if let Ok(session) = std::env::var("BUILDKIT_SESSION_ID") {
+        raw.insert(keys::SESSION_ID.to_owned(), session);
+    }
+    raw
 }
 
 impl BuildOptions {
@@ -141,6 +153,8 @@ impl BuildOptions {
             cache_imports,
             cache_opts,
             timing: raw.get(keys::TIMING_BUILD_ARG).is_some_and(|v| v == "1"),
+            lint_errors: raw.get(keys::CHECK_BUILD_ARG).is_some_and(|v| v == "error"),
+            session_id: raw.get(keys::SESSION_ID).filter(|v| !v.is_empty()).cloned(),
         })
     }
 }

@@ -25,8 +25,8 @@ pub struct LowerOptions {
     pub resolve_mode: ResolveMode,
     /// From `force-network-mode`; applies to the steps that download.
     pub network: NetMode,
-    /// The builder base image's environment (`KEY=value`), already with the
-    /// venv on `PATH`.
+    /// The builder base image's environment (`KEY=value`). Not the venv's:
+    /// the steps run the builder's own Python.
     pub builder_env: Vec<String>,
 }
 
@@ -278,10 +278,11 @@ mod tests {
                 constraints: Constraints {
                     platform: Platform::linux_amd64(),
                     ignore_cache: false,
+                    session_id: None,
                 },
                 resolve_mode: ResolveMode::Default,
                 network: NetMode::Host,
-                builder_env: vec!["PATH=/opt/venv/bin:/usr/bin".to_owned()],
+                builder_env: vec!["PATH=/usr/bin".to_owned()],
             },
         )
     }

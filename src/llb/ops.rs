@@ -68,6 +68,11 @@ pub struct Constraints {
     pub platform: Platform,
     /// `OpMetadata.ignore_cache`: the `no-cache` opt.
     pub ignore_cache: bool,
+    /// The build's session (`BUILDKIT_SESSION_ID`), set on local sources.
+    /// Without it two concurrent builds on one engine have byte-identical
+    /// local source ops, BuildKit merges them, and one build can be served
+    /// the other's files. `None` offline (`pyfront llb`).
+    pub session_id: Option<String>,
 }
 
 /// One output of an op: what later ops take as input.
@@ -166,9 +171,8 @@ pub struct LocalOptions {
     pub shared_key_hint: Option<String>,
 }
 
-/// A local source such as `context` or `dockerfile`. The session id is left
-/// out on purpose: BuildKit takes it from the build's session group, and the
-/// LLB stays identical across builds.
+/// A local source such as `context` or `dockerfile`, read through the
+/// build's session (see [`Constraints::session_id`]).
 pub fn local(name: &str, opts: &LocalOptions, c: &Constraints, description: &str) -> Output {
     let mut attrs = BTreeMap::new();
     let mut caps = BTreeSet::from(["source.local"]);
@@ -190,6 +194,10 @@ pub fn local(name: &str, opts: &LocalOptions, c: &Constraints, description: &str
     if let Some(hint) = &opts.shared_key_hint {
         attrs.insert("local.sharedkeyhint".to_owned(), hint.clone());
         caps.insert("source.local.sharedkeyhint");
+    }
+    if let Some(session) = &c.session_id {
+        attrs.insert("local.session".to_owned(), session.clone());
+        caps.insert("source.local.sessionid");
     }
     let op = pb::op::Op::Source(pb::SourceOp {
         identifier: format!("local://{name}"),

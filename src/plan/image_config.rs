@@ -16,7 +16,7 @@ use super::VENV;
 use crate::spec::App;
 
 /// The PATH BuildKit uses when an image sets none.
-const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageConfigError {

@@ -9,7 +9,7 @@ mod image_config;
 use crate::installers;
 use crate::spec::{AptPackage, ImagePath, ImageRef, SecretId, Spec};
 
-pub use image_config::{runtime_config, BaseConfig, ImageConfigError, LayerHistory};
+pub use image_config::{runtime_config, BaseConfig, ImageConfigError, LayerHistory, DEFAULT_PATH};
 
 /// Where the venv lives in both stages.
 pub const VENV: &str = "/opt/venv";

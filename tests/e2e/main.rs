@@ -41,6 +41,18 @@ fn token_rotation_reuses_the_install_layer_and_leaks_nothing() {
     // The app's own command works too.
     let app = h.docker(&["run", "--rm", "--network=none", "e2e-rotation:a"]);
     assert!(app.contains("demoapp:"), "{app}");
+    // The venv was made without pip and the builder's pip filled it: no pip
+    // or setuptools in the runtime image's venv.
+    let tooling = h.docker(&[
+        "run",
+        "--rm",
+        "--network=none",
+        "e2e-rotation:a",
+        "python3",
+        "-c",
+        "import importlib.util as u; print('venv tools:', [m for m in ('pip', 'setuptools') if u.find_spec(m)])",
+    ]);
+    assert!(tooling.contains("venv tools: []"), "{tooling}");
 
     let token_b = h.canary("B");
     h.set_index_token(&token_b);
@@ -284,10 +296,10 @@ fn lock_file_installer(installer: &str) {
          names = {'auth.toml', '.netrc', 'pip.conf', 'credentials.toml', 'uv.toml'}\n\
          found = [os.path.join(d, f) for d, _, fs in os.walk('/') if not d.startswith(('/proc', '/sys')) for f in fs if f in names or ('keyring' in f.lower() and not d.startswith(('/usr/share/keyrings', '/var/lib/dpkg', '/etc/apt')))]\n\
          print('credential files:', found)\n\
-         print('tools:', shutil.which('uv'), shutil.which('poetry'), os.path.exists('/opt/pyfront-tools'))",
+         print('tools:', shutil.which('uv'), shutil.which('poetry'), shutil.which('pip'), os.path.exists('/opt/pyfront-tools'))",
     ]);
     assert!(probe.contains("credential files: []"), "{probe}");
-    assert!(probe.contains("tools: None None False"), "{probe}");
+    assert!(probe.contains("tools: None None None False"), "{probe}");
 }
 
 #[test]
@@ -349,4 +361,84 @@ fn uv_refuses_a_lock_with_the_public_decoy() {
 #[test]
 fn poetry_refuses_a_lock_with_the_public_decoy() {
     decoy_lock_is_refused("poetry");
+}
+
+/// Issue 4: two builds of different apps on one engine at the same time,
+/// sharing pyfront's cache mounts, each get their own spec, context and
+/// dependencies. (Before local sources carried the session id, their
+/// identical `local://dockerfile` ops were merged and one build could read
+/// the other's files.)
+#[test]
+fn concurrent_builds_of_different_apps_stay_apart() {
+    let Some(h) = Harness::from_env() else { return };
+    let token = h.canary("concurrent");
+    h.set_index_token(&token);
+    let one = h.demo_context();
+    let two = h.demo_context();
+    // App two: another dependency set and another message.
+    std::fs::write(two.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+    let marker = h.canary("apptwo");
+    std::fs::write(
+        two.path().join("src/demoapp/__main__.py"),
+        format!("import six\nprint('app two', {marker:?}, six.__version__)\n"),
+    )
+    .unwrap();
+    let spec = std::fs::read_to_string(two.path().join("pyfront.toml")).unwrap();
+    std::fs::write(
+        two.path().join("pyfront.toml"),
+        spec.replace("workdir = \"/opt/app\"", "workdir = \"/srv/two\"")
+            .replace(
+                "PYTHONPATH = \"/opt/app/src\"",
+                "PYTHONPATH = \"/srv/two/src\"",
+            ),
+    )
+    .unwrap();
+    let results: Vec<harness::BuildResult> = std::thread::scope(|s| {
+        let builds: Vec<_> = [(&one, "e2e-concurrent:one"), (&two, "e2e-concurrent:two")]
+            .map(|(ctx, tag)| {
+                let h = &h;
+                let token = &token;
+                s.spawn(move || {
+                    h.build(
+                        Build::new(ctx, tag)
+                            .secret_env("pypi_token", token)
+                            .arg("--no-cache"),
+                    )
+                })
+            })
+            .into_iter()
+            .collect();
+        builds.into_iter().map(|b| b.join().unwrap()).collect()
+    });
+    for r in &results {
+        r.assert_success();
+    }
+    let out_one = h.docker(&["run", "--rm", "--network=none", "e2e-concurrent:one"]);
+    assert!(
+        out_one.contains("demoapp: hello world from acme-sdk-a"),
+        "{out_one}"
+    );
+    let out_two = h.docker(&["run", "--rm", "--network=none", "e2e-concurrent:two"]);
+    assert!(
+        out_two.contains(&format!("app two {marker} 1.16.0")),
+        "{out_two}"
+    );
+    let workdir = h.docker(&[
+        "inspect",
+        "-f",
+        "{{.Config.WorkingDir}}",
+        "e2e-concurrent:two",
+    ]);
+    assert_eq!(workdir.trim(), "/srv/two");
+    // App two has no private SDK: its venv did not get app one's packages.
+    let probe = h.docker(&[
+        "run",
+        "--rm",
+        "--network=none",
+        "e2e-concurrent:two",
+        "python3",
+        "-c",
+        "import importlib.util as u; print('sdk:', u.find_spec('acme_sdk_a') is not None)",
+    ]);
+    assert!(probe.contains("sdk: False"), "{probe}");
 }

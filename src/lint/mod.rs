@@ -1,0 +1,306 @@
+//! Lints: spec choices that build, but that a team trusting pyfront with its
+//! credentials should hear about. Warnings by default; `# check=error=true`
+//! among the spec's leading comment lines, or `--build-arg
+//! PYFRONT_CHECK=error`, turns them into errors.
+//!
+//! Lints see only the validated spec and the build arg names (never values).
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use crate::spec::{Installer, Spec, Username};
+
+/// A lint finding. `span` points into the spec when the finding has a place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub rule: &'static str,
+    pub message: String,
+    pub hint: Option<String>,
+    pub span: Option<Range<usize>>,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.rule)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Build args BuildKit and pyfront use themselves; never linted.
+fn is_tooling_arg(name: &str) -> bool {
+    name.starts_with("BUILDKIT_") || name.starts_with("PYFRONT_") || name == "SOURCE_DATE_EPOCH"
+}
+
+/// Whether a build arg's name says it holds a secret: one of its `_`/`-`
+/// separated words is a secret word (`CI_JOB_TOKEN`, `PYPI_PASSWORD`).
+pub fn looks_secret(name: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "TOKEN",
+        "PASSWORD",
+        "PASSWD",
+        "PASS",
+        "PWD",
+        "SECRET",
+        "KEY",
+        "APIKEY",
+        "CREDENTIAL",
+        "CREDENTIALS",
+        "CREDS",
+        "AUTH",
+        "PAT",
+    ];
+    name.to_ascii_uppercase()
+        .split(['_', '-', '.'])
+        .any(|w| WORDS.contains(&w))
+}
+
+fn is_loopback(authority: &str) -> bool {
+    let host = authority
+        .strip_prefix('[')
+        .and_then(|h| h.split(']').next())
+        .unwrap_or_else(|| authority.split(':').next().unwrap_or_default());
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+/// Runs every lint. `passed_args` are the names of the build args given to
+/// the build; `base_user` is the runtime base image's `User` (if known).
+pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, base_user: Option<&str>) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let used: BTreeSet<&str> = spec.used_build_args.iter().map(String::as_str).collect();
+    for name in passed_args
+        .iter()
+        .map(String::as_str)
+        .chain(used.iter().copied())
+        .collect::<BTreeSet<_>>()
+    {
+        if is_tooling_arg(name) || !looks_secret(name) {
+            continue;
+        }
+        let id = name.to_ascii_lowercase();
+        let where_ = if used.contains(name) {
+            "is interpolated into the spec"
+        } else {
+            "is passed to the build"
+        };
+        out.push(Warning {
+            rule: "secret-build-arg",
+            message: format!(
+                "build arg `{name}` looks like a secret and {where_}: build args land in the cache key, the image history and provenance"
+            ),
+            hint: Some(format!(
+                "pass it with `--secret id={id},env={name}` and reference it as `password-secret = \"{id}\"`"
+            )),
+            span: None,
+        });
+    }
+    for index in &spec.indexes {
+        if index.url.as_str().starts_with("http://") && !is_loopback(index.url.authority()) {
+            let has_credentials = index.password_secret.is_some()
+                || matches!(index.username, Some(Username::Secret(_)));
+            out.push(Warning {
+                rule: "plain-http-index",
+                message: format!(
+                    "index `{}` is plain HTTP{}",
+                    index.name,
+                    if has_credentials {
+                        ": its credentials cross the network unencrypted"
+                    } else {
+                        ""
+                    }
+                ),
+                hint: Some("use an `https://` URL".to_owned()),
+                span: Some(index.span.clone()),
+            });
+        }
+        if spec.install.with == Installer::Pip && !index.default && index.packages.is_empty() {
+            out.push(Warning {
+                rule: "extra-index-confusion",
+                message: format!(
+                    "index `{}` is an extra index for pip: pip takes each package from whichever index has the highest version, so a public package can replace a private one of the same name",
+                    index.name
+                ),
+                hint: Some(
+                    "set `default = true` on the private index (and serve public packages through it), or use uv or Poetry with a lock".to_owned(),
+                ),
+                span: Some(index.span.clone()),
+            });
+        }
+    }
+    let runs_as_root = match (&spec.app.user, base_user) {
+        (Some(u), _) => u == "root" || u == "0" || u.starts_with("0:") || u.starts_with("root:"),
+        (None, Some(u)) => u.is_empty() || u == "root" || u == "0",
+        (None, None) => true,
+    };
+    if runs_as_root {
+        out.push(Warning {
+            rule: "runs-as-root",
+            message: "the app runs as root".to_owned(),
+            hint: Some(
+                "set `user = \"1000:1000\"` (or a user the runtime base has) in `[app]`".to_owned(),
+            ),
+            span: None,
+        });
+    }
+    out
+}
+
+/// Whether the spec's leading comment lines say `# check=error=true`.
+pub fn errors_requested(source: &str) -> bool {
+    source
+        .lines()
+        .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+        .filter_map(|l| l.trim_start().strip_prefix('#'))
+        .any(|l| {
+            let l = l.trim().to_ascii_lowercase();
+            l.strip_prefix("check=")
+                .is_some_and(|v| v.split(';').any(|kv| kv.trim() == "error=true"))
+        })
+}
+
+/// The runtime base Python differs from the builder's (the venv's
+/// interpreter would be missing or ABI-incompatible at run time). Compares
+/// the images' `PYTHON_VERSION` (set by the official images) when both
+/// have it.
+pub fn python_mismatch(builder_env: &[String], app_env: &[String]) -> Option<Warning> {
+    let version = |env: &[String]| {
+        env.iter()
+            .find_map(|e| e.strip_prefix("PYTHON_VERSION="))
+            .map(|v| v.split('.').take(2).collect::<Vec<_>>().join("."))
+    };
+    match (version(builder_env), version(app_env)) {
+        (Some(b), Some(a)) if a != b => Some(Warning {
+            rule: "python-mismatch",
+            message: format!(
+                "the builder base has Python {b} but the runtime base has Python {a}: the venv built for {b} will not run"
+            ),
+            hint: Some("use the same Python version in `[build] base` and `[app] base`".to_owned()),
+            span: None,
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::BuildArgs;
+
+    fn spec(extra: &str, index: &str) -> Spec {
+        let source = format!(
+            "[app]\nbase = \"python:3.11\"\n{extra}\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n{index}"
+        );
+        let args: BuildArgs = [
+            ("CI_JOB_TOKEN".to_owned(), "x".to_owned()),
+            ("HOST".to_owned(), "h".to_owned()),
+        ]
+        .into();
+        Spec::parse(&source, &args).unwrap()
+    }
+
+    fn rules(w: &[Warning]) -> Vec<&str> {
+        w.iter().map(|w| w.rule).collect()
+    }
+
+    #[test]
+    fn secret_looking_args() {
+        for yes in [
+            "CI_JOB_TOKEN",
+            "PYPI_PASSWORD",
+            "gitlab-token",
+            "AWS_SECRET_ACCESS_KEY",
+            "NPM_AUTH",
+            "GH_PAT",
+        ] {
+            assert!(looks_secret(yes), "{yes}");
+        }
+        for no in [
+            "CI_API_V4_URL",
+            "MLOPS_GROUP_ID",
+            "KEYRING_BACKEND",
+            "PATH",
+            "TOKENIZER_MODEL",
+            "PYPI_INDEX_URL",
+        ] {
+            assert!(!looks_secret(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn a_passed_or_used_secret_arg_warns_once() {
+        let s = spec(
+            "user = \"app\"",
+            "[[index]]\nname = \"p\"\nurl = \"https://x/${CI_JOB_TOKEN}\"\ndefault = true\n",
+        );
+        let passed: BTreeSet<String> = [
+            "CI_JOB_TOKEN".to_owned(),
+            "BUILDKIT_SYNTAX".to_owned(),
+            "HOST".to_owned(),
+        ]
+        .into();
+        let w = lint(&s, &passed, None);
+        assert_eq!(rules(&w), ["secret-build-arg"]);
+        assert!(
+            w[0].message.contains("is interpolated into the spec"),
+            "{}",
+            w[0]
+        );
+        assert!(w[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("--secret id=ci_job_token,env=CI_JOB_TOKEN"));
+    }
+
+    #[test]
+    fn index_lints() {
+        let s = spec(
+            "user = \"app\"",
+            "[[index]]\nname = \"p\"\nurl = \"http://pypi.corp.example/simple\"\nusername = \"u\"\npassword-secret = \"t\"\n[[index]]\nname = \"l\"\nurl = \"http://127.0.0.1:8080/simple\"\ndefault = true\n",
+        );
+        let w = lint(&s, &BTreeSet::new(), None);
+        assert_eq!(rules(&w), ["plain-http-index", "extra-index-confusion"]);
+        assert!(w[0].message.contains("unencrypted"));
+    }
+
+    #[test]
+    fn root_user() {
+        assert_eq!(
+            rules(&lint(&spec("", ""), &BTreeSet::new(), None)),
+            ["runs-as-root"]
+        );
+        assert!(lint(&spec("", ""), &BTreeSet::new(), Some("1000")).is_empty());
+        assert_eq!(
+            rules(&lint(
+                &spec("user = \"0:0\"", ""),
+                &BTreeSet::new(),
+                Some("1000")
+            )),
+            ["runs-as-root"]
+        );
+    }
+
+    #[test]
+    fn check_directive() {
+        assert!(errors_requested(
+            "# syntax=pyfront:dev\n# check=error=true\n[app]\n"
+        ));
+        assert!(errors_requested("# syntax=x\n#check=skip=a;error=true\n"));
+        assert!(!errors_requested("# syntax=x\n[app]\n# check=error=true\n"));
+        assert!(!errors_requested("# check=error=false\n"));
+    }
+
+    #[test]
+    fn python_versions() {
+        let b = ["PYTHON_VERSION=3.11.9".to_owned()];
+        let a = ["PYTHON_VERSION=3.12.1".to_owned()];
+        assert!(python_mismatch(&b, &a)
+            .unwrap()
+            .message
+            .contains("Python 3.11"));
+        assert!(python_mismatch(&b, &["PYTHON_VERSION=3.11.2".to_owned()]).is_none());
+        assert!(python_mismatch(&b, &[]).is_none());
+    }
+}
