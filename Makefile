@@ -7,7 +7,7 @@ BINARY := target/$(RUST_TARGET)/release/pyfront
 # harness env files set it per engine (docker build / docker buildx build).
 PYFRONT_BUILD ?= docker build
 
-.PHONY: binary image demo test unit e2e harness-up harness-down lint fmt bench
+.PHONY: binary image demo test unit e2e harness-up harness-down lint fmt bench leakscan bench-installers
 
 # A static binary: the frontend image is FROM scratch.
 binary:
@@ -48,3 +48,14 @@ fmt:
 # (ROUNDS=N to change the rounds); prints a table and writes bench/RESULTS.md.
 bench:
 	bash bench/run
+
+# pip vs Poetry vs uv on one ~37-package lock, cold/warm/lock-changed, both engines, on
+# bench/run's harness (ROUNDS=N, BENCH_ENGINES=d12); writes bench/INSTALLERS.md.
+bench-installers:
+	bash bench/installers
+
+# The leak scanner of issue 4: every installer and failure mode, then every
+# surface a canary token could reach (LLB, output, image, cache, data root),
+# per engine, on a harness of its own (/tmp/pyfront-leaks); any hit fails.
+leakscan:
+	bash tests/leakscan.sh
