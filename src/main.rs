@@ -90,7 +90,8 @@ impl SpecInput {
         BuildOptions::parse(&raw).map_err(|e| e.to_string())
     }
 
-    fn plan(&self) -> Result<(BuildOptions, Plan), String> {
+    /// The opts, the plan and the spec's text.
+    fn plan(&self) -> Result<(BuildOptions, Plan, String), String> {
         let options = self.options()?;
         let display = self.file.display().to_string();
         let source =
@@ -109,7 +110,8 @@ impl SpecInput {
         }
         let dockerignore =
             std::fs::read_to_string(self.context.join(".dockerignore")).unwrap_or_default();
-        Ok((options, Plan::new(&spec, &dockerignore)))
+        let text = String::from_utf8_lossy(&source).into_owned();
+        Ok((options, Plan::new(&spec, &dockerignore), text))
     }
 }
 
@@ -138,12 +140,12 @@ fn is_gateway() -> bool {
 }
 
 fn llb(input: &SpecInput, json: bool) -> Result<(), String> {
-    let (options, plan) = input.plan()?;
+    let (options, plan, text) = input.plan()?;
     let platform = options
         .platform
         .clone()
         .unwrap_or_else(Platform::linux_amd64);
-    let compiled = compile(&plan, &options, &platform, None);
+    let compiled = compile(&plan, &options, &platform, None, Some(&text));
     let mut out = std::io::stdout().lock();
     let written = if json {
         let text = serde_json::to_string_pretty(&to_json(&compiled.definition.proto))

@@ -120,7 +120,13 @@ pub async fn build(
 
     let dockerignore = String::from_utf8_lossy(&dockerignore.unwrap_or_default()).into_owned();
     let plan = Plan::new(&spec, &dockerignore);
-    let compiled = compile(&plan, &options, &platform, Some(&builder_config));
+    let compiled = compile(
+        &plan,
+        &options,
+        &platform,
+        Some(&builder_config),
+        Some(&spec_text),
+    );
     caps.require_llb(compiled.definition.caps.iter().copied())?;
     let ref_id = session.solve(compiled.definition.proto).await?;
 

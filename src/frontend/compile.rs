@@ -2,7 +2,7 @@
 //! `pyfront llb`, so the offline output is what the frontend would send.
 
 use crate::llb::lower::{lower, LowerOptions, Lowered};
-use crate::llb::{marshal, Constraints, Definition, Platform};
+use crate::llb::{marshal_with_source, pb, Constraints, Definition, Platform};
 use crate::plan::{BaseConfig, Plan, Target};
 use crate::spec::{Diagnostic, Spec};
 
@@ -40,6 +40,7 @@ pub fn compile(
     options: &BuildOptions,
     platform: &Platform,
     builder_base: Option<&BaseConfig>,
+    spec_text: Option<&str>,
 ) -> Compiled {
     // The base image's own environment, without the venv: the helper must
     // run on the builder's Python (whose pip installs into the venv), not on
@@ -59,11 +60,20 @@ pub fn compile(
             resolve_mode: options.resolve_mode,
             network: options.network,
             builder_env,
+            spec_text: spec_text.map(str::to_owned),
         },
     );
+    // The spec rides along (redacted, as in error details) so that BuildKit
+    // can show the `[install]` / `[[index]]` lines when a step fails.
+    let info = spec_text.map(|text| pb::SourceInfo {
+        filename: options.filename.clone(),
+        data: super::errdefs::redacted(text).into_bytes(),
+        language: "TOML".to_owned(),
+        definition: None,
+    });
     let definition = match options.target {
-        Target::App => marshal(&lowered.app),
-        Target::Builder => marshal(&lowered.builder),
+        Target::App => marshal_with_source(&lowered.app, info),
+        Target::Builder => marshal_with_source(&lowered.builder, info),
     };
     Compiled {
         lowered,

@@ -131,6 +131,10 @@ fn excerpt(source: &str, first: usize, last: usize) -> String {
 /// when it has no `:`), and the string value of every key whose name looks
 /// secret (`password`, `token`, `auth`, ...) except `*-secret` keys, whose
 /// values are secret ids.
+pub(crate) fn redacted(source: &str) -> String {
+    redact(source)
+}
+
 fn redact(source: &str) -> String {
     let mut bytes = source.as_bytes().to_vec();
     for range in userinfo_passwords(source).chain(secret_values(source)) {

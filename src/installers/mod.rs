@@ -119,6 +119,9 @@ fn helper_step(
         env: Vec::new(),
         secrets: secret_ids,
         caches,
+        locations: std::iter::once(spec.install.with_span.clone())
+            .chain(spec.indexes.iter().map(|i| i.span.clone()))
+            .collect(),
     }
 }
 

@@ -23,6 +23,18 @@ pub fn to_json(def: &pb::Definition) -> Value {
                         obj.insert("metadata".into(), metadata(md));
                     }
                     obj.insert("op".into(), op_json(&op));
+                    if let Some(l) = def.source.as_ref().and_then(|s| s.locations.get(&d)) {
+                        let lines: Vec<Value> = l
+                            .locations
+                            .iter()
+                            .flat_map(|loc| loc.ranges.iter())
+                            .map(|r| {
+                                let line = |p: &Option<pb::Position>| p.as_ref().map_or(0, |p| p.line);
+                                json!([line(&r.start), line(&r.end)])
+                            })
+                            .collect();
+                        obj.insert("source_lines".into(), json!(lines));
+                    }
                 }
                 Err(e) => {
                     obj.insert("error".into(), json!(e.to_string()));

@@ -28,6 +28,8 @@ pub struct LowerOptions {
     /// The builder base image's environment (`KEY=value`). Not the venv's:
     /// the steps run the builder's own Python.
     pub builder_env: Vec<String>,
+    /// The spec's text, to turn the steps' spec spans into line ranges.
+    pub spec_text: Option<String>,
 }
 
 /// The two stage results plus the history of the layers each adds.
@@ -104,6 +106,24 @@ fn helper_exec(root: &Output, step: &InstallStep, opts: &LowerOptions, key: &str
     }
     let mut env = opts.builder_env.clone();
     env.extend(step.env.iter().map(|(k, v)| format!("{k}={v}")));
+    let source_ranges = match &opts.spec_text {
+        Some(text) => step
+            .locations
+            .iter()
+            .map(|span| {
+                let (first, last) = crate::spec::span_lines(text, span.clone());
+                let at = |line: usize| crate::llb::pb::Position {
+                    line: i32::try_from(line).unwrap_or(i32::MAX),
+                    character: 0,
+                };
+                crate::llb::pb::Range {
+                    start: Some(at(first)),
+                    end: Some(at(last)),
+                }
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     exec(
         root,
         Exec {
@@ -112,6 +132,7 @@ fn helper_exec(root: &Output, step: &InstallStep, opts: &LowerOptions, key: &str
             cwd: "/".to_owned(),
             network: opts.network,
             mounts,
+            source_ranges,
             ..Exec::default()
         },
         c,
@@ -283,6 +304,7 @@ mod tests {
                 resolve_mode: ResolveMode::Default,
                 network: NetMode::Host,
                 builder_env: vec!["PATH=/usr/bin".to_owned()],
+                spec_text: None,
             },
         )
     }

@@ -37,6 +37,13 @@ pub fn digest(bytes: &[u8]) -> String {
 
 /// Marshals the graph ending at `out`, inputs first, each op once.
 pub fn marshal(out: &Output) -> Definition {
+    marshal_with_source(out, None)
+}
+
+/// As [`marshal`], plus `pb.Source`: `info` is the file the ops' source
+/// ranges point into (the spec), so BuildKit can show the lines of a step
+/// that fails.
+pub fn marshal_with_source(out: &Output, info: Option<pb::SourceInfo>) -> Definition {
     let mut m = Marshaler::default();
     let root = m.visit(&out.node);
     // The terminal op: no op body, one input, the graph's result.
@@ -48,11 +55,17 @@ pub fn marshal(out: &Output) -> Definition {
         ..Default::default()
     };
     m.def.push(terminal.encode_to_vec());
+    let source = info
+        .filter(|_| !m.locations.is_empty())
+        .map(|info| pb::Source {
+            locations: m.locations,
+            infos: vec![info],
+        });
     Definition {
         proto: pb::Definition {
             def: m.def,
             metadata: m.metadata,
-            source: None,
+            source,
         },
         caps: m.caps,
     }
@@ -68,6 +81,7 @@ struct Marshaler {
     def: Vec<Vec<u8>>,
     metadata: BTreeMap<String, pb::OpMetadata>,
     caps: BTreeSet<&'static str>,
+    locations: BTreeMap<String, pb::Locations>,
 }
 
 impl Marshaler {
@@ -108,6 +122,17 @@ impl Marshaler {
                 },
             );
             self.caps.extend(node.caps.iter().copied());
+            if !node.source_ranges.is_empty() {
+                self.locations.insert(
+                    d.clone(),
+                    pb::Locations {
+                        locations: vec![pb::Location {
+                            source_index: 0,
+                            ranges: node.source_ranges.clone(),
+                        }],
+                    },
+                );
+            }
         }
         self.done.insert(key, d.clone());
         d

@@ -16,7 +16,7 @@ mod marshal;
 mod ops;
 
 pub use json::to_json;
-pub use marshal::{digest, marshal, Definition};
+pub use marshal::{digest, marshal, marshal_with_source, Definition};
 pub use ops::{
     copy, exec, image, local, mkfiles, CacheSharing, Constraints, CopyOptions, Exec, LocalOptions,
     Mount, NetMode, Output, Platform, ResolveMode,

@@ -90,6 +90,8 @@ pub(crate) struct Node {
     pub(crate) description: String,
     pub(crate) ignore_cache: bool,
     pub(crate) caps: BTreeSet<&'static str>,
+    /// Ranges in the definition's one source file (`pb.Source`).
+    pub(crate) source_ranges: Vec<pb::Range>,
 }
 
 fn node(
@@ -114,6 +116,7 @@ fn node(
             description: description.to_owned(),
             ignore_cache: c.ignore_cache,
             caps,
+            source_ranges: Vec::new(),
         }),
         index: 0,
     }
@@ -267,6 +270,9 @@ pub struct Exec {
     pub user: String,
     pub network: NetMode,
     pub mounts: Vec<Mount>,
+    /// Where in the source file (see `marshal_with_source`) this step comes
+    /// from; BuildKit shows those lines when the step fails.
+    pub source_ranges: Vec<pb::Range>,
 }
 
 /// Runs `spec` on top of `root`; returns the changed root filesystem.
@@ -342,17 +348,21 @@ pub fn exec(root: &Output, spec: Exec, c: &Constraints, description: &str) -> Ou
     }
     let op = pb::op::Op::Exec(pb::ExecOp {
         meta: Some(pb::Meta {
-            args: spec.args,
-            env: spec.env,
-            cwd: spec.cwd,
-            user: spec.user,
+            args: spec.args.clone(),
+            env: spec.env.clone(),
+            cwd: spec.cwd.clone(),
+            user: spec.user.clone(),
             ..Default::default()
         }),
         mounts,
         network: network as i32,
         ..Default::default()
     });
-    node(op, inputs, c, true, description, caps)
+    let mut out = node(op, inputs, c, true, description, caps);
+    if let Some(n) = std::sync::Arc::get_mut(&mut out.node) {
+        n.source_ranges = spec.source_ranges;
+    }
+    out
 }
 
 /// Options of a copy between two filesystems (`pb.FileActionCopy`).

@@ -77,6 +77,10 @@ pub struct InstallStep {
     pub env: Vec<(String, String)>,
     pub secrets: Vec<SecretId>,
     pub caches: Vec<CacheDir>,
+    /// Byte spans of the spec this step comes from (`with`, the indexes),
+    /// so BuildKit can show them when the step fails.
+    #[serde(skip)]
+    pub locations: Vec<std::ops::Range<usize>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

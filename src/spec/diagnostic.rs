@@ -118,6 +118,16 @@ fn mask_userinfo_password(source: &mut String, span: std::ops::Range<usize>) {
     source.replace_range(from..to, &masked);
 }
 
+/// The 1-based first and last line of `span` in `source`.
+pub fn span_lines(source: &str, span: std::ops::Range<usize>) -> (usize, usize) {
+    let start = floor_char_boundary(source, span.start.min(source.len()));
+    let mut end = floor_char_boundary(source, span.end.clamp(start, source.len()));
+    if end > start && source[..end].ends_with('\n') {
+        end -= 1;
+    }
+    (line_column(source, start).0, line_column(source, end).0)
+}
+
 fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;

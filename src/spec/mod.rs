@@ -17,7 +17,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use diagnostic::Diagnostic;
+pub use diagnostic::{span_lines, Diagnostic};
 pub use error::{SpecError, SpecErrorKind};
 pub use interpolate::{interpolate, BuildArgs};
 pub use names::{AptPackage, ContextPath, ImagePath, ImageRef, IndexName, IndexUrl, SecretId};
@@ -176,6 +176,9 @@ pub struct Install {
     pub extras: Vec<String>,
     /// Poetry and uv: the version of the tool provisioned in the builder.
     pub tool_version: Option<String>,
+    /// The `with` key, to point run-time failures of the install at.
+    #[serde(skip)]
+    pub with_span: Range<usize>,
 }
 
 /// A value with the byte span of its TOML source, for errors found later
@@ -528,6 +531,7 @@ impl Validator<'_> {
             groups,
             extras,
             tool_version,
+            with_span: raw.with.span(),
         })
     }
 

@@ -147,7 +147,7 @@ start_public_server() {
     [ -n "$port" ] || die "no free port for the public index"
     echo "$port" >"$PUBLIC_PORT_FILE"
     printf '\n==== %s starting the public pypiserver on %s:%s\n' "$(date -Is)" "$HOST" "$port" >>"$PUBLIC_LOG"
-    setsid "$VENV/bin/pypi-server" run -i "$HOST" -p "$port" -P . -a . \
+    setsid "$VENV/bin/pypi-server" run -i "$HOST" -p "$port" --disable-fallback -P . -a . \
         "$PUBLIC_PACKAGES" </dev/null >>"$PUBLIC_LOG" 2>&1 &
     echo $! >"$PUBLIC_PIDFILE"
     local i
@@ -228,7 +228,9 @@ start_server() {
     fi
     echo "$port" >"$PORT_FILE"
     printf '\n==== %s starting pypiserver on %s:%s\n' "$(date -Is)" "$HOST" "$port" >>"$LOG"
-    setsid "$VENV/bin/pypi-server" run -i "$HOST" -p "$port" \
+    # --disable-fallback: pypiserver otherwise redirects unknown names to pypi.org (as GitLab
+    # forwards them), which builds here cannot reach: pip then retries for ~8 s per name.
+    setsid "$VENV/bin/pypi-server" run -i "$HOST" -p "$port" --disable-fallback \
         -P "$HTPASSWD" -a download,list,update \
         "$PACKAGES" </dev/null >>"$LOG" 2>&1 &
     echo $! >"$PIDFILE"
