@@ -13,8 +13,10 @@ import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from urllib.parse import quote
@@ -141,6 +143,12 @@ def pip_command(config, env, creds):
     args = pip_in(venv) + ["install"]
     for requirement in config["requirements"]:
         args += ["-r", requirement]
+    if config.get("project"):
+        # The context is mounted read-only and build backends write next to
+        # the sources (build/, *.egg-info): build from a copy.
+        copy = os.path.join(tempfile.mkdtemp(prefix="pyfront-project-"), "src")
+        shutil.copytree(config["project"], copy, symlinks=True)
+        args += ["--no-deps", "--no-cache-dir", copy]
     return args
 
 

@@ -16,7 +16,9 @@ pub use project::{check_project, matches_pattern};
 
 use serde::Serialize;
 
-use crate::plan::{CacheDir, HelperFile, InstallStep, HELPER_MOUNT, TOOLS_VENV};
+use crate::plan::{
+    CacheDir, HelperFile, InstallStep, CONTEXT_MOUNT, HELPER_MOUNT, TOOLS_VENV, VENV,
+};
 use crate::spec::{Index, Installer, Spec, Username};
 
 const PROGRAM: &str = include_str!("install.py");
@@ -26,12 +28,45 @@ const CONFIG_NAME: &str = "install.json";
 /// The builder steps for the spec's installer: the tool provisioning step
 /// (Poetry and uv; it does not depend on the app's lock file) and the
 /// dependency install.
-pub fn steps(spec: &Spec) -> (Option<InstallStep>, InstallStep) {
+pub fn steps(spec: &Spec) -> (Option<InstallStep>, InstallStep, Option<InstallStep>) {
+    let project = spec.install.project.then(|| project_step(spec));
     match spec.install.with {
-        Installer::Pip => (None, pip::install_step(spec)),
-        Installer::Poetry => (Some(tools_step(spec, "poetry")), poetry::install_step(spec)),
-        Installer::Uv => (Some(tools_step(spec, "uv")), uv::install_step(spec)),
+        Installer::Pip => (None, pip::install_step(spec), None),
+        Installer::Poetry => (
+            Some(tools_step(spec, "poetry")),
+            poetry::install_step(spec),
+            project,
+        ),
+        Installer::Uv => (
+            Some(tools_step(spec, "uv")),
+            uv::install_step(spec),
+            project,
+        ),
     }
+}
+
+/// `project = true`: the builder's pip installs the project (non-editable,
+/// without dependencies: the lock's are already in the venv) from a
+/// writable copy of the context. The build backend comes from the spec's
+/// indexes, with their credentials.
+fn project_step(spec: &Spec) -> InstallStep {
+    let config = HelperConfig {
+        mode: "pip",
+        venv: VENV,
+        project: Some(CONTEXT_MOUNT),
+        indexes: index_configs(&spec.indexes),
+        ..HelperConfig::default()
+    };
+    let mut step = helper_step(
+        spec,
+        "pip install --no-deps . (the project)".to_owned(),
+        &config,
+        Vec::new(),
+        Vec::new(),
+        vec![pip_cache()],
+    );
+    step.whole_context = true;
+    step
 }
 
 /// The helper's config. Struct fields serialize in declaration order, so
@@ -44,6 +79,8 @@ struct HelperConfig<'a> {
     tool: Option<String>,
     cwd: Option<&'static str>,
     cache_dir: Option<&'static str>,
+    /// pip: a project directory to install with `--no-deps`.
+    project: Option<&'static str>,
     requirements: Vec<String>,
     groups: &'a [String],
     extras: &'a [String],
@@ -110,6 +147,7 @@ fn helper_step(
     InstallStep {
         title,
         context_files,
+        whole_context: false,
         helper_files,
         args: vec![
             "python3".to_owned(),

@@ -29,7 +29,8 @@ pub fn to_json(def: &pb::Definition) -> Value {
                             .iter()
                             .flat_map(|loc| loc.ranges.iter())
                             .map(|r| {
-                                let line = |p: &Option<pb::Position>| p.as_ref().map_or(0, |p| p.line);
+                                let line =
+                                    |p: &Option<pb::Position>| p.as_ref().map_or(0, |p| p.line);
                                 json!([line(&r.start), line(&r.end)])
                             })
                             .collect();

@@ -51,7 +51,13 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \"$@\"
 /// files and (if any) exactly its context files: nothing else of the
 /// context, so app code changes never re-run it. `key` keeps the helper and
 /// context sources of different steps apart.
-fn helper_exec(root: &Output, step: &InstallStep, opts: &LowerOptions, key: &str) -> Output {
+fn helper_exec(
+    root: &Output,
+    step: &InstallStep,
+    opts: &LowerOptions,
+    key: &str,
+    context_excludes: &[String],
+) -> Output {
     let c = &opts.constraints;
     let helper_paths: Vec<String> = step
         .helper_files
@@ -70,7 +76,13 @@ fn helper_exec(root: &Output, step: &InstallStep, opts: &LowerOptions, key: &str
         source: helper,
         selector: None,
     }];
-    if !step.context_files.is_empty() {
+    if step.whole_context {
+        mounts.push(Mount::ReadOnly {
+            dest: CONTEXT_MOUNT.to_owned(),
+            source: context_source(context_excludes, c),
+            selector: None,
+        });
+    } else if !step.context_files.is_empty() {
         let inputs = local(
             CONTEXT_LOCAL,
             &LocalOptions {
@@ -137,6 +149,21 @@ fn helper_exec(root: &Output, step: &InstallStep, opts: &LowerOptions, key: &str
         },
         c,
         &format!("[builder] {}", step.title),
+    )
+}
+
+/// The whole build context minus `.dockerignore`. One op for every user, so
+/// BuildKit sends the context once.
+fn context_source(excludes: &[String], c: &Constraints) -> Output {
+    local(
+        CONTEXT_LOCAL,
+        &LocalOptions {
+            exclude_patterns: excludes.to_vec(),
+            shared_key_hint: Some(CONTEXT_LOCAL.to_owned()),
+            ..LocalOptions::default()
+        },
+        c,
+        "[app] load build context",
     )
 }
 
@@ -216,15 +243,21 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
     });
 
     if let Some(tools) = &b.tools {
-        root = helper_exec(&root, tools, opts, "tools");
+        root = helper_exec(&root, tools, opts, "tools", &[]);
         builder_layers.push(LayerHistory {
             created_by: format!("pyfront: {}", tools.title),
         });
     }
-    root = helper_exec(&root, &b.install, opts, "install");
+    root = helper_exec(&root, &b.install, opts, "install", &[]);
     builder_layers.push(LayerHistory {
         created_by: format!("pyfront: {}", b.install.title),
     });
+    if let Some(project) = &b.project {
+        root = helper_exec(&root, project, opts, "project", &plan.app.context_excludes);
+        builder_layers.push(LayerHistory {
+            created_by: format!("pyfront: {}", project.title),
+        });
+    }
     let builder = root;
 
     let a = &plan.app;
@@ -245,16 +278,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         c,
         &format!("[app] COPY --from=builder {VENV} {VENV}"),
     );
-    let context = local(
-        CONTEXT_LOCAL,
-        &LocalOptions {
-            exclude_patterns: a.context_excludes.clone(),
-            shared_key_hint: Some(CONTEXT_LOCAL.to_owned()),
-            ..LocalOptions::default()
-        },
-        c,
-        "[app] load build context",
-    );
+    let context = context_source(&a.context_excludes, c);
     let workdir = a.workdir.as_str();
     let app = copy(
         Some(&with_venv),

@@ -57,6 +57,9 @@ pub struct BuilderStage {
     /// Poetry or uv, provisioned before the install; independent of the lock.
     pub tools: Option<InstallStep>,
     pub install: InstallStep,
+    /// `project = true`: the project itself, after its dependencies. The one
+    /// helper step that sees the whole context, so app changes re-run it.
+    pub project: Option<InstallStep>,
 }
 
 /// A step that runs pyfront's install helper: the dependency install, or
@@ -71,6 +74,9 @@ pub struct InstallStep {
     /// Shown in the build progress.
     pub title: String,
     pub context_files: Vec<String>,
+    /// Sees the whole context (minus `.dockerignore`) instead of
+    /// `context_files`.
+    pub whole_context: bool,
     pub helper_files: Vec<HelperFile>,
     pub args: Vec<String>,
     /// Static, non-secret environment for the step.
@@ -109,13 +115,14 @@ impl Plan {
     /// Plans the build of `spec`. `dockerignore` is the context's
     /// `.dockerignore` (empty when there is none).
     pub fn new(spec: &Spec, dockerignore: &str) -> Self {
-        let (tools, install) = installers::steps(spec);
+        let (tools, install, project) = installers::steps(spec);
         Self {
             builder: BuilderStage {
                 base: spec.build.base.clone(),
                 system_packages: spec.build.system_packages.clone(),
                 tools,
                 install,
+                project,
             },
             app: AppStage {
                 base: spec.app.base.clone(),

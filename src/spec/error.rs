@@ -83,8 +83,6 @@ pub enum SpecErrorKind {
         installer: &'static str,
         for_: &'static str,
     },
-    #[error("`project = true` is not supported yet")]
-    ProjectInstallUnsupported,
     #[error("index `{name}` pins packages, but pip cannot pin a package to an index")]
     PipCannotPin { name: String },
     #[error("`{file}` is not valid TOML: {reason}")]
@@ -163,9 +161,6 @@ impl SpecErrorKind {
             ),
             Self::InstallOptionNotFor { key, .. } if *key == "requirements" => Some(
                 "remove `requirements`: Poetry and uv install from `pyproject.toml` and their lock file".to_owned(),
-            ),
-            Self::ProjectInstallUnsupported => Some(
-                "remove `project = true`; pyfront installs the locked dependencies and copies the app code".to_owned(),
             ),
             Self::PipCannotPin { .. } => Some(
                 "pip takes every package from whichever index has the highest version, so a public package with \

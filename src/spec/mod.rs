@@ -176,6 +176,9 @@ pub struct Install {
     pub extras: Vec<String>,
     /// Poetry and uv: the version of the tool provisioned in the builder.
     pub tool_version: Option<String>,
+    /// Poetry and uv: also install the project itself (non-editable), in a
+    /// step after the dependencies that sees the whole context.
+    pub project: bool,
     /// The `with` key, to point run-time failures of the install at.
     #[serde(skip)]
     pub with_span: Range<usize>,
@@ -391,13 +394,9 @@ impl Validator<'_> {
                 },
             )
         };
-        if let Some(p) = &raw.project {
-            if *p.get_ref() {
-                return Err(SpecError::new(
-                    p.span(),
-                    SpecErrorKind::ProjectInstallUnsupported,
-                ));
-            }
+        let project = raw.project.as_ref().is_some_and(|p| *p.get_ref());
+        if let (Installer::Pip, Some(p)) = (with, &raw.project) {
+            return Err(only_for(p.span(), "project", "`poetry` or `uv`"));
         }
         let mut inputs: Vec<Located<ContextPath>> = Vec::new();
         // A set beside the list: a huge `requirements` stays linear.
@@ -531,6 +530,7 @@ impl Validator<'_> {
             groups,
             extras,
             tool_version,
+            project,
             with_span: raw.with.span(),
         })
     }

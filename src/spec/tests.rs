@@ -301,7 +301,10 @@ fn install_option_errors() {
         ("with = \"uv\"\nuv-version = \"latest\"", "pyfront.toml:5:14: invalid version `latest`"),
         ("with = \"uv\"\ngroups = []", "pyfront.toml:5:10: `groups` must name at least one group"),
         ("with = \"uv\"\ngroups = [\"a b\"]", "pyfront.toml:5:11: invalid group `a b`"),
-        ("with = \"uv\"\nproject = true", "pyfront.toml:5:11: `project = true` is not supported yet"),
+        (
+            "with = \"pip\"\nrequirements = [\"r.txt\"]\nproject = true",
+            "pyfront.toml:6:11: `project` is not used with `with = \"pip\"` (it is for `poetry` or `uv`)",
+        ),
     ];
     for (install, want) in cases {
         let source = install_spec(install, "");

@@ -442,3 +442,56 @@ fn concurrent_builds_of_different_apps_stay_apart() {
     ]);
     assert!(probe.contains("sdk: False"), "{probe}");
 }
+
+/// Issue 3: `project = true` installs the project itself (non-editable) in
+/// a step after the locked dependencies; an app change re-runs that step
+/// but not the dependency install.
+#[test]
+fn uv_project_true_installs_the_project_into_the_venv() {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.app_context("uv-app");
+    let pyproject = ctx.path().join("pyproject.toml");
+    let text = std::fs::read_to_string(&pyproject).unwrap();
+    let packaged = text.replace("[tool.uv]\npackage = false\n", "")
+        + "\n[build-system]\nrequires = [\"poetry-core>=2.0\"]\nbuild-backend = \"poetry.core.masonry.api\"\n\
+           \n[tool.poetry]\npackages = [{ include = \"lockapp\", from = \"src\" }]\n";
+    assert_ne!(text, packaged);
+    std::fs::write(&pyproject, packaged).unwrap();
+    let spec_path = ctx.path().join("pyfront.toml");
+    let spec = std::fs::read_to_string(&spec_path).unwrap();
+    // No PYTHONPATH: the app must import from the venv.
+    let spec = spec
+        .replace("\nwith = \"uv\"\n", "\nwith = \"uv\"\nproject = true\n")
+        .replace("env = { PYTHONPATH = \"/opt/app/src\" }\n", "");
+    std::fs::write(&spec_path, spec).unwrap();
+    let token = h.canary("project");
+    h.set_index_token(&token);
+    h.lock(&ctx, "uv", &token);
+
+    let first = h.build(Build::new(&ctx, "e2e-project:a").secret_env("pypi_token", &token));
+    first.assert_success();
+    let run = h.docker(&["run", "--rm", "--network=none", "e2e-project:a"]);
+    assert!(run.contains("lockapp: acme-sdk-a 1.0.0 private"), "{run}");
+    let origin = h.docker(&[
+        "run",
+        "--rm",
+        "--network=none",
+        "e2e-project:a",
+        "python3",
+        "-c",
+        "import lockapp; print('origin:', lockapp.__file__)",
+    ]);
+    assert!(origin.contains("origin: /opt/venv/lib/"), "{origin}");
+
+    let change = format!("CHANGED = {:?}\n", h.canary("app"));
+    std::fs::write(ctx.path().join("src/lockapp/changed.py"), change).unwrap();
+    let second = h.build(Build::new(&ctx, "e2e-project:b").secret_env("pypi_token", &token));
+    second.assert_success();
+    assert!(second.step_cached("[builder] uv sync"), "{}", second.output);
+    assert!(
+        !second.step_cached("[builder] pip install --no-deps ."),
+        "{}",
+        second.output
+    );
+    h.assert_image_clean("e2e-project:b", &[token.as_str()]);
+}
