@@ -5,8 +5,8 @@
 #   2. the test harness: two real engines (Debian 12's Docker 20.10 with
 #      BuildKit 0.8, Debian 13's Docker 26.1 + buildx with BuildKit 0.13),
 #      local base images and an authenticated private index;
-#   3. the end-to-end suite once per engine, against the frontend image
-#      built from this tree.
+#   3. the end-to-end suite and the leak scanner (tests/leaks) once per
+#      engine, against the frontend image built from this tree.
 # Needs root on Debian 12 (it installs docker.io, mmdebstrap, ... with apt).
 # On CI (CI=true) the harness is stopped at exit; locally it stays up so a
 # re-run takes seconds (stop it with `make harness-down`).
@@ -46,5 +46,7 @@ for engine in $PYFRONT_ENGINES; do
         set +a
         make --no-print-directory image
         PYFRONT_E2E_REQUIRED=1 cargo test --locked --test e2e -- --test-threads=1
+        # The leak scanner (release: it scans the engine's whole data root).
+        PYFRONT_E2E_REQUIRED=1 cargo test --release --locked --test leaks -- --test-threads=1
     )
 done
