@@ -163,6 +163,51 @@ fn helper_step(
     }
 }
 
+/// What differs between the lock-file installers (uv, Poetry).
+struct LockInstaller {
+    /// The helper's mode, also the tool's executable name.
+    mode: &'static str,
+    cache_dir: &'static str,
+    cache_id: &'static str,
+    title: String,
+    /// Printed when the installer fails (usually a stale lock).
+    hint: &'static str,
+}
+
+/// The install step of a lock-file installer: the tool from the tools venv,
+/// `pyproject.toml` and the lock as its only context inputs, its own cache.
+fn lock_install_step(spec: &Spec, installer: &LockInstaller) -> InstallStep {
+    let install = &spec.install;
+    let config = HelperConfig {
+        mode: installer.mode,
+        venv: VENV,
+        tool: Some(format!("{TOOLS_VENV}/bin/{}", installer.mode)),
+        cwd: Some(CONTEXT_MOUNT),
+        cache_dir: Some(installer.cache_dir),
+        groups: &install.groups,
+        extras: &install.extras,
+        indexes: index_configs(&spec.indexes),
+        hints: vec![installer.hint.to_owned()],
+        ..HelperConfig::default()
+    };
+    let files = install
+        .inputs
+        .iter()
+        .map(|f| f.value.as_str().to_owned())
+        .collect();
+    helper_step(
+        spec,
+        installer.title.clone(),
+        &config,
+        files,
+        Vec::new(),
+        vec![CacheDir {
+            id: installer.cache_id.to_owned(),
+            path: installer.cache_dir.to_owned(),
+        }],
+    )
+}
+
 /// Installs `tool==version` with pip into its own venv, which the app stage
 /// never copies. Its inputs are the builder, the version and the indexes:
 /// not the app's lock, so a lock change reuses it.
