@@ -495,3 +495,77 @@ fn uv_project_true_installs_the_project_into_the_venv() {
     );
     h.assert_image_clean("e2e-project:b", &[token.as_str()]);
 }
+
+/// Issue 4: shell metacharacters in every spec value that reaches a build
+/// step, and in a requirement file's name and content, stay data. Each
+/// payload would create a marker file if any shell ran it; none exists in
+/// the builder or the app image afterwards.
+#[test]
+fn shell_payloads_in_spec_values_execute_nothing() {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.demo_context();
+    let token = h.canary("inject");
+    h.set_index_token(&token);
+    // No spaces (they would be rejected by the spec's own validation before
+    // any build): `$${IFS}` is TOML for a literal `${IFS}`, which a shell
+    // would turn into a space. Each would create /tmp/pwned<n>*.
+    let pay = |n: u32| {
+        format!("$(touch$${{IFS}}/tmp/pwned{n})`touch$${{IFS}}/tmp/pwned{n}b`;id>/tmp/pwned{n}c")
+    };
+    let req_name = format!("req{}.txt", "$(id>pwned9)");
+    std::fs::write(
+        ctx.path().join(&req_name),
+        "acme-sdk-b==1.0.0 ; python_version >= \"3\" # $(id>/tmp/pwned8)\n",
+    )
+    .unwrap();
+    let spec = std::fs::read_to_string(ctx.path().join("pyfront.toml")).unwrap();
+    let spec = spec
+        .replace(
+            "requirements = [\"requirements.txt\"]",
+            &format!("requirements = [{req_name:?}]"),
+        )
+        .replace(
+            "cmd = [\"python3\", \"-m\", \"demoapp\"]",
+            &format!(
+                "cmd = [\"python3\", \"-m\", \"demoapp\", {:?}]\nlabels = {{ x = {:?} }}",
+                pay(1),
+                pay(2)
+            ),
+        )
+        .replace(
+            "PYTHONPATH = \"/opt/app/src\"",
+            &format!("PYTHONPATH = \"/opt/app/src\", X = {:?}", pay(3)),
+        );
+    // The index URL and username are left alone: payloads there are data
+    // too (tests/robustness.rs), but they change what pip asks the index,
+    // and this build must succeed.
+    std::fs::write(ctx.path().join("pyfront.toml"), &spec).unwrap();
+
+    for (tag, target) in [
+        ("e2e-inject:builder", "--target=builder"),
+        ("e2e-inject:app", "--target=app"),
+    ] {
+        let result = h.build(
+            Build::new(&ctx, tag)
+                .secret_env("pypi_token", &token)
+                .arg(target)
+                .arg("--no-cache"),
+        );
+        result.assert_success();
+        let found = h.docker(&[
+            "run",
+            "--rm",
+            "--network=none",
+            "--entrypoint",
+            "python3",
+            tag,
+            "-c",
+            "import os; print('markers:', sorted(os.path.join(d, f) for d, _, fs in os.walk('/') if not d.startswith(('/proc', '/sys', '/dev')) for f in fs if 'pwned' in f and not d.startswith('/opt/app')))",
+        ]);
+        assert!(found.contains("markers: []"), "{tag}: {found}");
+    }
+    // The payloads are in the config as plain data.
+    let cmd = h.docker(&["inspect", "-f", "{{json .Config.Cmd}}", "e2e-inject:app"]);
+    assert!(cmd.contains("touch${IFS}/tmp/pwned1"), "{cmd}");
+    assert!(!std::path::Path::new("/tmp/pwned1").exists());
+}
