@@ -15,6 +15,7 @@ use super::caps::{Caps, REQUIRED_API_CAPS};
 use super::compile::{compile, parse_spec};
 use super::gateway::Bridge;
 use super::opts::BuildOptions;
+use super::subrequests::Subrequest;
 use super::FrontendError;
 use crate::llb::{local, marshal, Constraints, LocalOptions, Platform};
 use crate::plan::{runtime_config, BaseConfig, Plan, Target};
@@ -26,8 +27,9 @@ const DOCKERIGNORE: &str = ".dockerignore";
 
 /// What the frontend hands back with `Return`.
 pub struct BuildResult {
+    /// Empty for subrequests, which return metadata only.
     pub ref_id: String,
-    pub image_config: Vec<u8>,
+    pub metadata: BTreeMap<String, Vec<u8>>,
     /// Whether the engine takes `Result.ref` (`proto.refarray`) or only the
     /// deprecated plain ref id.
     pub ref_array: bool,
@@ -44,7 +46,7 @@ impl BuildResult {
             ResultKind::RefDeprecated(self.ref_id)
         };
         fpb::Result {
-            metadata: [("containerimage.config".to_owned(), self.image_config)].into(),
+            metadata: self.metadata.into_iter().collect(),
             result: Some(result),
             ..Default::default()
         }
@@ -79,13 +81,39 @@ pub async fn build(
         platform: &platform,
     };
 
+    if options.request == Some(Subrequest::Describe) {
+        return Ok(BuildResult {
+            ref_id: String::new(),
+            metadata: super::subrequests::result(Subrequest::Describe, None, "", ""),
+            ref_array: caps.has_api("proto.refarray"),
+        });
+    }
+
     let (spec_bytes, dockerignore) = tokio::try_join!(
         session.read_local_file(DOCKERFILE_LOCAL, &options.filename, true),
         session.read_local_file(CONTEXT_LOCAL, DOCKERIGNORE, false),
     )?;
     let spec_bytes = spec_bytes.unwrap_or_default();
-    let spec = parse_spec(&options.filename, &spec_bytes, &options)?;
+    let spec = match options.request {
+        // An outline must work before the user knows which args to pass.
+        Some(_) => super::subrequests::parse_for_outline(&options, &spec_bytes)?,
+        None => parse_spec(&options.filename, &spec_bytes, &options)?,
+    };
     let spec_text = String::from_utf8_lossy(&spec_bytes);
+
+    if let Some(request) = options.request {
+        let redacted = super::errdefs::redacted(&spec_text);
+        return Ok(BuildResult {
+            ref_id: String::new(),
+            metadata: super::subrequests::result(
+                request,
+                Some((&spec, &spec_text)),
+                &options.filename,
+                &redacted,
+            ),
+            ref_array: caps.has_api("proto.refarray"),
+        });
+    }
 
     let builder_ref = spec.build.base.normalized.clone();
     let app_ref = spec.app.base.normalized.clone();
@@ -146,7 +174,7 @@ pub async fn build(
     };
     Ok(BuildResult {
         ref_id,
-        image_config: config.to_json(),
+        metadata: BTreeMap::from([("containerimage.config".to_owned(), config.to_json())]),
         ref_array: caps.has_api("proto.refarray"),
     })
 }

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::subrequests::Subrequest;
 use crate::llb::{NetMode, Platform, ResolveMode};
 use crate::plan::Target;
 use crate::spec::BuildArgs;
@@ -85,6 +86,8 @@ pub struct BuildOptions {
     /// `BUILDKIT_SESSION_ID` (not an opt, but per build like one): the
     /// session local sources are read through.
     pub session_id: Option<String>,
+    /// A subrequest (`frontend.outline`, ...) instead of a build.
+    pub request: Option<Subrequest>,
 }
 
 /// Reads the raw opts from the process environment.
@@ -101,9 +104,12 @@ pub fn raw_from_env() -> BTreeMap<String, String> {
 
 impl BuildOptions {
     pub fn parse(raw: &BTreeMap<String, String>) -> Result<Self, OptsError> {
-        if let Some(id) = raw.get(keys::REQUEST_ID).filter(|v| !v.is_empty()) {
-            return Err(OptsError::Subrequest(id.clone()));
-        }
+        let request = match raw.get(keys::REQUEST_ID).filter(|v| !v.is_empty()) {
+            Some(id) => {
+                Some(Subrequest::parse(id).ok_or_else(|| OptsError::Subrequest(id.clone()))?)
+            }
+            None => None,
+        };
         let filename = raw
             .get(keys::FILENAME)
             .filter(|v| !v.is_empty())
@@ -155,6 +161,7 @@ impl BuildOptions {
             timing: raw.get(keys::TIMING_BUILD_ARG).is_some_and(|v| v == "1"),
             lint_errors: raw.get(keys::CHECK_BUILD_ARG).is_some_and(|v| v == "error"),
             session_id: raw.get(keys::SESSION_ID).filter(|v| !v.is_empty()).cloned(),
+            request,
         })
     }
 }
@@ -245,6 +252,8 @@ mod tests {
         assert!(err(&[("platform", "linux/amd64,linux/arm64")]).contains("not supported yet"));
         assert!(err(&[("platform", "linux")]).contains("invalid platform"));
         assert!(err(&[("force-network-mode", "bridge")]).contains("force-network-mode"));
-        assert!(err(&[("requestid", "frontend.outline")]).contains("frontend.outline"));
+        assert!(err(&[("requestid", "frontend.lint")]).contains("frontend.lint"));
+        let o = BuildOptions::parse(&raw(&[("requestid", "frontend.outline")])).unwrap();
+        assert_eq!(o.request, Some(Subrequest::Outline));
     }
 }

@@ -236,6 +236,32 @@ impl Harness {
         }
     }
 
+    /// Whether builds go through buildx (which has `--print`).
+    pub fn has_buildx(&self) -> bool {
+        self.build.iter().any(|w| w == "buildx")
+    }
+
+    /// `--print=<what>` of the spec in `dir` (syntax pinned to `pyfront:dev`).
+    pub fn buildx_print(&self, dir: &Path, what: &str) -> String {
+        let out = Command::new(&self.build[0])
+            .args(&self.build[1..])
+            .arg(format!("--print={what}"))
+            .arg("--build-arg=BUILDKIT_SYNTAX=pyfront:dev")
+            .arg("-f")
+            .arg(dir.join("pyfront.toml"))
+            .arg(dir)
+            .env("BUILDX_EXPERIMENTAL", "1")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "--print={what} failed:\n{text}");
+        text
+    }
+
     /// Runs the docker client; panics on failure; returns stdout + stderr.
     pub fn docker(&self, args: &[&str]) -> String {
         let out = Command::new(&self.docker).args(args).output().unwrap();

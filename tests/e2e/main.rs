@@ -569,3 +569,23 @@ fn shell_payloads_in_spec_values_execute_nothing() {
     assert!(cmd.contains("touch${IFS}/tmp/pwned1"), "{cmd}");
     assert!(!std::path::Path::new("/tmp/pwned1").exists());
 }
+
+/// Issue 5 (part): `docker buildx build --print=outline` lists the build
+/// args and the secrets a spec needs, before any arg or secret is given.
+/// Only the buildx engine has `--print`.
+#[test]
+fn outline_lists_build_args_and_secrets() {
+    let Some(h) = Harness::from_env() else { return };
+    if !h.has_buildx() {
+        eprintln!("skipping: this engine's client has no --print (buildx only)");
+        return;
+    }
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/gitlab-ci");
+    let out = h.buildx_print(&example, "outline");
+    assert!(out.contains("CI_API_V4_URL"), "{out}");
+    assert!(out.contains("MLOPS_GROUP_ID"), "{out}");
+    assert!(out.contains("pypi_token"), "{out}");
+    let targets = h.buildx_print(&example, "targets");
+    assert!(targets.contains("app (default)"), "{targets}");
+    assert!(targets.contains("builder"), "{targets}");
+}

@@ -1,0 +1,379 @@
+//! Subrequests (`requestid` opt): `frontend.outline`, `frontend.targets`
+//! and `frontend.subrequests.describe`, so that `docker buildx build
+//! --print=outline` (buildx 0.13: `BUILDX_EXPERIMENTAL=1`) tells a user which
+//! build args and which `--secret` flags a spec needs, without building.
+//!
+//! Results are metadata only (`result.json`, `result.txt`, `version`), in
+//! the JSON shapes of BuildKit's `frontend/subrequests` packages.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::spec::{span_lines, Spec, Username};
+
+pub const OUTLINE: &str = "frontend.outline";
+pub const TARGETS: &str = "frontend.targets";
+pub const DESCRIBE: &str = "frontend.subrequests.describe";
+const VERSION: &str = "1.0.0";
+
+/// Which subrequest the opts ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subrequest {
+    Outline,
+    Targets,
+    Describe,
+}
+
+impl Subrequest {
+    pub fn parse(id: &str) -> Option<Self> {
+        match id {
+            OUTLINE => Some(Self::Outline),
+            TARGETS => Some(Self::Targets),
+            DESCRIBE => Some(Self::Describe),
+            _ => None,
+        }
+    }
+}
+
+/// `pb.Location` as Go's encoding/json writes it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    source_index: i32,
+    ranges: Vec<Range>,
+}
+
+#[derive(Serialize)]
+struct Range {
+    start: Position,
+    end: Position,
+}
+
+#[derive(Serialize)]
+struct Position {
+    line: i32,
+}
+
+fn location(text: &str, span: std::ops::Range<usize>) -> Location {
+    let (first, last) = span_lines(text, span);
+    let line = |l: usize| Position {
+        line: i32::try_from(l).unwrap_or(i32::MAX),
+    };
+    Location {
+        source_index: 0,
+        ranges: vec![Range {
+            start: line(first),
+            end: line(last),
+        }],
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Arg {
+    name: String,
+    description: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Secret {
+    name: String,
+    required: bool,
+    location: Location,
+}
+
+#[derive(Serialize)]
+struct Outline {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    args: Vec<Arg>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    secrets: Vec<Secret>,
+    sources: Vec<String>,
+}
+
+/// `${NAME:-default}` defaults written in the spec, by name.
+fn defaults(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        rest = &rest[at + 2..];
+        let Some(close) = rest.find('}') else { break };
+        if let Some((name, default)) = rest[..close].split_once(":-") {
+            out.entry(name.to_owned())
+                .or_insert_with(|| default.to_owned());
+        }
+        rest = &rest[close + 1..];
+    }
+    out
+}
+
+/// Parses the spec for an outline: build args the user has not passed yet
+/// get placeholders (first a plain word, then, where a field needs a URL,
+/// an `https://` one), so the outline can list them instead of failing.
+pub(super) fn parse_for_outline(
+    options: &super::opts::BuildOptions,
+    source: &[u8],
+) -> Result<Spec, super::FrontendError> {
+    use crate::spec::SpecErrorKind;
+    const WORD: &str = "pyfront-unset";
+    const URL: &str = "https://pyfront-unset.invalid";
+    let Ok(text) = std::str::from_utf8(source) else {
+        return super::compile::parse_spec(&options.filename, source, options);
+    };
+    let mut args = options.build_args.clone();
+    let mut placeholders: Vec<String> = Vec::new();
+    for _ in 0..64 {
+        let error = match Spec::parse(text, &args) {
+            Ok(spec) => return Ok(spec),
+            Err(e) => e,
+        };
+        if let SpecErrorKind::MissingBuildArg { name } = &error.kind {
+            args.insert(name.clone(), WORD.to_owned());
+            placeholders.push(name.clone());
+            continue;
+        }
+        // A placeholder in a field that needs a URL: find the one whose URL
+        // form changes the error.
+        let fixed = placeholders.iter().find(|name| {
+            if args.get(*name).map(String::as_str) != Some(WORD) {
+                return false;
+            }
+            let mut trial = args.clone();
+            trial.insert((*name).clone(), URL.to_owned());
+            Spec::parse(text, &trial).err().is_none_or(|e| e != error)
+        });
+        match fixed.cloned() {
+            Some(name) => {
+                args.insert(name, URL.to_owned());
+            }
+            None => break,
+        }
+    }
+    let mut options = options.clone();
+    options.build_args = args;
+    super::compile::parse_spec(&options.filename, source, &options)
+}
+
+/// The result metadata of `request` for `spec` (file `filename`, text
+/// `text`, already redacted where it goes into `sources`).
+pub fn result(
+    request: Subrequest,
+    spec: Option<(&Spec, &str)>,
+    filename: &str,
+    redacted: &str,
+) -> BTreeMap<String, Vec<u8>> {
+    let (json, txt) = match (request, spec) {
+        (Subrequest::Describe, _) | (_, None) => describe(),
+        (Subrequest::Outline, Some((spec, text))) => outline(spec, text, filename, redacted),
+        (Subrequest::Targets, Some((spec, _))) => targets(spec),
+    };
+    BTreeMap::from([
+        ("result.json".to_owned(), json.into_bytes()),
+        ("result.txt".to_owned(), txt.into_bytes()),
+        ("version".to_owned(), VERSION.as_bytes().to_vec()),
+    ])
+}
+
+fn outline(spec: &Spec, text: &str, filename: &str, redacted: &str) -> (String, String) {
+    let defaults = defaults(text);
+    let args: Vec<Arg> = spec
+        .used_build_args
+        .iter()
+        .map(|name| Arg {
+            name: name.clone(),
+            description: format!("interpolated into {filename}"),
+            value: defaults.get(name).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let mut secrets: Vec<Secret> = Vec::new();
+    for index in &spec.indexes {
+        let ids = index.password_secret.iter().chain(match &index.username {
+            Some(Username::Secret(id)) => Some(id),
+            _ => None,
+        });
+        for id in ids {
+            if !secrets.iter().any(|s| s.name == id.as_str()) {
+                secrets.push(Secret {
+                    name: id.as_str().to_owned(),
+                    required: true,
+                    location: location(text, index.span.clone()),
+                });
+            }
+        }
+    }
+    let mut txt = String::new();
+    if !args.is_empty() {
+        txt.push_str("BUILD ARG\tVALUE\tDESCRIPTION\n");
+        for a in &args {
+            txt.push_str(&format!("{}\t{}\t{}\n", a.name, a.value, a.description));
+        }
+    }
+    if !secrets.is_empty() {
+        txt.push_str("\nSECRET\tREQUIRED\tPASS IT WITH\n");
+        for s in &secrets {
+            txt.push_str(&format!(
+                "{}\ttrue\t--secret id={},env=VARIABLE\n",
+                s.name, s.name
+            ));
+        }
+    }
+    let outline = Outline {
+        args,
+        secrets,
+        sources: vec![base64(redacted.as_bytes())],
+    };
+    (
+        serde_json::to_string_pretty(&outline).unwrap_or_default(),
+        txt,
+    )
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TargetList {
+    targets: Vec<Target>,
+}
+
+#[derive(Serialize)]
+struct Target {
+    name: &'static str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    default: bool,
+    description: &'static str,
+    base: String,
+}
+
+fn targets(spec: &Spec) -> (String, String) {
+    let list = TargetList {
+        targets: vec![
+            Target {
+                name: "app",
+                default: true,
+                description: "the runtime image: venv and app code on the app base",
+                base: spec.app.base.original.clone(),
+            },
+            Target {
+                name: "builder",
+                default: false,
+                description: "the builder stage with the installed venv",
+                base: spec.build.base.original.clone(),
+            },
+        ],
+    };
+    let txt = "TARGET\tDESCRIPTION\napp (default)\tthe runtime image\nbuilder\tthe builder stage with the installed venv\n".to_owned();
+    (serde_json::to_string_pretty(&list).unwrap_or_default(), txt)
+}
+
+#[derive(Serialize)]
+struct Request {
+    name: &'static str,
+    version: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    description: &'static str,
+    metadata: Vec<Named>,
+}
+
+#[derive(Serialize)]
+struct Named {
+    name: &'static str,
+}
+
+fn describe() -> (String, String) {
+    let request = |name, description| Request {
+        name,
+        version: VERSION,
+        kind: "rpc",
+        description,
+        metadata: vec![Named {
+            name: "result.json",
+        }],
+    };
+    let list = vec![
+        request(OUTLINE, "List the build args and secrets the spec needs"),
+        request(TARGETS, "List the targets: app (default) and builder"),
+        request(DESCRIBE, "List the subrequests this frontend supports"),
+    ];
+    let txt = format!("{OUTLINE}\n{TARGETS}\n{DESCRIBE}\n");
+    (serde_json::to_string_pretty(&list).unwrap_or_default(), txt)
+}
+
+/// Standard base64 with padding (what Go's encoding/json writes for []byte).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::BuildArgs;
+
+    const SPEC: &str = "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n[[index]]\nname = \"p\"\nurl = \"${API:-https://x.example}/simple\"\nusername = \"u\"\npassword-secret = \"pypi_token\"\n";
+
+    #[test]
+    fn outline_lists_args_and_secrets_with_locations() {
+        let spec = Spec::parse(SPEC, &BuildArgs::new()).unwrap();
+        let meta = result(
+            Subrequest::Outline,
+            Some((&spec, SPEC)),
+            "pyfront.toml",
+            SPEC,
+        );
+        let json: serde_json::Value = serde_json::from_slice(&meta["result.json"]).unwrap();
+        assert_eq!(json["args"][0]["Name"], "API");
+        assert_eq!(json["args"][0]["Value"], "https://x.example");
+        assert_eq!(json["secrets"][0]["Name"], "pypi_token");
+        assert_eq!(json["secrets"][0]["Required"], true);
+        assert_eq!(
+            json["secrets"][0]["Location"]["ranges"][0]["start"]["line"],
+            6
+        );
+        let txt = String::from_utf8(meta["result.txt"].clone()).unwrap();
+        assert!(txt.contains("--secret id=pypi_token,env=VARIABLE"), "{txt}");
+    }
+
+    #[test]
+    fn targets_and_describe() {
+        let spec = Spec::parse(SPEC, &BuildArgs::new()).unwrap();
+        let meta = result(
+            Subrequest::Targets,
+            Some((&spec, SPEC)),
+            "pyfront.toml",
+            SPEC,
+        );
+        let json: serde_json::Value = serde_json::from_slice(&meta["result.json"]).unwrap();
+        assert_eq!(json["Targets"][0]["name"], "app");
+        assert_eq!(json["Targets"][0]["default"], true);
+        let meta = result(Subrequest::Describe, None, "", "");
+        let json: serde_json::Value = serde_json::from_slice(&meta["result.json"]).unwrap();
+        assert_eq!(json[0]["name"], OUTLINE);
+    }
+
+    #[test]
+    fn base64_matches_go() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+    }
+}
