@@ -8,6 +8,7 @@
 //! results). `installers` turn the spec's `[install]` into plan steps.
 
 pub mod frontend;
+pub mod init;
 pub mod installers;
 pub mod lint;
 pub mod llb;

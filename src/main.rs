@@ -35,6 +35,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a starter `pyfront.toml` for the project in a directory.
+    Init {
+        /// The project directory (the future build context).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The `# syntax=` image of the new spec.
+        #[arg(long, default_value = "pyfront:dev")]
+        syntax: String,
+        /// Overwrite an existing `pyfront.toml`.
+        #[arg(long)]
+        force: bool,
+    },
     /// Validate a spec offline; errors print as `file:line:col`.
     Check {
         #[command(flatten)]
@@ -121,6 +133,7 @@ fn main() -> ExitCode {
         None if is_gateway() => pyfront::frontend::run(),
         None => Err("no subcommand; run `pyfront --help` (as a BuildKit frontend, pyfront runs from a `# syntax=` line)".to_owned()),
         Some(Command::Llb { input, json }) => llb(&input, json),
+        Some(Command::Init { dir, syntax, force }) => init(&dir, &syntax, force),
         Some(Command::Check { input }) => input.plan().map(|_| eprintln!("{}: ok", input.file.display())),
     };
     match result {
@@ -155,4 +168,26 @@ fn llb(input: &SpecInput, json: bool) -> Result<(), String> {
         out.write_all(&compiled.definition.to_bytes())
     };
     written.map_err(|e| format!("cannot write the definition: {e}"))
+}
+
+fn init(dir: &std::path::Path, syntax: &str, force: bool) -> Result<(), String> {
+    let target = dir.join("pyfront.toml");
+    if target.exists() && !force {
+        return Err(format!(
+            "`{}` exists; pass `--force` to overwrite it",
+            target.display()
+        ));
+    }
+    let project = pyfront::init::detect(dir)?;
+    let text = pyfront::init::render(&project, syntax);
+    std::fs::write(&target, text)
+        .map_err(|e| format!("cannot write `{}`: {e}", target.display()))?;
+    eprintln!(
+        "wrote {} (with = \"{}\", Python {}); check it with `pyfront check -f {}`",
+        target.display(),
+        project.installer,
+        project.python,
+        target.display()
+    );
+    Ok(())
 }
