@@ -102,7 +102,7 @@ pub async fn build(
     let spec_text = String::from_utf8_lossy(&spec_bytes);
 
     if let Some(request) = options.request {
-        let redacted = super::errdefs::redacted(&spec_text);
+        let redacted = super::errdefs::redact(&spec_text);
         return Ok(BuildResult {
             ref_id: String::new(),
             metadata: super::subrequests::result(
@@ -293,12 +293,23 @@ impl Session<'_> {
         ref_id: &str,
         path: &str,
     ) -> Result<Vec<u8>, tonic::Status> {
+        self.read_file_range(ref_id, path, None).await
+    }
+
+    /// `ReadFile`, of `range` only when given.
+    async fn read_file_range(
+        &self,
+        ref_id: &str,
+        path: &str,
+        range: Option<fpb::FileRange>,
+    ) -> Result<Vec<u8>, tonic::Status> {
         Ok(self
             .bridge
             .clone()
             .read_file(fpb::ReadFileRequest {
                 r#ref: ref_id.to_owned(),
                 file_path: path.to_owned(),
+                range,
                 ..Default::default()
             })
             .await?
@@ -363,14 +374,7 @@ impl Session<'_> {
                 length: 1,
             });
             let read = self
-                .bridge
-                .clone()
-                .read_file(fpb::ReadFileRequest {
-                    r#ref: ref_id.clone(),
-                    file_path: file.value.as_str().to_owned(),
-                    range,
-                    ..Default::default()
-                })
+                .read_file_range(&ref_id, file.value.as_str(), range)
                 .await;
             let Ok(read) = read else {
                 let path = file.value.as_str().to_owned();
@@ -384,7 +388,7 @@ impl Session<'_> {
                 };
                 return Err(locate(SpecError::new(file.span.clone(), kind)));
             };
-            contents.push(String::from_utf8_lossy(&read.into_inner().data).into_owned());
+            contents.push(String::from_utf8_lossy(&read).into_owned());
         }
         if let [pyproject, lock] = contents.as_slice() {
             if whole {

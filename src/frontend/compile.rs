@@ -67,7 +67,7 @@ pub fn compile(
     // can show the `[install]` / `[[index]]` lines when a step fails.
     let info = spec_text.map(|text| pb::SourceInfo {
         filename: options.filename.clone(),
-        data: super::errdefs::redacted(text).into_bytes(),
+        data: super::errdefs::redact(text).into_bytes(),
         language: "TOML".to_owned(),
         definition: None,
     });

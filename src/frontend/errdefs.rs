@@ -64,14 +64,14 @@ struct SourceInfo<'a> {
 
 /// `pb.Range`.
 #[derive(Serialize)]
-struct Range {
-    start: Position,
-    end: Position,
+pub(crate) struct Range {
+    pub(crate) start: Position,
+    pub(crate) end: Position,
 }
 
 /// `pb.Position`: `line` 1-based, `character` 0-based.
 #[derive(Serialize)]
-struct Position {
+pub(crate) struct Position {
     #[serde(skip_serializing_if = "is_zero")]
     line: i32,
     #[serde(skip_serializing_if = "is_zero")]
@@ -107,7 +107,7 @@ pub(crate) fn source_detail(diagnostic: &Diagnostic) -> Option<Any> {
     })
 }
 
-fn position(line: usize, character: usize) -> Position {
+pub(crate) fn position(line: usize, character: usize) -> Position {
     Position {
         line: i32::try_from(line).unwrap_or(i32::MAX),
         character: i32::try_from(character).unwrap_or(i32::MAX),
@@ -131,11 +131,7 @@ fn excerpt(source: &str, first: usize, last: usize) -> String {
 /// when it has no `:`), and the string value of every key whose name looks
 /// secret (`password`, `token`, `auth`, ...) except `*-secret` keys, whose
 /// values are secret ids.
-pub(crate) fn redacted(source: &str) -> String {
-    redact(source)
-}
-
-fn redact(source: &str) -> String {
+pub(crate) fn redact(source: &str) -> String {
     let mut bytes = source.as_bytes().to_vec();
     for range in userinfo_passwords(source).chain(secret_values(source)) {
         bytes[range].fill(b'*');
@@ -232,7 +228,7 @@ fn looks_secret(key: &str) -> bool {
 }
 
 /// Standard base64 with padding, as Go's `encoding/json` writes `[]byte`.
-fn base64(bytes: &[u8]) -> String {
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

@@ -128,9 +128,7 @@ pub fn run() -> ! {
             }
         };
         let raw_opts = opts::raw_from_env();
-        let timing = raw_opts
-            .get(opts::keys::TIMING_BUILD_ARG)
-            .is_some_and(|v| v == "1");
+        let timing = opts::timing_requested(&raw_opts);
         let request = match build::build(&bridge, &raw_opts).await {
             Ok(result) => ReturnRequest {
                 result: Some(result.into_proto()),

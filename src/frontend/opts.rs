@@ -81,13 +81,19 @@ pub struct BuildOptions {
     /// `cache-from` / `cache-imports` exactly as received, forwarded into
     /// our Solve requests (BuildKit does not add them for gateway frontends).
     pub cache_opts: BTreeMap<String, String>,
-    pub timing: bool,
     pub lint_errors: bool,
     /// `BUILDKIT_SESSION_ID` (not an opt, but per build like one): the
     /// session local sources are read through.
     pub session_id: Option<String>,
     /// A subrequest (`frontend.outline`, ...) instead of a build.
     pub request: Option<Subrequest>,
+}
+
+/// Whether `--build-arg PYFRONT_TIMING=1` asks for the timing log line. A
+/// function of the raw opts, not a `BuildOptions` field: it must work even
+/// when the other opts fail to parse.
+pub fn timing_requested(raw: &BTreeMap<String, String>) -> bool {
+    raw.get(keys::TIMING_BUILD_ARG).is_some_and(|v| v == "1")
 }
 
 /// Reads the raw opts from the process environment.
@@ -158,7 +164,6 @@ impl BuildOptions {
             resolve_mode,
             cache_imports,
             cache_opts,
-            timing: raw.get(keys::TIMING_BUILD_ARG).is_some_and(|v| v == "1"),
             lint_errors: raw.get(keys::CHECK_BUILD_ARG).is_some_and(|v| v == "error"),
             session_id: raw.get(keys::SESSION_ID).filter(|v| !v.is_empty()).cloned(),
             request,

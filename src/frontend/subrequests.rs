@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::errdefs::{base64, position, Range};
 use crate::spec::{span_lines, Spec, Username};
 
 pub const OUTLINE: &str = "frontend.outline";
@@ -44,27 +45,13 @@ struct Location {
     ranges: Vec<Range>,
 }
 
-#[derive(Serialize)]
-struct Range {
-    start: Position,
-    end: Position,
-}
-
-#[derive(Serialize)]
-struct Position {
-    line: i32,
-}
-
 fn location(text: &str, span: std::ops::Range<usize>) -> Location {
     let (first, last) = span_lines(text, span);
-    let line = |l: usize| Position {
-        line: i32::try_from(l).unwrap_or(i32::MAX),
-    };
     Location {
         source_index: 0,
         ranges: vec![Range {
-            start: line(first),
-            end: line(last),
+            start: position(first, 0),
+            end: position(last, 0),
         }],
     }
 }
@@ -301,28 +288,6 @@ fn describe() -> (String, String) {
     (serde_json::to_string_pretty(&list).unwrap_or_default(), txt)
 }
 
-/// Standard base64 with padding (what Go's encoding/json writes for []byte).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,13 +332,5 @@ mod tests {
         let meta = result(Subrequest::Describe, None, "", "");
         let json: serde_json::Value = serde_json::from_slice(&meta["result.json"]).unwrap();
         assert_eq!(json[0]["name"], OUTLINE);
-    }
-
-    #[test]
-    fn base64_matches_go() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
     }
 }

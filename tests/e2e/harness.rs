@@ -236,6 +236,26 @@ impl Harness {
         }
     }
 
+    /// Runs `image` with its own command, without network; returns its output.
+    pub fn run(&self, image: &str) -> String {
+        self.docker(&["run", "--rm", "--network=none", image])
+    }
+
+    /// Runs `python3 -c code` in `image` (whatever its entrypoint), without
+    /// network; returns its output.
+    pub fn python(&self, image: &str, code: &str) -> String {
+        self.docker(&[
+            "run",
+            "--rm",
+            "--network=none",
+            "--entrypoint",
+            "python3",
+            image,
+            "-c",
+            code,
+        ])
+    }
+
     /// Whether builds go through buildx (which has `--print`).
     pub fn has_buildx(&self) -> bool {
         self.build.iter().any(|w| w == "buildx")

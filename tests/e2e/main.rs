@@ -28,30 +28,17 @@ fn token_rotation_reuses_the_install_layer_and_leaks_nothing() {
     );
     first.assert_success();
     h.assert_runtime_config("e2e-rotation:a");
-    let run = h.docker(&[
-        "run",
-        "--rm",
-        "--network=none",
+    let run = h.python(
         "e2e-rotation:a",
-        "python3",
-        "-c",
         "import acme_sdk_a, acme_sdk_b, six; print('imported', acme_sdk_b.__name__)",
-    ]);
+    );
     assert!(run.contains("imported acme_sdk_b"), "{run}");
     // The app's own command works too.
-    let app = h.docker(&["run", "--rm", "--network=none", "e2e-rotation:a"]);
+    let app = h.run("e2e-rotation:a");
     assert!(app.contains("demoapp:"), "{app}");
     // The venv was made without pip and the builder's pip filled it: no pip
     // or setuptools in the runtime image's venv.
-    let tooling = h.docker(&[
-        "run",
-        "--rm",
-        "--network=none",
-        "e2e-rotation:a",
-        "python3",
-        "-c",
-        "import importlib.util as u; print('venv tools:', [m for m in ('pip', 'setuptools') if u.find_spec(m)])",
-    ]);
+    let tooling = h.python("e2e-rotation:a", "import importlib.util as u; print('venv tools:', [m for m in ('pip', 'setuptools') if u.find_spec(m)])");
     assert!(tooling.contains("venv tools: []"), "{tooling}");
 
     let token_b = h.canary("B");
@@ -224,7 +211,7 @@ fn lock_file_installer(installer: &str) {
 
     let first = h.build(Build::new(&ctx, &tag("a")).secret_env("pypi_token", &token_a));
     first.assert_success();
-    let run = h.docker(&["run", "--rm", "--network=none", &tag("a")]);
+    let run = h.run(&tag("a"));
     // The public index serves acme-sdk-a 9.0.0; the lock pins the private 1.0.0.
     assert!(run.contains("lockapp: acme-sdk-a 1.0.0 private"), "{run}");
 
@@ -285,19 +272,11 @@ fn lock_file_installer(installer: &str) {
     for t in ["a", "b", "c"] {
         h.assert_image_clean(&tag(t), &tokens);
     }
-    let probe = h.docker(&[
-        "run",
-        "--rm",
-        "--network=none",
-        &tag("c"),
-        "python3",
-        "-c",
-        "import os, shutil\n\
+    let probe = h.python(&tag("c"), "import os, shutil\n\
          names = {'auth.toml', '.netrc', 'pip.conf', 'credentials.toml', 'uv.toml'}\n\
          found = [os.path.join(d, f) for d, _, fs in os.walk('/') if not d.startswith(('/proc', '/sys')) for f in fs if f in names or ('keyring' in f.lower() and not d.startswith(('/usr/share/keyrings', '/var/lib/dpkg', '/etc/apt')))]\n\
          print('credential files:', found)\n\
-         print('tools:', shutil.which('uv'), shutil.which('poetry'), shutil.which('pip'), os.path.exists('/opt/pyfront-tools'))",
-    ]);
+         print('tools:', shutil.which('uv'), shutil.which('poetry'), shutil.which('pip'), os.path.exists('/opt/pyfront-tools'))");
     assert!(probe.contains("credential files: []"), "{probe}");
     assert!(probe.contains("tools: None None None False"), "{probe}");
 }
@@ -413,12 +392,12 @@ fn concurrent_builds_of_different_apps_stay_apart() {
     for r in &results {
         r.assert_success();
     }
-    let out_one = h.docker(&["run", "--rm", "--network=none", "e2e-concurrent:one"]);
+    let out_one = h.run("e2e-concurrent:one");
     assert!(
         out_one.contains("demoapp: hello world from acme-sdk-a"),
         "{out_one}"
     );
-    let out_two = h.docker(&["run", "--rm", "--network=none", "e2e-concurrent:two"]);
+    let out_two = h.run("e2e-concurrent:two");
     assert!(
         out_two.contains(&format!("app two {marker} 1.16.0")),
         "{out_two}"
@@ -431,15 +410,10 @@ fn concurrent_builds_of_different_apps_stay_apart() {
     ]);
     assert_eq!(workdir.trim(), "/srv/two");
     // App two has no private SDK: its venv did not get app one's packages.
-    let probe = h.docker(&[
-        "run",
-        "--rm",
-        "--network=none",
+    let probe = h.python(
         "e2e-concurrent:two",
-        "python3",
-        "-c",
         "import importlib.util as u; print('sdk:', u.find_spec('acme_sdk_a') is not None)",
-    ]);
+    );
     assert!(probe.contains("sdk: False"), "{probe}");
 }
 
@@ -470,17 +444,12 @@ fn uv_project_true_installs_the_project_into_the_venv() {
 
     let first = h.build(Build::new(&ctx, "e2e-project:a").secret_env("pypi_token", &token));
     first.assert_success();
-    let run = h.docker(&["run", "--rm", "--network=none", "e2e-project:a"]);
+    let run = h.run("e2e-project:a");
     assert!(run.contains("lockapp: acme-sdk-a 1.0.0 private"), "{run}");
-    let origin = h.docker(&[
-        "run",
-        "--rm",
-        "--network=none",
+    let origin = h.python(
         "e2e-project:a",
-        "python3",
-        "-c",
         "import lockapp; print('origin:', lockapp.__file__)",
-    ]);
+    );
     assert!(origin.contains("origin: /opt/venv/lib/"), "{origin}");
 
     let change = format!("CHANGED = {:?}\n", h.canary("app"));
@@ -552,16 +521,7 @@ fn shell_payloads_in_spec_values_execute_nothing() {
                 .arg("--no-cache"),
         );
         result.assert_success();
-        let found = h.docker(&[
-            "run",
-            "--rm",
-            "--network=none",
-            "--entrypoint",
-            "python3",
-            tag,
-            "-c",
-            "import os; print('markers:', sorted(os.path.join(d, f) for d, _, fs in os.walk('/') if not d.startswith(('/proc', '/sys', '/dev')) for f in fs if 'pwned' in f and not d.startswith('/opt/app')))",
-        ]);
+        let found = h.python(tag, "import os; print('markers:', sorted(os.path.join(d, f) for d, _, fs in os.walk('/') if not d.startswith(('/proc', '/sys', '/dev')) for f in fs if 'pwned' in f and not d.startswith('/opt/app')))");
         assert!(found.contains("markers: []"), "{tag}: {found}");
     }
     // The payloads are in the config as plain data.
