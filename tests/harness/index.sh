@@ -97,7 +97,10 @@ build_fixture_wheels() {
         name="$(basename "$sdk")"
         work="$(mktemp -d "$I/build-$name.XXXXXX")"
         cp -r "$sdk." "$work/"
-        if ! "$VENV/bin/pip" wheel --quiet --no-deps --no-build-isolation --no-index \
+        # A fixed SOURCE_DATE_EPOCH makes the wheel byte-identical on every `up`. Without it
+        # each rebuild got a new hash for the same version, and installers' cache mounts in
+        # the engines (keyed by URL) then failed uv's hash check against a fresh lock.
+        if ! SOURCE_DATE_EPOCH=315532800 "$VENV/bin/pip" wheel --quiet --no-deps --no-build-isolation --no-index \
             -w "$work/dist" "$work" >>"$I/setup.log" 2>&1; then
             rm -rf "$work"
             tail -n 20 "$I/setup.log" >&2
