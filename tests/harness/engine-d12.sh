@@ -4,18 +4,24 @@
 #
 #   engine-d12.sh up     start it (installs docker.io if missing), write $STATE/env-d12.sh
 #   engine-d12.sh down   stop it and its containerd, unmount leftovers, delete the bridge
+#   engine-d12.sh fresh  down, delete its data root (images and build cache), up
+#
+# PYFRONT_ENGINE_INSTANCE=NAME runs another, independent daemon of the same kind
+# (state $STATE/d12-NAME, env file env-d12-NAME.sh, own bridge): the second CI runner of
+# the cross-runner cache test.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-D="$STATE/d12"
+ENGINE="$(engine_name d12)"
+D="$STATE/$ENGINE"
 SOCK="$D/docker.sock"
 PIDFILE="$D/dockerd.pid"
 LOG="$D/dockerd.log"
 EXEC_ROOT="$D/exec"
 DATA_ROOT="$D/data"
-BRIDGE="${PYFRONT_D12_BRIDGE:-pyf-d12}"
-BRIDGE_CIDR="${PYFRONT_D12_BRIDGE_CIDR:-172.29.12.1/24}"
-ENV_FILE="$STATE/env-d12.sh"
+BRIDGE="${PYFRONT_D12_BRIDGE:-pyf-$ENGINE}"
+BRIDGE_CIDR="${PYFRONT_D12_BRIDGE_CIDR:-$(engine_cidr "$ENGINE" 12)}"
+ENV_FILE="$STATE/env-$ENGINE.sh"
 DOCKER=/usr/bin/docker
 START_TIMEOUT="${PYFRONT_D12_START_TIMEOUT:-60}"
 
@@ -44,7 +50,7 @@ ensure_bridge() {
 
 write_env_file() {
     write_env "$ENV_FILE" \
-        PYFRONT_ENGINE=d12 \
+        PYFRONT_ENGINE="$ENGINE" \
         DOCKER_HOST="unix://$SOCK" \
         DOCKER_CONFIG="$D/client-config" \
         PYFRONT_DOCKER="$DOCKER" \
@@ -137,5 +143,6 @@ down() {
 case "${1:-}" in
     up) up ;;
     down) down ;;
-    *) die "usage: $0 up|down" ;;
+    fresh) down && rm -rf "$DATA_ROOT" "$EXEC_ROOT" && up ;;
+    *) die "usage: $0 up|down|fresh" ;;
 esac

@@ -8,6 +8,13 @@
 #
 #   engine-d13.sh up     download (cached), unpack, start; write $STATE/env-d13.sh
 #   engine-d13.sh down   stop dockerd and its containerd, unmount leftovers, drop the bridge
+#   engine-d13.sh fresh  down, delete its data (images, build cache, containerd root), up
+#
+# PYFRONT_ENGINE_INSTANCE=NAME runs another, independent daemon of the same kind (state
+# $STATE/d13-NAME, env file env-d13-NAME.sh, own bridge and containerd).
+# dockerd runs with the containerd image store (Docker 29's default): without it, buildx's
+# docker driver cannot export a build cache (--cache-to type=registry|local).
+# PYFRONT_D13_CONTAINERD_STORE=0 selects the classic overlay2 image store instead.
 #
 # Env knobs: PYFRONT_HARNESS_DIR (state root, default /tmp/pyfront-harness),
 # PYFRONT_HARNESS_VERBOSE=1 (progress notes), PYFRONT_D13_MIRROR (Debian mirror URL;
@@ -16,7 +23,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-D="$STATE/d13"
+ENGINE="$(engine_name d13)"
+D="$STATE/$ENGINE"
 SOCK="$D/docker.sock"
 PIDFILE="$D/dockerd.pid"
 LOG="$D/dockerd.log"
@@ -32,9 +40,9 @@ CTD_LOG="$CTD/containerd.log"
 DEB_CACHE="$STATE/cache/debs-d13"
 APT_DIR="$STATE/cache/apt-d13"
 APT_LOG="$STATE/apt-d13.log"
-BRIDGE="${PYFRONT_D13_BRIDGE:-pyf-d13}"
-BRIDGE_CIDR="${PYFRONT_D13_BRIDGE_CIDR:-172.29.13.1/24}"
-ENV_FILE="$STATE/env-d13.sh"
+BRIDGE="${PYFRONT_D13_BRIDGE:-pyf-$ENGINE}"
+BRIDGE_CIDR="${PYFRONT_D13_BRIDGE_CIDR:-$(engine_cidr "$ENGINE" 13)}"
+ENV_FILE="$STATE/env-$ENGINE.sh"
 START_TIMEOUT="${PYFRONT_D13_START_TIMEOUT:-60}"
 SUITE=trixie
 # docker-cli is only a fallback client for machines without /usr/local/bin/docker.
@@ -289,8 +297,15 @@ EOF
 }
 
 start_dockerd() {
-    # An empty config file keeps /etc/docker/daemon.json (shared with other engines) out.
-    echo '{}' >"$D/daemon.json"
+    # An own config file keeps /etc/docker/daemon.json (shared with other engines) out.
+    # With the containerd store, the storage driver names a containerd snapshotter.
+    local storage=overlay2
+    if [ "${PYFRONT_D13_CONTAINERD_STORE:-1}" = 1 ]; then
+        echo '{"features": {"containerd-snapshotter": true}}' >"$D/daemon.json"
+        storage=overlayfs
+    else
+        echo '{}' >"$D/daemon.json"
+    fi
     printf '\n==== %s starting dockerd\n' "$(date -Is)" >>"$LOG"
     # --iptables=false/--ip-masq=false: no NAT rules shared with the other daemon; builds
     # reach the host with --network=host. Never --bridge=none: it deletes docker0.
@@ -306,7 +321,7 @@ start_dockerd() {
             --bridge "$BRIDGE" \
             --iptables=false \
             --ip-masq=false \
-            --storage-driver overlay2 \
+            --storage-driver "$storage" \
             </dev/null >>"$LOG" 2>&1
     ) &
     local dpid=$! i
@@ -324,7 +339,7 @@ write_env_file() {
     # The buildx "docker" driver (the default builder) loads the result into this
     # daemon's image store by itself: no --load needed.
     write_env "$ENV_FILE" \
-        PYFRONT_ENGINE=d13 \
+        PYFRONT_ENGINE="$ENGINE" \
         DOCKER_HOST="unix://$SOCK" \
         DOCKER_CONFIG="$CLIENT_CONFIG" \
         PYFRONT_DOCKER="$docker" \
@@ -400,5 +415,6 @@ down() {
 case "${1:-}" in
     up) up ;;
     down) down ;;
-    *) die "usage: $0 up|down" ;;
+    fresh) down && rm -rf "$DATA_ROOT" "$EXEC_ROOT" "$CTD/root" "$CTD/state" && up ;;
+    *) die "usage: $0 up|down|fresh" ;;
 esac

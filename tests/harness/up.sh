@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Brings up the whole test environment: the engines, the base images in each engine, and
-# the private index. Engines: $PYFRONT_HARNESS_ENGINES (default "d12 d13"); an engine
+# Brings up the whole test environment: the engines, the base images in each engine, the
+# private index and a local registry (for the cross-runner cache tests). Engines: $PYFRONT_HARNESS_ENGINES (default "d12 d13"); an engine
 # whose script tests/harness/engine-<name>.sh does not exist is skipped, except d12.
 # Writes $STATE/env.sh: PYFRONT_ENGINES (the engines that are up), PYFRONT_ENV_<ENGINE>
 # (each engine's env file), the index settings and, inlined, the settings of the default
@@ -25,6 +25,9 @@ done
 [ ${#engines[@]} -gt 0 ] || die "no engine selected (PYFRONT_HARNESS_ENGINES='${PYFRONT_HARNESS_ENGINES:-}')"
 
 "$HARNESS_DIR/index.sh" up
+"$HARNESS_DIR/registry.sh" up
+# The CI-recipe tests read the examples' workflow YAML (tests/ci-recipes/*.py).
+python3 -c 'import yaml' 2>/dev/null || apt_install python3-yaml
 
 default="${PYFRONT_DEFAULT_ENGINE:-${engines[0]}}"
 [ -r "$STATE/env-$default.sh" ] || die "default engine $default is not up (no $STATE/env-$default.sh)"
@@ -36,6 +39,8 @@ write_env "$STATE/env.sh.tmp" "${vars[@]}"
 {
     printf '# index\n'
     grep '^export ' "$STATE/env-index.sh"
+    printf '# registry\n'
+    grep '^export ' "$STATE/env-registry.sh"
     printf '# default engine: %s\n' "$default"
     grep '^export ' "$STATE/env-$default.sh"
 } >>"$STATE/env.sh.tmp"

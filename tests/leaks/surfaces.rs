@@ -136,6 +136,9 @@ pub fn engine_dir() -> PathBuf {
     Path::new(&state).join(engine)
 }
 
+/// The surface name of a daemon's own containerd (d13).
+pub const CONTAINERD_SURFACE: &str = "containerd (root, state, log)";
+
 /// The daemon's data root (images, layers, BuildKit's cache and its bolt
 /// databases, its TMPDIR where secret tmpfs mounts live), exec root, logs and,
 /// for d13, its own containerd's root, state and log.
@@ -145,7 +148,7 @@ pub fn daemon(sc: &mut Scanner) {
     sc.scan_tree("daemon exec root", &d.join("exec"));
     sc.scan_file("daemon log", &d.join("dockerd.log"));
     if d.join("containerd").is_dir() {
-        sc.scan_tree("containerd (root, state, log)", &d.join("containerd"));
+        sc.scan_tree(CONTAINERD_SURFACE, &d.join("containerd"));
     }
 }
 
