@@ -12,6 +12,9 @@ pub struct Harness {
     index_url: String,
     repo: PathBuf,
     engine: String,
+    /// Settings added to every engine command: empty for the engine the
+    /// process env names; a [`Runner`]'s own `DOCKER_HOST` and friends.
+    engine_env: Vec<(String, String)>,
 }
 
 /// A finished build: whether it succeeded and everything it printed.
@@ -106,7 +109,102 @@ impl Harness {
             index_url,
             repo: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
             engine,
+            engine_env: Vec::new(),
         })
+    }
+
+    /// The private index's URL (no credentials).
+    pub fn index_url(&self) -> &str {
+        &self.index_url
+    }
+
+    /// The engine's kind (`d12`, `d13`), also for an extra instance (`d13-r1`).
+    pub fn engine_kind(&self) -> &str {
+        self.engine.split('-').next().unwrap_or(&self.engine)
+    }
+
+    /// The local registry (`host:port`) that `tests/harness/registry.sh`
+    /// runs, or `None` (with a message) outside the full suite.
+    pub fn registry(&self) -> Option<String> {
+        match std::env::var("PYFRONT_REGISTRY")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            Some(r) => Some(r),
+            None => {
+                assert!(
+                    std::env::var_os("PYFRONT_E2E_REQUIRED").is_none(),
+                    "PYFRONT_E2E_REQUIRED is set but PYFRONT_REGISTRY is missing; run `make test`"
+                );
+                eprintln!("skipping: no registry in the harness env");
+                None
+            }
+        }
+    }
+
+    /// Pushes the base images and `pyfront:dev` from this engine to the
+    /// registry, where fresh runners pull them (`registry.sh seed`).
+    pub fn seed_registry(&self) {
+        let status = Command::new("bash")
+            .arg(self.repo.join("tests/harness/registry.sh"))
+            .arg("seed")
+            .envs(self.engine_env.iter().cloned())
+            .status()
+            .unwrap();
+        assert!(status.success(), "registry.sh seed failed");
+    }
+
+    /// A fresh engine of this kind with an empty data root: another CI
+    /// runner. Stopped when the [`Runner`] is dropped.
+    pub fn fresh_runner(&self, instance: &str) -> Runner {
+        let kind = self.engine_kind().to_owned();
+        let script = self.repo.join(format!("tests/harness/engine-{kind}.sh"));
+        let status = Command::new("bash")
+            .arg(&script)
+            .arg("fresh")
+            .env("PYFRONT_ENGINE_INSTANCE", instance)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "{} fresh ({instance}) failed",
+            script.display()
+        );
+        let state = std::env::var("PYFRONT_HARNESS_DIR").expect("PYFRONT_HARNESS_DIR");
+        let env_file = Path::new(&state).join(format!("env-{kind}-{instance}.sh"));
+        let env = read_env_file(&env_file);
+        let get = |k: &str| {
+            env.iter()
+                .find(|(name, _)| name == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("{} sets no {k}", env_file.display()))
+        };
+        let harness = Harness {
+            docker: get("PYFRONT_DOCKER"),
+            build: get("PYFRONT_BUILD")
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            index_url: self.index_url.clone(),
+            repo: self.repo.clone(),
+            engine: get("PYFRONT_ENGINE"),
+            engine_env: env,
+        };
+        Runner {
+            harness,
+            script,
+            instance: instance.to_owned(),
+        }
+    }
+
+    /// A fresh copy of `examples/<name>`.
+    pub fn example_context(&self, name: &str) -> tempfile::TempDir {
+        let dir = tempfile::Builder::new()
+            .prefix("pyfront-e2e-")
+            .tempdir()
+            .unwrap();
+        copy_dir(&self.repo.join("examples").join(name), dir.path());
+        dir
     }
 
     /// A fresh copy of `examples/demo` to build and modify.
@@ -201,7 +299,8 @@ impl Harness {
 
     pub fn build(&self, b: Build<'_>) -> BuildResult {
         let mut cmd = Command::new(&self.build[0]);
-        cmd.args(&self.build[1..])
+        cmd.envs(self.engine_env.iter().cloned())
+            .args(&self.build[1..])
             .arg("--progress=plain")
             .arg("--network=host")
             .arg("-f")
@@ -264,6 +363,7 @@ impl Harness {
     /// `--print=<what>` of the spec in `dir` (syntax pinned to `pyfront:dev`).
     pub fn buildx_print(&self, dir: &Path, what: &str) -> String {
         let out = Command::new(&self.build[0])
+            .envs(self.engine_env.iter().cloned())
             .args(&self.build[1..])
             .arg(format!("--print={what}"))
             .arg("--build-arg=BUILDKIT_SYNTAX=pyfront:dev")
@@ -282,9 +382,42 @@ impl Harness {
         text
     }
 
+    /// Runs `cmd` against this engine (its env added) and collects what it
+    /// printed, like a build.
+    pub fn run_command(&self, what: &str, mut cmd: Command) -> BuildResult {
+        let out = cmd.envs(self.engine_env.iter().cloned()).output().unwrap();
+        eprintln!(
+            "[{}] {what}: {}",
+            self.engine,
+            if out.status.success() { "ok" } else { "failed" }
+        );
+        BuildResult {
+            success: out.status.success(),
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+
+    /// The build command (`PYFRONT_BUILD`), e.g. `docker buildx build`.
+    pub fn build_command(&self) -> String {
+        self.build.join(" ")
+    }
+
+    /// The docker client binary of this engine.
+    pub fn docker_client(&self) -> &str {
+        &self.docker
+    }
+
     /// Runs the docker client; panics on failure; returns stdout + stderr.
     pub fn docker(&self, args: &[&str]) -> String {
-        let out = Command::new(&self.docker).args(args).output().unwrap();
+        let out = Command::new(&self.docker)
+            .envs(self.engine_env.iter().cloned())
+            .args(args)
+            .output()
+            .unwrap();
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -371,6 +504,97 @@ impl Harness {
             );
         }
     }
+}
+
+/// One CI runner: an engine of its own, started empty by
+/// [`Harness::fresh_runner`]; `harness` drives it like the main engine.
+pub struct Runner {
+    pub harness: Harness,
+    script: PathBuf,
+    instance: String,
+}
+
+impl Runner {
+    /// Runs `job` of the `.gitlab-ci.yml` in `ctx` as a GitLab runner would
+    /// (`tests/ci-recipes/gitlab-job.py`), with this runner's engine as the
+    /// job's docker service. `vars` play the project's CI/CD variables.
+    pub fn gitlab_job(&self, ctx: &Path, job: &str, vars: &[(&str, &str)]) -> BuildResult {
+        let h = &self.harness;
+        let script = Command::new("python3")
+            .arg(h.repo.join("tests/ci-recipes/gitlab-job.py"))
+            .arg(ctx.join(".gitlab-ci.yml"))
+            .arg(job)
+            .output()
+            .unwrap();
+        assert!(
+            script.status.success(),
+            "gitlab-job.py failed: {}",
+            String::from_utf8_lossy(&script.stderr)
+        );
+        // The job's `docker` is this engine's client (the 20.10 one for d12:
+        // the newer client on PATH has no classic BuildKit builder).
+        let bin = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(&h.docker, bin.path().join("docker")).unwrap();
+        let path = format!(
+            "{}:{}",
+            bin.path().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(String::from_utf8(script.stdout).unwrap())
+            .current_dir(ctx)
+            .envs(h.engine_env.iter().cloned())
+            .env("PATH", path)
+            // The job's dind TLS settings do not apply to a local socket.
+            .env("DOCKER_TLS_VERIFY", "")
+            .env("DOCKER_CERT_PATH", "")
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap();
+        let output = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!(
+            "[{}] gitlab job {job}: {}",
+            h.engine,
+            if out.status.success() { "ok" } else { "failed" }
+        );
+        BuildResult {
+            success: out.status.success(),
+            output,
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(&self.script)
+            .arg("down")
+            .env("PYFRONT_ENGINE_INSTANCE", &self.instance)
+            .status();
+    }
+}
+
+/// `export NAME='value'` lines of a harness env file (see `write_env` in
+/// `tests/harness/lib.sh`).
+fn read_env_file(path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .filter_map(|line| line.strip_prefix("export "))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            let v = v
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(v);
+            (k.to_owned(), v.replace("'\\''", "'"))
+        })
+        .collect()
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -1,0 +1,95 @@
+//! Issue #5: CI runners that share the install layer through a registry.
+//!
+//! Two fresh engines of the kind under test stand in for two ephemeral CI
+//! runners; each runs the job of `examples/gitlab-ci/.gitlab-ci.yml` exactly
+//! as written, with the project's CI/CD variables pointing at the local
+//! registry and index. Docker 26 (BuildKit 0.13, containerd image store)
+//! runs `build-image` (registry cache, mode=max); Docker 20.10 (BuildKit 0.8)
+//! runs `.build-image-docker20` (inline cache in the pushed image).
+
+use crate::harness::{Harness, Runner};
+
+/// The project's CI/CD variables for one pipeline of `project`.
+fn pipeline_vars<'a>(
+    h: &'a Harness,
+    registry: &'a str,
+    project: &'a str,
+    token: &'a str,
+    commit: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("CI_JOB_TOKEN", token),
+        ("CI_REGISTRY", registry),
+        ("CI_REGISTRY_IMAGE", project),
+        ("CI_REGISTRY_USER", "gitlab-ci-token"),
+        ("CI_REGISTRY_PASSWORD", "registry-needs-no-password-here"),
+        ("CI_COMMIT_SHA", commit),
+        ("CI_COMMIT_SHORT_SHA", commit),
+        ("PYPI_INDEX_URL", h.index_url()),
+        ("BUILD_NETWORK", "host"),
+    ]
+}
+
+/// Runner 1 installs with token A and exports the cache; runner 2, an empty
+/// engine with token B (A revoked), reuses the install layer: the step is
+/// CACHED, the layers are identical, and neither token is in the image.
+#[test]
+fn a_fresh_runner_reuses_the_install_layer_from_the_registry() {
+    let Some(h) = Harness::from_env() else { return };
+    let Some(registry) = h.registry() else { return };
+    h.seed_registry();
+    let job = match h.engine_kind() {
+        "d12" => ".build-image-docker20",
+        _ => "build-image",
+    };
+    let frontend = format!("{registry}/pyfront:dev");
+    // A new project per run: the registry keeps its caches between runs.
+    let project = format!("{registry}/e2e/{}", h.canary("project"));
+    let ctx = h.example_context("gitlab-ci");
+    let extra = [
+        ("PYFRONT_IMAGE", frontend.as_str()),
+        ("BASE_REGISTRY", registry.as_str()),
+    ];
+
+    let token_a = h.canary("A");
+    h.set_index_token(&token_a);
+    let r1 = h.fresh_runner("r1");
+    let mut vars = pipeline_vars(&h, &registry, &project, &token_a, "c0ffee1");
+    vars.extend(extra);
+    let first = r1.gitlab_job(ctx.path(), job, &vars);
+    first.assert_success();
+    assert!(
+        !first.step_cached("[builder] pip install"),
+        "runner 1 started empty, yet its install step was cached:\n{}",
+        first.output
+    );
+    let image_1 = format!("{project}/app:c0ffee1");
+    let layers_1 = r1.harness.layers(&image_1);
+    drop(r1);
+
+    let token_b = h.canary("B");
+    h.set_index_token(&token_b);
+    let r2: Runner = h.fresh_runner("r2");
+    let mut vars = pipeline_vars(&h, &registry, &project, &token_b, "c0ffee2");
+    vars.extend(extra);
+    let second = r2.gitlab_job(ctx.path(), job, &vars);
+    second.assert_success();
+    assert!(
+        second.step_cached("[builder] pip install"),
+        "runner 2 re-ran the install step instead of using the registry cache:\n{}",
+        second.output
+    );
+    let image_2 = format!("{project}/app:c0ffee2");
+    let layers_2 = r2.harness.layers(&image_2);
+    assert_eq!(layers_1, layers_2, "the layers differ between the runners");
+    let run = r2.harness.run(&image_2);
+    assert!(run.contains("acme-sdk-b loaded"), "{run}");
+    for out in [&first.output, &second.output] {
+        assert!(
+            !out.contains(&token_a) && !out.contains(&token_b),
+            "a token in the job log"
+        );
+    }
+    r2.harness
+        .assert_image_clean(&image_2, &[&token_a, &token_b]);
+}
