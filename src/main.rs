@@ -134,7 +134,7 @@ fn main() -> ExitCode {
         None => Err("no subcommand; run `pyfront --help` (as a BuildKit frontend, pyfront runs from a `# syntax=` line)".to_owned()),
         Some(Command::Llb { input, json }) => llb(&input, json),
         Some(Command::Init { dir, syntax, force }) => init(&dir, &syntax, force),
-        Some(Command::Check { input }) => input.plan().map(|_| eprintln!("{}: ok", input.file.display())),
+        Some(Command::Check { input }) => check(&input),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -143,6 +143,55 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Validates the spec (and, for Poetry and uv, the project and lock), then
+/// prints what a build needs: the outline `docker buildx build --call=outline`
+/// would show.
+fn check(input: &SpecInput) -> Result<(), String> {
+    let (options, _plan, text) = input.plan()?;
+    let display = input.file.display().to_string();
+    let spec = parse_spec(&display, text.as_bytes(), &options).map_err(|e| e.chain())?;
+    eprintln!("{display}: ok");
+    let outline = pyfront::frontend::subrequests::outline_text(&spec, &text, &display);
+    std::io::stdout()
+        .write_all(align_columns(&outline).as_bytes())
+        .map_err(|e| format!("cannot write the outline: {e}"))
+}
+
+/// Pads the tab-separated columns of each table (tables are separated by
+/// blank lines) to a common width, as buildx prints an outline.
+fn align_columns(text: &str) -> String {
+    let mut out = String::new();
+    for (i, table) in text.trim_end().split("\n\n").enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let rows: Vec<Vec<&str>> = table.lines().map(|l| l.split('\t').collect()).collect();
+        let mut widths: Vec<usize> = Vec::new();
+        for row in &rows {
+            for (c, cell) in row.iter().enumerate() {
+                let w = cell.chars().count();
+                match widths.get_mut(c) {
+                    Some(max) => *max = (*max).max(w),
+                    None => widths.push(w),
+                }
+            }
+        }
+        for row in &rows {
+            let mut line = String::new();
+            for (c, cell) in row.iter().enumerate() {
+                line.push_str(cell);
+                if c + 1 < row.len() {
+                    let pad = widths[c] - cell.chars().count() + 3;
+                    line.extend(std::iter::repeat_n(' ', pad));
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// BuildKit starts frontends with these variables set.

@@ -1,7 +1,8 @@
 //! Golden tests of the `pyfront` binary, offline.
 //!
 //! - `tests/cases/<name>/`: `pyfront.toml`, optional `args` (one CLI word a
-//!   line) and `context/`; `llb.json` is the expected `pyfront llb --json`.
+//!   line) and `context/`; `llb.json` is the expected `pyfront llb --json`,
+//!   `outline.txt` what `pyfront check` prints (build args and secrets).
 //! - `tests/invalid/<name>/`: specs that must fail; `stderr.txt` is the
 //!   expected rendered diagnostic.
 //!
@@ -73,6 +74,23 @@ fn valid_cases_match_their_llb() {
         );
         check_golden(
             &dir.join("llb.json"),
+            &String::from_utf8(out.stdout).unwrap(),
+        );
+    }
+}
+
+#[test]
+fn valid_cases_match_their_outline() {
+    for dir in case_dirs("cases") {
+        let out = pyfront(&dir, &["check"], &[]);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        check_golden(
+            &dir.join("outline.txt"),
             &String::from_utf8(out.stdout).unwrap(),
         );
     }

@@ -9,7 +9,7 @@ pub mod compile;
 mod errdefs;
 mod gateway;
 pub mod opts;
-mod subrequests;
+pub mod subrequests;
 mod timestamp;
 mod warnings;
 

@@ -68,8 +68,12 @@ struct Arg {
 #[serde(rename_all = "PascalCase")]
 struct Secret {
     name: String,
+    /// Which indexes read it, and as what.
+    description: String,
     required: bool,
     location: Location,
+    #[serde(skip)]
+    line: usize,
 }
 
 #[derive(Serialize)]
@@ -164,6 +168,12 @@ pub fn result(
     ])
 }
 
+/// The outline as `pyfront check` prints it: the `result.txt` of
+/// `frontend.outline`.
+pub fn outline_text(spec: &Spec, text: &str, filename: &str) -> String {
+    outline(spec, text, filename, "").1
+}
+
 fn outline(spec: &Spec, text: &str, filename: &str, redacted: &str) -> (String, String) {
     let defaults = defaults(text);
     let args: Vec<Arg> = spec
@@ -177,33 +187,41 @@ fn outline(spec: &Spec, text: &str, filename: &str, redacted: &str) -> (String, 
         .collect();
     let mut secrets: Vec<Secret> = Vec::new();
     for index in &spec.indexes {
-        let ids = index.password_secret.iter().chain(match &index.username {
-            Some(Username::Secret(id)) => Some(id),
+        let password = index.password_secret.iter().map(|id| (id, "password"));
+        let username = match &index.username {
+            Some(Username::Secret(id)) => Some((id, "username")),
             _ => None,
-        });
-        for id in ids {
-            if !secrets.iter().any(|s| s.name == id.as_str()) {
-                secrets.push(Secret {
+        };
+        for (id, role) in password.chain(username) {
+            let use_ = format!("{role} of index `{}`", index.name.as_str());
+            match secrets.iter_mut().find(|s| s.name == id.as_str()) {
+                Some(known) => known.description.push_str(&format!(", {use_}")),
+                None => secrets.push(Secret {
                     name: id.as_str().to_owned(),
+                    description: use_,
                     required: true,
                     location: location(text, index.span.clone()),
-                });
+                    line: span_lines(text, index.span.clone()).0,
+                }),
             }
         }
     }
     let mut txt = String::new();
     if !args.is_empty() {
-        txt.push_str("BUILD ARG\tVALUE\tDESCRIPTION\n");
+        txt.push_str("BUILD ARG\tDEFAULT\tDESCRIPTION\n");
         for a in &args {
             txt.push_str(&format!("{}\t{}\t{}\n", a.name, a.value, a.description));
         }
     }
     if !secrets.is_empty() {
-        txt.push_str("\nSECRET\tREQUIRED\tPASS IT WITH\n");
+        if !txt.is_empty() {
+            txt.push('\n');
+        }
+        txt.push_str("SECRET\tREQUIRED\tUSED AS\tPASS IT WITH\n");
         for s in &secrets {
             txt.push_str(&format!(
-                "{}\ttrue\t--secret id={},env=VARIABLE\n",
-                s.name, s.name
+                "{}\ttrue\t{} ({filename}:{})\t--secret id={},env=VARIABLE (or src=FILE)\n",
+                s.name, s.description, s.line, s.name
             ));
         }
     }
