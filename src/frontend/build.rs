@@ -158,7 +158,9 @@ pub async fn build(
     caps.require_llb(compiled.definition.caps.iter().copied())?;
     let ref_id = session.solve(compiled.definition.proto).await?;
 
-    let created = super::timestamp::now_rfc3339();
+    let created = options
+        .source_date_epoch
+        .map_or_else(super::timestamp::now_rfc3339, super::timestamp::rfc3339);
     let config = match (options.target, app_config) {
         (Target::App, Some(app_config)) => runtime_config(
             app_config,

@@ -28,6 +28,7 @@ pub mod keys {
     /// `--build-arg PYFRONT_TIMING=1`: log the frontend's own time and peak
     /// memory to stderr (the daemon log), for `bench/`.
     pub const TIMING_BUILD_ARG: &str = "build-arg:PYFRONT_TIMING";
+    pub const SOURCE_DATE_EPOCH_BUILD_ARG: &str = "build-arg:SOURCE_DATE_EPOCH";
     /// `--build-arg PYFRONT_CHECK=error`: lint warnings fail the build.
     pub const CHECK_BUILD_ARG: &str = "build-arg:PYFRONT_CHECK";
 }
@@ -54,6 +55,8 @@ pub enum OptsError {
     CacheImports(#[source] serde_json::Error),
     #[error("the `{0}` subrequest is not supported by this frontend")]
     Subrequest(String),
+    #[error("invalid `--build-arg SOURCE_DATE_EPOCH={0}`: expected whole seconds since 1970, such as `$(git log -1 --format=%ct)`")]
+    SourceDateEpoch(String),
 }
 
 /// A remote cache to import (`CacheOptionsEntry`).
@@ -87,6 +90,11 @@ pub struct BuildOptions {
     pub session_id: Option<String>,
     /// A subrequest (`frontend.outline`, ...) instead of a build.
     pub request: Option<Subrequest>,
+    /// `--build-arg SOURCE_DATE_EPOCH=SECS`: the `created` time of the image
+    /// config and of our history entries, instead of now, so two builds of
+    /// one commit get the same config. Never passed into a step: it would
+    /// bust the install layer on every commit.
+    pub source_date_epoch: Option<u64>,
 }
 
 /// Whether `--build-arg PYFRONT_TIMING=1` asks for the timing log line. A
@@ -148,6 +156,19 @@ impl BuildOptions {
         let resolve_mode = ResolveMode::parse(mode_raw)
             .ok_or_else(|| OptsError::ResolveMode(mode_raw.to_owned()))?;
         let cache_imports = cache_imports(raw)?;
+        let source_date_epoch = match raw
+            .get(keys::SOURCE_DATE_EPOCH_BUILD_ARG)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+        {
+            None => None,
+            Some(v) => Some(
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|secs| *secs <= 253_402_300_799) // 9999-12-31
+                    .ok_or_else(|| OptsError::SourceDateEpoch(v.to_owned()))?,
+            ),
+        };
         let cache_opts = [keys::CACHE_FROM, keys::CACHE_IMPORTS]
             .into_iter()
             .filter_map(|k| raw.get(k).map(|v| (k.to_owned(), v.clone())))
@@ -167,6 +188,7 @@ impl BuildOptions {
             lint_errors: raw.get(keys::CHECK_BUILD_ARG).is_some_and(|v| v == "error"),
             session_id: raw.get(keys::SESSION_ID).filter(|v| !v.is_empty()).cloned(),
             request,
+            source_date_epoch,
         })
     }
 }
@@ -243,6 +265,17 @@ mod tests {
     }
 
     #[test]
+    fn source_date_epoch_is_whole_seconds() {
+        let o =
+            BuildOptions::parse(&raw(&[("build-arg:SOURCE_DATE_EPOCH", "1700000000")])).unwrap();
+        assert_eq!(o.source_date_epoch, Some(1_700_000_000));
+        assert_eq!(
+            BuildOptions::parse(&raw(&[])).unwrap().source_date_epoch,
+            None
+        );
+    }
+
+    #[test]
     fn cache_from_is_a_registry_list() {
         let o = BuildOptions::parse(&raw(&[("cache-from", "a/b:c, d/e:f")])).unwrap();
         assert_eq!(o.cache_imports.len(), 2);
@@ -258,6 +291,8 @@ mod tests {
         assert!(err(&[("platform", "linux")]).contains("invalid platform"));
         assert!(err(&[("force-network-mode", "bridge")]).contains("force-network-mode"));
         assert!(err(&[("requestid", "frontend.lint")]).contains("frontend.lint"));
+        assert!(err(&[("build-arg:SOURCE_DATE_EPOCH", "yesterday")]).contains("whole seconds"));
+        assert!(err(&[("build-arg:SOURCE_DATE_EPOCH", "-1")]).contains("whole seconds"));
         let o = BuildOptions::parse(&raw(&[("requestid", "frontend.outline")])).unwrap();
         assert_eq!(o.request, Some(Subrequest::Outline));
     }

@@ -557,3 +557,37 @@ fn outline_lists_build_args_and_secrets() {
     assert!(targets.contains("app (default)"), "{targets}");
     assert!(targets.contains("builder"), "{targets}");
 }
+
+/// #5: `--build-arg SOURCE_DATE_EPOCH` fixes the image's `created` time and
+/// that of pyfront's history entries (reproducible configs per commit).
+#[test]
+fn source_date_epoch_sets_created_and_history() {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.demo_context();
+    let token = h.canary("epoch");
+    h.set_index_token(&token);
+    let built = h.build(
+        Build::new(&ctx, "e2e-epoch:1")
+            .secret_env("pypi_token", &token)
+            .arg("--build-arg=SOURCE_DATE_EPOCH=1700000000"),
+    );
+    built.assert_success();
+    let created = h.docker(&["inspect", "-f", "{{.Created}}", "e2e-epoch:1"]);
+    assert!(created.starts_with("2023-11-14T22:13:20"), "{created}");
+    let history = h.docker(&[
+        "history",
+        "--no-trunc",
+        "--format",
+        "{{.CreatedAt}}|{{.Comment}}",
+        "e2e-epoch:1",
+    ]);
+    let ours: Vec<&str> = history
+        .lines()
+        .filter(|l| l.ends_with("|pyfront"))
+        .collect();
+    assert_eq!(ours.len(), 2, "{history}");
+    assert!(
+        ours.iter().all(|l| l.starts_with("2023-11-14T22:13:20")),
+        "{history}"
+    );
+}
