@@ -12,7 +12,8 @@ use pyfront::frontend::compile::{compile, parse_spec};
 use pyfront::frontend::opts::{keys, BuildOptions};
 use pyfront::frontend::FrontendError;
 use pyfront::llb::{to_json, Platform};
-use pyfront::plan::Plan;
+use pyfront::plan::{runtime_config, BaseConfig, Plan, Target};
+use pyfront::spec::Spec;
 
 #[derive(Parser)]
 #[command(
@@ -102,8 +103,8 @@ impl SpecInput {
         BuildOptions::parse(&raw).map_err(|e| e.to_string())
     }
 
-    /// The opts, the plan and the spec's text.
-    fn plan(&self) -> Result<(BuildOptions, Plan, String), String> {
+    /// The opts, the plan, the spec and its text.
+    fn plan(&self) -> Result<(BuildOptions, Plan, Spec, String), String> {
         let options = self.options()?;
         let display = self.file.display().to_string();
         let source =
@@ -123,7 +124,8 @@ impl SpecInput {
         let dockerignore =
             std::fs::read_to_string(self.context.join(".dockerignore")).unwrap_or_default();
         let text = String::from_utf8_lossy(&source).into_owned();
-        Ok((options, Plan::new(&spec, &dockerignore), text))
+        let plan = Plan::new(&spec, &dockerignore);
+        Ok((options, plan, spec, text))
     }
 }
 
@@ -149,9 +151,8 @@ fn main() -> ExitCode {
 /// prints what a build needs: the outline `docker buildx build --call=outline`
 /// would show.
 fn check(input: &SpecInput) -> Result<(), String> {
-    let (options, _plan, text) = input.plan()?;
+    let (_options, _plan, spec, text) = input.plan()?;
     let display = input.file.display().to_string();
-    let spec = parse_spec(&display, text.as_bytes(), &options).map_err(|e| e.chain())?;
     eprintln!("{display}: ok");
     let outline = pyfront::frontend::subrequests::outline_text(&spec, &text, &display);
     std::io::stdout()
@@ -202,21 +203,85 @@ fn is_gateway() -> bool {
 }
 
 fn llb(input: &SpecInput, json: bool) -> Result<(), String> {
-    let (options, plan, text) = input.plan()?;
-    let platform = options
-        .platform
-        .clone()
-        .unwrap_or_else(Platform::linux_amd64);
-    let compiled = compile(&plan, &options, &platform, None, Some(&text));
+    let (options, plan, spec, text) = input.plan()?;
+    let platforms = if options.platforms.is_empty() {
+        vec![Platform::linux_amd64()]
+    } else {
+        options.platforms.clone()
+    };
     let mut out = std::io::stdout().lock();
-    let written = if json {
-        let text = serde_json::to_string_pretty(&to_json(&compiled.definition.proto))
-            .map_err(|e| e.to_string())?;
+    let written = if platforms.len() == 1 {
+        let compiled = compile(&plan, &options, &platforms[0], None, Some(&text));
+        if json {
+            let text = serde_json::to_string_pretty(&to_json(&compiled.definition.proto))
+                .map_err(|e| e.to_string())?;
+            writeln!(out, "{text}")
+        } else {
+            out.write_all(&compiled.definition.to_bytes())
+        }
+    } else if json {
+        let value = multi_platform_json(&options, &plan, &spec, &text, &platforms);
+        let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
         writeln!(out, "{text}")
     } else {
-        out.write_all(&compiled.definition.to_bytes())
+        return Err(format!(
+            "{} platforms give {} definitions: add `--json` to see them all, or pass one `--platform`",
+            platforms.len(),
+            platforms.len()
+        ));
     };
     written.map_err(|e| format!("cannot write the definition: {e}"))
+}
+
+/// Several platforms, offline: each platform's LLB, and the result a build
+/// would return (refs by platform, `refs.platforms`, one image config per
+/// platform on an empty base: no engine to resolve the real one; `created`
+/// is `SOURCE_DATE_EPOCH` or 1970).
+fn multi_platform_json(
+    options: &BuildOptions,
+    plan: &Plan,
+    spec: &Spec,
+    text: &str,
+    platforms: &[Platform],
+) -> serde_json::Value {
+    use pyfront::frontend::platforms::{shape, PlatformImage};
+    let created = pyfront::frontend::timestamp::rfc3339(options.source_date_epoch.unwrap_or(0));
+    let mut llb = serde_json::Map::new();
+    let mut images = Vec::new();
+    for platform in platforms {
+        let compiled = compile(plan, options, platform, None, Some(text));
+        let (layers, base) = match options.target {
+            Target::App => (&compiled.lowered.app_layers, BaseConfig::default()),
+            Target::Builder => (&compiled.lowered.builder_layers, BaseConfig::default()),
+        };
+        let config = match options.target {
+            Target::App => runtime_config(base, &spec.app, &options.labels, layers, &created),
+            Target::Builder => base
+                .with_venv()
+                .with_labels(&options.labels)
+                .with_layers(layers, &created),
+        }
+        .for_platform(platform);
+        llb.insert(platform.to_string(), to_json(&compiled.definition.proto));
+        images.push(PlatformImage {
+            platform: platform.clone(),
+            ref_id: format!("<ref of {platform}>"),
+            config: config.to_json(),
+        });
+    }
+    let result = shape(images, true);
+    let metadata: serde_json::Map<String, serde_json::Value> = result
+        .metadata
+        .into_iter()
+        .map(|(k, v)| {
+            let value = serde_json::from_slice(&v).unwrap_or(serde_json::Value::Null);
+            (k, value)
+        })
+        .collect();
+    serde_json::json!({
+        "platforms": llb,
+        "result": { "refs": result.refs, "metadata": metadata },
+    })
 }
 
 fn init(dir: &std::path::Path, syntax: &str, force: bool) -> Result<(), String> {

@@ -155,3 +155,69 @@ fn no_url_in_the_llb_has_credentials() {
         }
     }
 }
+
+/// #5: several platforms, offline. Each platform gets its own definition
+/// (every op on that platform, step names tagged with it, as the Dockerfile
+/// frontend does), and the result has a ref and an image config per
+/// platform plus the `refs.platforms` list BuildKit's exporters read.
+#[test]
+fn two_platforms_give_two_definitions_and_a_platform_list() {
+    let dir = root().join("cases/pip-gitlab");
+    let run = || {
+        let out = pyfront(
+            &dir,
+            &["llb", "--json", "--platform", "linux/amd64,linux/arm/v7"],
+            &[],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let bytes = run();
+    assert_eq!(bytes, run(), "not deterministic");
+    let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    for platform in ["linux/amd64", "linux/arm/v7"] {
+        let ops = json["platforms"][platform]["ops"].as_array().unwrap();
+        assert!(ops.len() > 5, "{platform}: {} ops", ops.len());
+        for op in ops {
+            // The terminal op has neither platform nor name.
+            if op["op"]["terminal"] == true {
+                continue;
+            }
+            // Local sources are not platform-specific (Go's llb drops it too).
+            let local = op["op"]["source"]["identifier"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("local://"));
+            if !local {
+                assert_eq!(op["op"]["platform"], platform, "{op}");
+            }
+            let name = op["metadata"]["name"].as_str().unwrap_or_default();
+            assert!(name.starts_with(&format!("[{platform} ")), "{name}");
+        }
+        let config = &json["result"]["metadata"][format!("containerimage.config/{platform}")];
+        let (arch, variant) = platform
+            .trim_start_matches("linux/")
+            .split_once('/')
+            .map_or((platform.trim_start_matches("linux/"), None), |(a, v)| {
+                (a, Some(v))
+            });
+        assert_eq!(config["architecture"], arch);
+        assert_eq!(config["variant"].as_str(), variant);
+        assert_eq!(config["os"], "linux");
+        assert!(json["result"]["refs"][platform].is_string());
+    }
+    assert_eq!(
+        json["result"]["metadata"]["refs.platforms"],
+        serde_json::json!({"Platforms": [
+            {"ID": "linux/amd64", "Platform": {"architecture": "amd64", "os": "linux"}},
+            {"ID": "linux/arm/v7", "Platform": {"architecture": "arm", "os": "linux", "variant": "v7"}}
+        ]})
+    );
+    // Without --json there is no single definition to print.
+    let out = pyfront(&dir, &["llb", "--platform", "linux/amd64,linux/arm64"], &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("add `--json`"));
+}

@@ -15,6 +15,7 @@ use super::caps::{Caps, REQUIRED_API_CAPS};
 use super::compile::{compile, parse_spec};
 use super::gateway::Bridge;
 use super::opts::BuildOptions;
+use super::platforms::{shape, PlatformImage, ResultShape};
 use super::subrequests::Subrequest;
 use super::FrontendError;
 use crate::llb::{local, marshal, Constraints, LocalOptions, Platform};
@@ -27,26 +28,52 @@ const DOCKERIGNORE: &str = ".dockerignore";
 
 /// What the frontend hands back with `Return`.
 pub struct BuildResult {
-    /// Empty for subrequests, which return metadata only.
-    pub ref_id: String,
-    pub metadata: BTreeMap<String, Vec<u8>>,
+    pub shape: ResultShape,
     /// Whether the engine takes `Result.ref` (`proto.refarray`) or only the
-    /// deprecated plain ref id.
+    /// deprecated plain ref ids.
     pub ref_array: bool,
 }
 
 impl BuildResult {
+    /// A subrequest's answer: metadata only, an empty ref.
+    fn metadata_only(metadata: BTreeMap<String, Vec<u8>>, caps: &Caps) -> Self {
+        Self {
+            shape: ResultShape {
+                refs: BTreeMap::from([(String::new(), String::new())]),
+                metadata,
+                multi_platform: false,
+            },
+            ref_array: caps.has_api("proto.refarray"),
+        }
+    }
+
     pub fn into_proto(self) -> fpb::Result {
-        let result = if self.ref_array {
-            ResultKind::Ref(fpb::Ref {
-                id: self.ref_id,
-                def: None,
-            })
-        } else {
-            ResultKind::RefDeprecated(self.ref_id)
+        let ResultShape {
+            refs,
+            metadata,
+            multi_platform,
+        } = self.shape;
+        let result = match (multi_platform, self.ref_array) {
+            (true, true) => ResultKind::Refs(fpb::RefMap {
+                refs: refs
+                    .into_iter()
+                    .map(|(platform, id)| (platform, fpb::Ref { id, def: None }))
+                    .collect(),
+            }),
+            (true, false) => ResultKind::RefsDeprecated(fpb::RefMapDeprecated {
+                refs: refs.into_iter().collect(),
+            }),
+            (false, array) => {
+                let id = refs.into_values().next().unwrap_or_default();
+                if array {
+                    ResultKind::Ref(fpb::Ref { id, def: None })
+                } else {
+                    ResultKind::RefDeprecated(id)
+                }
+            }
         };
         fpb::Result {
-            metadata: self.metadata.into_iter().collect(),
+            metadata: metadata.into_iter().collect(),
             result: Some(result),
             ..Default::default()
         }
@@ -69,11 +96,13 @@ pub async fn build(
     let caps = Caps::from_pong(&pong);
     caps.require_api(REQUIRED_API_CAPS)?;
     let options = BuildOptions::parse(raw_opts)?;
-    let platform = options
-        .platform
-        .clone()
-        .or_else(|| worker_platform(&pong))
-        .unwrap_or_else(Platform::linux_amd64);
+    let platforms = if options.platforms.is_empty() {
+        vec![worker_platform(&pong).unwrap_or_else(Platform::linux_amd64)]
+    } else {
+        options.platforms.clone()
+    };
+    // The spec, .dockerignore and install inputs are read on the first.
+    let platform = platforms[0].clone();
     let session = Session {
         bridge: bridge.clone(),
         caps: &caps,
@@ -82,11 +111,10 @@ pub async fn build(
     };
 
     if options.request == Some(Subrequest::Describe) {
-        return Ok(BuildResult {
-            ref_id: String::new(),
-            metadata: super::subrequests::result(Subrequest::Describe, None, "", ""),
-            ref_array: caps.has_api("proto.refarray"),
-        });
+        return Ok(BuildResult::metadata_only(
+            super::subrequests::result(Subrequest::Describe, None, "", ""),
+            &caps,
+        ));
     }
 
     let (spec_bytes, dockerignore) = tokio::try_join!(
@@ -103,82 +131,123 @@ pub async fn build(
 
     if let Some(request) = options.request {
         let redacted = super::errdefs::redact(&spec_text);
-        return Ok(BuildResult {
-            ref_id: String::new(),
-            metadata: super::subrequests::result(
+        return Ok(BuildResult::metadata_only(
+            super::subrequests::result(
                 request,
                 Some((&spec, &spec_text)),
                 &options.filename,
                 &redacted,
             ),
-            ref_array: caps.has_api("proto.refarray"),
-        });
-    }
-
-    let builder_ref = spec.build.base.normalized.clone();
-    let app_ref = spec.app.base.normalized.clone();
-    let (builder_config, app_config, ()) = tokio::try_join!(
-        session.resolve_image_config(&builder_ref),
-        async {
-            if options.target == Target::App {
-                session.resolve_image_config(&app_ref).await.map(Some)
-            } else {
-                Ok(None)
-            }
-        },
-        session.check_install_inputs(&spec, &spec_text),
-    )?;
-
-    let passed_args = options.build_args.keys().cloned().collect();
-    let base_user = app_config.as_ref().and_then(|c| c.config.user.as_deref());
-    let mut warnings = crate::lint::lint(&spec, &passed_args, base_user);
-    if let Some(app_config) = &app_config {
-        warnings.extend(crate::lint::python_mismatch(
-            &builder_config.env(),
-            &app_config.env(),
+            &caps,
         ));
     }
-    if !warnings.is_empty() {
-        if options.lint_errors || crate::lint::errors_requested(&spec_text) {
-            return Err(FrontendError::Lint(warnings));
-        }
-        let spec_digest = session.local_digest(DOCKERFILE_LOCAL, &options.filename);
-        super::warnings::report(&session, &warnings, &spec_digest, &spec_text).await?;
-    }
 
+    session.check_install_inputs(&spec, &spec_text).await?;
     let dockerignore = String::from_utf8_lossy(&dockerignore.unwrap_or_default()).into_owned();
     let plan = Plan::new(&spec, &dockerignore);
-    let compiled = compile(
-        &plan,
-        &options,
-        &platform,
-        Some(&builder_config),
-        Some(&spec_text),
-    );
-    caps.require_llb(compiled.definition.caps.iter().copied())?;
-    let ref_id = session.solve(compiled.definition.proto).await?;
-
-    let created = options
-        .source_date_epoch
-        .map_or_else(super::timestamp::now_rfc3339, super::timestamp::rfc3339);
-    let config = match (options.target, app_config) {
-        (Target::App, Some(app_config)) => runtime_config(
-            app_config,
-            &spec.app,
-            &options.labels,
-            &compiled.lowered.app_layers,
-            &created,
-        ),
-        _ => builder_config
-            .with_venv()
-            .with_labels(&options.labels)
-            .with_layers(&compiled.lowered.builder_layers, &created),
-    };
+    // One solve per platform, one after the other: each is a whole build.
+    let mut images = Vec::with_capacity(platforms.len());
+    for (i, platform) in platforms.iter().enumerate() {
+        let target = PlatformBuild {
+            spec: &spec,
+            spec_text: &spec_text,
+            plan: &plan,
+            platform,
+            lint: i == 0,
+        };
+        images.push(target.build(&session).await?);
+    }
     Ok(BuildResult {
-        ref_id,
-        metadata: BTreeMap::from([("containerimage.config".to_owned(), config.to_json())]),
+        shape: shape(images, options.platforms.len() > 1),
         ref_array: caps.has_api("proto.refarray"),
     })
+}
+
+/// One platform's image of a build.
+struct PlatformBuild<'a> {
+    spec: &'a Spec,
+    spec_text: &'a str,
+    plan: &'a Plan,
+    platform: &'a Platform,
+    /// Whether to report lints (once per build, not per platform).
+    lint: bool,
+}
+
+impl PlatformBuild<'_> {
+    async fn build(&self, session: &Session<'_>) -> Result<PlatformImage, FrontendError> {
+        let (spec, spec_text, options) = (self.spec, self.spec_text, session.options);
+        let builder_ref = spec.build.base.normalized.clone();
+        let app_ref = spec.app.base.normalized.clone();
+        // Base images resolve per platform: a multi-arch base gives each
+        // platform its own config (and Python, env, user).
+        let (builder_config, app_config) = tokio::try_join!(
+            session.resolve_image_config(&builder_ref, self.platform),
+            async {
+                if options.target == Target::App {
+                    session
+                        .resolve_image_config(&app_ref, self.platform)
+                        .await
+                        .map(Some)
+                } else {
+                    Ok(None)
+                }
+            },
+        )?;
+
+        if self.lint {
+            let passed_args = options.build_args.keys().cloned().collect();
+            let base_user = app_config.as_ref().and_then(|c| c.config.user.as_deref());
+            let mut warnings = crate::lint::lint(spec, &passed_args, base_user);
+            if let Some(app_config) = &app_config {
+                warnings.extend(crate::lint::python_mismatch(
+                    &builder_config.env(),
+                    &app_config.env(),
+                ));
+            }
+            if !warnings.is_empty() {
+                if options.lint_errors || crate::lint::errors_requested(spec_text) {
+                    return Err(FrontendError::Lint(warnings));
+                }
+                let spec_digest = session.local_digest(DOCKERFILE_LOCAL, &options.filename);
+                super::warnings::report(session, &warnings, &spec_digest, spec_text).await?;
+            }
+        }
+
+        let compiled = compile(
+            self.plan,
+            options,
+            self.platform,
+            Some(&builder_config),
+            Some(spec_text),
+        );
+        session
+            .caps
+            .require_llb(compiled.definition.caps.iter().copied())?;
+        let ref_id = session.solve(compiled.definition.proto).await?;
+
+        let created = options
+            .source_date_epoch
+            .map_or_else(super::timestamp::now_rfc3339, super::timestamp::rfc3339);
+        let config = match (options.target, app_config) {
+            (Target::App, Some(app_config)) => runtime_config(
+                app_config,
+                &spec.app,
+                &options.labels,
+                &compiled.lowered.app_layers,
+                &created,
+            ),
+            _ => builder_config
+                .with_venv()
+                .with_labels(&options.labels)
+                .with_layers(&compiled.lowered.builder_layers, &created),
+        }
+        .for_platform(self.platform);
+        Ok(PlatformImage {
+            platform: self.platform.clone(),
+            ref_id,
+            config: config.to_json(),
+        })
+    }
 }
 
 /// The worker's first platform, BuildKit's default target.
@@ -319,13 +388,17 @@ impl Session<'_> {
             .data)
     }
 
-    async fn resolve_image_config(&self, reference: &str) -> Result<BaseConfig, FrontendError> {
+    async fn resolve_image_config(
+        &self,
+        reference: &str,
+        platform: &Platform,
+    ) -> Result<BaseConfig, FrontendError> {
         let response = self
             .bridge
             .clone()
             .resolve_image_config(fpb::ResolveImageConfigRequest {
                 r#ref: reference.to_owned(),
-                platform: Some(self.platform.to_pb()),
+                platform: Some(platform.to_pb()),
                 resolve_mode: self.options.resolve_mode.as_str().to_owned(),
                 log_name: format!("[internal] load metadata for {reference}"),
                 ..Default::default()

@@ -61,6 +61,7 @@ pub fn compile(
             network: options.network,
             builder_env,
             spec_text: spec_text.map(str::to_owned),
+            platform_in_names: options.platforms.len() > 1,
         },
     );
     // The spec rides along (redacted, as in error details) so that BuildKit

@@ -9,8 +9,9 @@ pub mod compile;
 mod errdefs;
 mod gateway;
 pub mod opts;
+pub mod platforms;
 pub mod subrequests;
-mod timestamp;
+pub mod timestamp;
 mod warnings;
 
 use bollard_buildkit_proto::google::protobuf::Any;

@@ -45,8 +45,6 @@ pub enum OptsError {
     Target(String),
     #[error("invalid platform `{0}`; expected `os/arch[/variant]` such as `linux/amd64`")]
     Platform(String),
-    #[error("building several platforms at once (`{0}`) is not supported yet; build one platform per run")]
-    MultiPlatform(String),
     #[error("invalid `force-network-mode` `{0}`; expected `sandbox`, `host` or `none`")]
     Network(String),
     #[error("invalid `image-resolve-mode` `{0}`; expected `default`, `pull` or `local`")]
@@ -75,8 +73,9 @@ pub struct BuildOptions {
     pub build_args: BuildArgs,
     pub labels: BTreeMap<String, String>,
     pub target: Target,
-    /// `None`: the worker's default platform.
-    pub platform: Option<Platform>,
+    /// The platforms to build, in the order given; empty: the worker's
+    /// default platform.
+    pub platforms: Vec<Platform>,
     pub no_cache: bool,
     pub network: NetMode,
     pub resolve_mode: ResolveMode,
@@ -137,15 +136,19 @@ impl BuildOptions {
         let target_raw = raw.get(keys::TARGET).map_or("", String::as_str);
         let target =
             Target::parse(target_raw).ok_or_else(|| OptsError::Target(target_raw.to_owned()))?;
-        let platform = match raw
+        let mut platforms: Vec<Platform> = Vec::new();
+        for p in raw
             .get(keys::PLATFORM)
-            .map(|p| p.trim())
+            .map_or("", String::as_str)
+            .split(',')
+            .map(str::trim)
             .filter(|p| !p.is_empty())
         {
-            None => None,
-            Some(p) if p.contains(',') => return Err(OptsError::MultiPlatform(p.to_owned())),
-            Some(p) => Some(Platform::parse(p).ok_or_else(|| OptsError::Platform(p.to_owned()))?),
-        };
+            let parsed = Platform::parse(p).ok_or_else(|| OptsError::Platform(p.to_owned()))?;
+            if !platforms.contains(&parsed) {
+                platforms.push(parsed);
+            }
+        }
         let network = match raw.get(keys::FORCE_NETWORK_MODE).map_or("", String::as_str) {
             "" | "sandbox" | "default" => NetMode::Sandbox,
             "host" => NetMode::Host,
@@ -178,7 +181,7 @@ impl BuildOptions {
             build_args: prefixed(keys::BUILD_ARG_PREFIX),
             labels: prefixed(keys::LABEL_PREFIX),
             target,
-            platform,
+            platforms,
             // Present at all (even empty) means "ignore the cache".
             no_cache: raw.contains_key(keys::NO_CACHE),
             network,
@@ -246,7 +249,7 @@ mod tests {
         assert_eq!(o.build_args["CI_API_V4_URL"], "https://x/api/v4");
         assert_eq!(o.labels["team"], "mlops");
         assert_eq!(o.target, Target::Builder);
-        assert_eq!(o.platform.unwrap().to_string(), "linux/arm64/v8");
+        assert_eq!(o.platforms[0].to_string(), "linux/arm64/v8");
         assert!(o.no_cache);
         assert_eq!(o.network, NetMode::Host);
         assert_eq!(o.resolve_mode, ResolveMode::Local);
@@ -287,7 +290,13 @@ mod tests {
         let err =
             |pairs: &[(&str, &str)]| BuildOptions::parse(&raw(pairs)).unwrap_err().to_string();
         assert!(err(&[("target", "prod")]).contains("valid targets: `builder`, `app`"));
-        assert!(err(&[("platform", "linux/amd64,linux/arm64")]).contains("not supported yet"));
+        assert!(err(&[("platform", "linux/amd64,linux")]).contains("invalid platform `linux`"));
+        let two = BuildOptions::parse(&raw(&[(
+            "platform",
+            "linux/amd64, linux/arm64,linux/amd64",
+        )]))
+        .unwrap();
+        assert_eq!(two.platforms.len(), 2, "{:?}", two.platforms);
         assert!(err(&[("platform", "linux")]).contains("invalid platform"));
         assert!(err(&[("force-network-mode", "bridge")]).contains("force-network-mode"));
         assert!(err(&[("requestid", "frontend.lint")]).contains("frontend.lint"));

@@ -30,6 +30,20 @@ pub struct LowerOptions {
     pub builder_env: Vec<String>,
     /// The spec's text, to turn the steps' spec spans into line ranges.
     pub spec_text: Option<String>,
+    /// Name steps with their platform (`[linux/386 builder] ...`): one of
+    /// several platforms is being built.
+    pub platform_in_names: bool,
+}
+
+impl LowerOptions {
+    /// A step name's stage tag, as the Dockerfile frontend writes it.
+    fn stage(&self, stage: &str) -> String {
+        if self.platform_in_names {
+            format!("[{} {stage}]", self.constraints.platform)
+        } else {
+            format!("[{stage}]")
+        }
+    }
 }
 
 /// The two stage results plus the history of the layers each adds.
@@ -70,7 +84,11 @@ fn helper_exec(
         .zip(&helper_paths)
         .map(|(f, path)| (path.as_str(), 0o444, f.contents.as_slice()))
         .collect();
-    let helper = mkfiles(&helper_files, c, &format!("[builder] pyfront {key} helper"));
+    let helper = mkfiles(
+        &helper_files,
+        c,
+        &format!("{} pyfront {key} helper", opts.stage("builder")),
+    );
     let mut mounts = vec![Mount::ReadOnly {
         dest: HELPER_MOUNT.to_owned(),
         source: helper,
@@ -79,7 +97,7 @@ fn helper_exec(
     if step.whole_context {
         mounts.push(Mount::ReadOnly {
             dest: CONTEXT_MOUNT.to_owned(),
-            source: context_source(context_excludes, c),
+            source: context_source(context_excludes, opts),
             selector: None,
         });
     } else if !step.context_files.is_empty() {
@@ -91,7 +109,7 @@ fn helper_exec(
                 ..LocalOptions::default()
             },
             c,
-            &format!("[builder] load {key} inputs"),
+            &format!("{} load {key} inputs", opts.stage("builder")),
         );
         mounts.push(Mount::ReadOnly {
             dest: CONTEXT_MOUNT.to_owned(),
@@ -148,13 +166,13 @@ fn helper_exec(
             ..Exec::default()
         },
         c,
-        &format!("[builder] {}", step.title),
+        &format!("{} {}", opts.stage("builder"), step.title),
     )
 }
 
 /// The whole build context minus `.dockerignore`. One op for every user, so
 /// BuildKit sends the context once.
-fn context_source(excludes: &[String], c: &Constraints) -> Output {
+fn context_source(excludes: &[String], opts: &LowerOptions) -> Output {
     local(
         CONTEXT_LOCAL,
         &LocalOptions {
@@ -162,8 +180,8 @@ fn context_source(excludes: &[String], c: &Constraints) -> Output {
             shared_key_hint: Some(CONTEXT_LOCAL.to_owned()),
             ..LocalOptions::default()
         },
-        c,
-        "[app] load build context",
+        &opts.constraints,
+        &format!("{} load build context", opts.stage("app")),
     )
 }
 
@@ -176,7 +194,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         &b.base.normalized,
         opts.resolve_mode,
         c,
-        &format!("[builder] FROM {}", b.base.original),
+        &format!("{} FROM {}", opts.stage("builder"), b.base.original),
     );
 
     if !b.system_packages.is_empty() {
@@ -215,7 +233,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
                 ..Exec::default()
             },
             c,
-            &format!("[builder] {title}"),
+            &format!("{} {title}", opts.stage("builder")),
         );
         builder_layers.push(LayerHistory {
             created_by: format!("pyfront: {title}"),
@@ -236,7 +254,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
             ..Exec::default()
         },
         c,
-        &format!("[builder] {venv_title}"),
+        &format!("{} {venv_title}", opts.stage("builder")),
     );
     builder_layers.push(LayerHistory {
         created_by: format!("pyfront: {venv_title}"),
@@ -265,7 +283,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         &a.base.normalized,
         opts.resolve_mode,
         c,
-        &format!("[app] FROM {}", a.base.original),
+        &format!("{} FROM {}", opts.stage("app"), a.base.original),
     );
     let with_venv = copy(
         Some(&app_base),
@@ -276,9 +294,9 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
             contents_only: true,
         },
         c,
-        &format!("[app] COPY --from=builder {VENV} {VENV}"),
+        &format!("{} COPY --from=builder {VENV} {VENV}", opts.stage("app")),
     );
-    let context = context_source(&a.context_excludes, c);
+    let context = context_source(&a.context_excludes, opts);
     let workdir = a.workdir.as_str();
     let app = copy(
         Some(&with_venv),
@@ -289,7 +307,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
             contents_only: true,
         },
         c,
-        &format!("[app] COPY . {workdir}"),
+        &format!("{} COPY . {workdir}", opts.stage("app")),
     );
     let app_layers = vec![
         LayerHistory {
@@ -329,6 +347,7 @@ mod tests {
                 network: NetMode::Host,
                 builder_env: vec!["PATH=/usr/bin".to_owned()],
                 spec_text: None,
+                platform_in_names: false,
             },
         )
     }

@@ -155,6 +155,18 @@ impl BaseConfig {
         self
     }
 
+    /// Names `platform` as the image's platform (the base's config may
+    /// omit it, or, for a single-arch base, name another).
+    #[must_use]
+    pub fn for_platform(mut self, platform: &crate::llb::Platform) -> Self {
+        if self.architecture != platform.architecture || platform.variant.is_some() {
+            self.variant.clone_from(&platform.variant);
+        }
+        self.os.clone_from(&platform.os);
+        self.architecture.clone_from(&platform.architecture);
+        self
+    }
+
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).unwrap_or_default()
     }

@@ -145,13 +145,23 @@ impl Harness {
     /// Pushes the base images and `pyfront:dev` from this engine to the
     /// registry, where fresh runners pull them (`registry.sh seed`).
     pub fn seed_registry(&self) {
+        self.registry_script("seed");
+    }
+
+    /// `seed`, plus amd64+386 base image indexes under
+    /// `$PYFRONT_REGISTRY/multiarch/` (`registry.sh seed-multiarch`).
+    pub fn seed_registry_multiarch(&self) {
+        self.registry_script("seed-multiarch");
+    }
+
+    fn registry_script(&self, command: &str) {
         let status = Command::new("bash")
             .arg(self.repo.join("tests/harness/registry.sh"))
-            .arg("seed")
+            .arg(command)
             .envs(self.engine_env.iter().cloned())
             .status()
             .unwrap();
-        assert!(status.success(), "registry.sh seed failed");
+        assert!(status.success(), "registry.sh {command} failed");
     }
 
     /// A fresh engine of this kind with an empty data root: another CI

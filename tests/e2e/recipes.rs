@@ -150,3 +150,60 @@ fn github_actions_workflow_builds_and_pushes() {
     assert!(run.contains("acme-sdk-b loaded"), "{run}");
     h.assert_image_clean(&tag, &[&token]);
 }
+
+/// #5: a real two-platform build: linux/amd64 and linux/386 (which this
+/// x86-64 kernel runs natively, no QEMU), each base resolved for its own
+/// platform from an amd64+386 index in the local registry. Needs an image
+/// store that holds multi-platform images: Docker 26 with the containerd
+/// store (Docker 20.10's cannot).
+#[test]
+fn two_platforms_build_one_multi_platform_image() {
+    let Some(h) = Harness::from_env() else { return };
+    if !h.has_buildx() {
+        eprintln!("skipping: Docker 20.10's image store holds one platform per image");
+        return;
+    }
+    let Some(registry) = h.registry() else { return };
+    h.seed_registry_multiarch();
+    let ctx = h.example_context("gitlab-ci");
+    fresh_install(&h, ctx.path());
+    let token = h.canary("multi");
+    h.set_index_token(&token);
+    let tag = "e2e-multi-platform:1";
+    let built = h.build(
+        crate::harness::Build::new(&ctx, tag)
+            .secret_env("pypi_token", &token)
+            .arg("--platform=linux/amd64,linux/386")
+            .arg("--build-arg=BUILDKIT_SYNTAX=pyfront:dev")
+            .arg(&format!("--build-arg=BASE_REGISTRY={registry}/multiarch")),
+    );
+    built.assert_success();
+    for platform in ["linux/amd64", "linux/386"] {
+        assert!(
+            built
+                .output
+                .contains(&format!("[{platform} builder] pip install")),
+            "no install step for {platform}:\n{}",
+            built.output
+        );
+    }
+    let bits = |platform: &str| {
+        h.docker(&[
+            "run",
+            "--rm",
+            "--network=none",
+            &format!("--platform={platform}"),
+            "--entrypoint",
+            "python3",
+            tag,
+            "-c",
+            "import struct, acme_sdk_b; print('pointer bits', struct.calcsize('P') * 8)",
+        ])
+    };
+    assert!(bits("linux/amd64").contains("pointer bits 64"));
+    assert!(bits("linux/386").contains("pointer bits 32"));
+    assert!(
+        !built.output.contains(&token),
+        "the token is in the build output"
+    );
+}

@@ -11,6 +11,11 @@
 #                      from the engine the environment names (PYFRONT_DOCKER, DOCKER_HOST), as
 #                      $PYFRONT_REGISTRY/library/python:<tag> and $PYFRONT_REGISTRY/pyfront:dev,
 #                      so a runner with an empty engine pulls them like a CI runner would.
+#   registry.sh seed-multiarch
+#                      also build the i386 base images (base-images.sh, PYFRONT_BASE_ARCH) in
+#                      that engine and publish amd64+386 indexes as
+#                      $PYFRONT_REGISTRY/multiarch/library/python:<tag> (needs buildx's
+#                      imagetools: the d13 engine), for the multi-platform test.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -79,6 +84,19 @@ seed() {
     push pyfront:dev "$reg/pyfront:dev"
 }
 
+seed_multiarch() {
+    : "${PYFRONT_DOCKER:?source an engine env file first}"
+    seed
+    PYFRONT_BASE_ARCH=i386 "$HARNESS_DIR/base-images.sh" -
+    local reg="$HOST:$PORT" tag
+    for tag in 3.11-bookworm 3.11-slim-bookworm; do
+        push "pyfront-test/python:$tag-i386" "$reg/library/python:$tag-i386"
+        "$PYFRONT_DOCKER" buildx imagetools create -t "$reg/multiarch/library/python:$tag" \
+            "$reg/library/python:$tag" "$reg/library/python:$tag-i386" >>"$LOG" 2>&1 ||
+            { tail -n 20 "$LOG" >&2; die "imagetools create $reg/multiarch/library/python:$tag failed"; }
+    done
+}
+
 push() {
     "$PYFRONT_DOCKER" tag "$1" "$2" || die "docker tag $1 $2 failed"
     "$PYFRONT_DOCKER" push "$2" >>"$LOG" 2>&1 || { tail -n 20 "$LOG" >&2; die "docker push $2 failed"; }
@@ -88,5 +106,6 @@ case "${1:-}" in
     up) up ;;
     down) down ;;
     seed) seed ;;
-    *) die "usage: $0 up|down|seed" ;;
+    seed-multiarch) seed_multiarch ;;
+    *) die "usage: $0 up|down|seed|seed-multiarch" ;;
 esac
