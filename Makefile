@@ -6,8 +6,16 @@ BINARY := target/$(RUST_TARGET)/release/pyfront
 # How to run a BuildKit build on the engine DOCKER_HOST points at; the test
 # harness env files set it per engine (docker build / docker buildx build).
 PYFRONT_BUILD ?= docker build
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+# Where the image's source lives (org.opencontainers.image.source).
+PYFRONT_SOURCE ?= https://gitlab.example.com/platform/pyfront
+# The published name; `make release-image` writes an OCI layout for it.
+RELEASE_IMAGE ?= registry.example.com/platform/pyfront
+RELEASE_PLATFORMS ?= linux/amd64
+IMAGE_ARGS = --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg SOURCE=$(PYFRONT_SOURCE)
 
-.PHONY: binary image demo test unit e2e harness-up harness-down lint fmt bench leakscan bench-installers
+.PHONY: binary image release-image demo test unit e2e harness-up harness-down lint fmt bench leakscan bench-installers
 
 # A static binary: the frontend image is FROM scratch.
 binary:
@@ -16,8 +24,21 @@ binary:
 # The frontend image, tagged $(PYFRONT_IMAGE), in the daemon DOCKER_HOST names.
 image: binary
 	@ctx=$$(mktemp -d) && cp $(BINARY) $$ctx/pyfront && \
-	  $(PYFRONT_BUILD) -q -f Dockerfile.frontend -t $(PYFRONT_IMAGE) $$ctx >/dev/null && \
+	  $(PYFRONT_BUILD) -q $(IMAGE_ARGS) -f Dockerfile.frontend -t $(PYFRONT_IMAGE) $$ctx >/dev/null && \
 	  rm -rf $$ctx && echo "built $(PYFRONT_IMAGE) ($$(stat -c %s $(BINARY)) byte binary)"
+
+# The release: an OCI image layout (dist/pyfront-VERSION-oci.tar, an image index, so
+# more platforms slot in when their binaries exist) named RELEASE_IMAGE:VERSION, with
+# version, revision and source labels. Needs buildx (the harness's d13 engine:
+# `. /tmp/pyfront-harness/env-d13.sh`). Publish it with `skopeo copy
+# oci-archive:dist/pyfront-VERSION-oci.tar docker://RELEASE_IMAGE:VERSION`, or load it
+# into a containerd-store daemon with `docker load -i`.
+release-image: binary
+	@mkdir -p dist && ctx=$$(mktemp -d) && cp $(BINARY) $$ctx/pyfront && \
+	  docker buildx build --progress=quiet $(IMAGE_ARGS) --platform $(RELEASE_PLATFORMS) \
+	    --provenance=false -f Dockerfile.frontend \
+	    --output type=oci,dest=dist/pyfront-$(VERSION)-oci.tar,name=$(RELEASE_IMAGE):$(VERSION) $$ctx && \
+	  rm -rf $$ctx && echo "wrote dist/pyfront-$(VERSION)-oci.tar ($(RELEASE_IMAGE):$(VERSION), $(RELEASE_PLATFORMS), revision $(REVISION))"
 
 # Brings up a local engine, base images and a private index, then builds the
 # example app twice with a rotated token and shows the install step reused.

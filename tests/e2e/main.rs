@@ -591,3 +591,104 @@ fn source_date_epoch_sets_created_and_history() {
         "{history}"
     );
 }
+
+/// #5: `make release-image` writes an OCI layout (an image index) with the
+/// version, revision and source labels, and the loaded image works as the
+/// frontend of a real build. Needs buildx: the d13 engine.
+#[test]
+fn release_image_is_an_oci_layout_that_builds() {
+    let Some(h) = Harness::from_env() else { return };
+    if !h.has_buildx() {
+        eprintln!("skipping: make release-image needs buildx (the d13 engine runs it)");
+        return;
+    }
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let name = "pyfront-e2e-release/pyfront";
+    let out = std::process::Command::new("make")
+        .arg("--no-print-directory")
+        .arg("release-image")
+        .arg(format!("RELEASE_IMAGE={name}"))
+        .current_dir(repo)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "make release-image failed:\n{text}");
+    let cargo = std::fs::read_to_string(repo.join("Cargo.toml")).unwrap();
+    let version = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap();
+    let tar = repo.join(format!("dist/pyfront-{version}-oci.tar"));
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("tar")
+        .arg("-xf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let read_json = |path: std::path::PathBuf| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    };
+    let blob = |digest: &serde_json::Value| {
+        let d = digest.as_str().unwrap().replace(':', "/");
+        dir.path().join("blobs").join(d)
+    };
+    let index = read_json(dir.path().join("index.json"));
+    assert!(dir.path().join("oci-layout").is_file());
+    // index.json names the image; it points at an index or a manifest.
+    let top = &index["manifests"][0];
+    assert_eq!(
+        top["annotations"]["org.opencontainers.image.ref.name"], version,
+        "{index}"
+    );
+    let mut manifest = read_json(blob(&top["digest"]));
+    if manifest["manifests"].is_array() {
+        let amd64 = manifest["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["platform"]["architecture"] == "amd64")
+            .cloned()
+            .expect("no linux/amd64 manifest");
+        manifest = read_json(blob(&amd64["digest"]));
+    }
+    let config = read_json(blob(&manifest["config"]["digest"]));
+    let labels = &config["config"]["Labels"];
+    assert_eq!(labels["org.opencontainers.image.version"], version);
+    assert!(labels["org.opencontainers.image.revision"]
+        .as_str()
+        .is_some_and(|r| r.len() == 12 && r != "unknown"));
+    assert!(labels["org.opencontainers.image.source"].is_string());
+    assert_eq!(
+        labels["moby.buildkit.frontend.caps"],
+        "moby.buildkit.frontend.subrequests"
+    );
+    assert_eq!(
+        config["config"]["Entrypoint"],
+        serde_json::json!(["/pyfront"])
+    );
+
+    // Loaded into the engine, it is the frontend of a real build.
+    h.docker(&["load", "-i", tar.to_str().unwrap()]);
+    let ctx = h.demo_context();
+    let token = h.canary("release");
+    h.set_index_token(&token);
+    let built = h.build(
+        Build::new(&ctx, "e2e-release:1")
+            .secret_env("pypi_token", &token)
+            .arg(&format!("--build-arg=BUILDKIT_SYNTAX={name}:{version}")),
+    );
+    built.assert_success();
+    assert!(
+        built.output.contains(&format!("{name}:{version}")),
+        "{}",
+        built.output
+    );
+}
