@@ -7,7 +7,7 @@
 //! runs `build-image` (registry cache, mode=max); Docker 20.10 (BuildKit 0.8)
 //! runs `.build-image-docker20` (inline cache in the pushed image).
 
-use crate::harness::{Harness, Runner};
+use crate::harness::{Build, Harness, Runner};
 
 /// The project's CI/CD variables for one pipeline of `project`.
 fn pipeline_vars<'a>(
@@ -92,4 +92,87 @@ fn a_fresh_runner_reuses_the_install_layer_from_the_registry() {
     }
     r2.harness
         .assert_image_clean(&image_2, &[&token_a, &token_b]);
+}
+
+/// The layers and config of an OCI layout's (first) image: digests only.
+fn oci_digests(tar: &std::path::Path) -> (Vec<String>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("tar")
+        .arg("-xf")
+        .arg(tar)
+        .arg("-C")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "tar -xf {}", tar.display());
+    let read = |digest: &serde_json::Value| -> serde_json::Value {
+        let path = dir
+            .path()
+            .join("blobs")
+            .join(digest.as_str().unwrap().replace(':', "/"));
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("index.json")).unwrap()).unwrap();
+    let mut manifest = read(&index["manifests"][0]["digest"]);
+    if manifest["manifests"].is_array() {
+        manifest = read(&manifest["manifests"][0]["digest"]);
+    }
+    let layers = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["digest"].as_str().unwrap().to_owned())
+        .collect();
+    (
+        layers,
+        manifest["config"]["digest"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// `SOURCE_DATE_EPOCH` plus BuildKit's `rewrite-timestamp`: two runners
+/// that share nothing (no cache) build byte-identical layers and config.
+/// BuildKit 0.13 only; 0.8 has no timestamp rewriting.
+#[test]
+fn two_runners_build_identical_layers_with_source_date_epoch() {
+    let Some(h) = Harness::from_env() else { return };
+    if h.engine_kind() == "d12" {
+        eprintln!("skipping: BuildKit 0.8 cannot rewrite layer timestamps");
+        return;
+    }
+    let Some(registry) = h.registry() else { return };
+    h.seed_registry();
+    let ctx = h.example_context("gitlab-ci");
+    let token = h.canary("epoch");
+    h.set_index_token(&token);
+    let out = tempfile::tempdir().unwrap();
+    let mut digests = Vec::new();
+    for instance in ["r1", "r2"] {
+        let runner = h.fresh_runner(instance);
+        let tar = out.path().join(format!("{instance}.tar"));
+        let built = runner.harness.build(
+            Build::new(&ctx, "e2e-epoch:oci")
+                .secret_env("pypi_token", &token)
+                .arg(&format!(
+                    "--build-arg=BUILDKIT_SYNTAX={registry}/pyfront:dev"
+                ))
+                .arg(&format!("--build-arg=BASE_REGISTRY={registry}"))
+                .arg("--build-arg=SOURCE_DATE_EPOCH=1700000000")
+                .arg("--provenance=false")
+                .arg(&format!(
+                    "--output=type=oci,dest={},rewrite-timestamp=true",
+                    tar.display()
+                )),
+        );
+        built.assert_success();
+        assert!(
+            !built.step_cached("[builder] pip install"),
+            "{instance} started empty, yet its install step was cached"
+        );
+        digests.push(oci_digests(&tar));
+    }
+    assert_eq!(
+        digests[0], digests[1],
+        "the two runners' layers or configs differ"
+    );
 }
