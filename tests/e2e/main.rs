@@ -9,8 +9,12 @@
 //! with `--test-threads=1`.
 
 mod harness;
+// The leak scanner of tests/leaks, for the registry the runner tests fill.
 mod recipes;
 mod runners;
+#[allow(dead_code)]
+#[path = "../leaks/scan.rs"]
+mod scan;
 
 use harness::{Build, Harness};
 

@@ -8,6 +8,7 @@
 //! runs `.build-image-docker20` (inline cache in the pushed image).
 
 use crate::harness::{Build, Harness, Runner};
+use crate::scan::{Canary, Scanner};
 
 /// The project's CI/CD variables for one pipeline of `project`.
 fn pipeline_vars<'a>(
@@ -51,7 +52,11 @@ fn a_fresh_runner_reuses_the_install_layer_from_the_registry() {
         ("BASE_REGISTRY", registry.as_str()),
     ];
 
-    let token_a = h.canary("A");
+    // Leak-scanner canaries: the registry scan below also catches any token
+    // of an earlier run by their common prefix.
+    let canary_a = Canary::new("runnerA");
+    let canary_b = Canary::new("runnerB");
+    let (token_a, token_b) = (canary_a.value.clone(), canary_b.value.clone());
     h.set_index_token(&token_a);
     let r1 = h.fresh_runner("r1");
     let mut vars = pipeline_vars(&h, &registry, &project, &token_a, "c0ffee1");
@@ -67,7 +72,6 @@ fn a_fresh_runner_reuses_the_install_layer_from_the_registry() {
     let layers_1 = r1.harness.layers(&image_1);
     drop(r1);
 
-    let token_b = h.canary("B");
     h.set_index_token(&token_b);
     let r2: Runner = h.fresh_runner("r2");
     let mut vars = pipeline_vars(&h, &registry, &project, &token_b, "c0ffee2");
@@ -92,6 +96,13 @@ fn a_fresh_runner_reuses_the_install_layer_from_the_registry() {
     }
     r2.harness
         .assert_image_clean(&image_2, &[&token_a, &token_b]);
+    // Everything both runners pushed: images and the exported build caches
+    // (every blob, gzip/zstd decompressed).
+    let storage = std::env::var("PYFRONT_REGISTRY_DATA").expect("PYFRONT_REGISTRY_DATA");
+    let mut scanner = Scanner::new(vec![canary_a, canary_b]);
+    scanner.scan_tree("registry storage", std::path::Path::new(&storage));
+    eprint!("{}", scanner.summary("registry after two runners"));
+    scanner.assert_clean("registry after two runners");
 }
 
 /// The layers and config of an OCI layout's (first) image: digests only.
