@@ -221,3 +221,54 @@ fn two_platforms_give_two_definitions_and_a_platform_list() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("add `--json`"));
 }
+
+/// A reproducible build (`SOURCE_DATE_EPOCH`) gives the builder's steps one
+/// fixed epoch (hash-checked .pyc), whatever the build's epoch, so a new
+/// commit time does not rebuild the install layer; without it, no step sees
+/// one.
+#[test]
+fn source_date_epoch_gives_steps_one_fixed_epoch() {
+    let dir = root().join("cases/pip-gitlab");
+    let llb = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["llb", "--json"];
+        args.extend_from_slice(extra);
+        let out = pyfront(&dir, &args, &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let exec_envs = |json: &serde_json::Value| -> Vec<Vec<String>> {
+        json["ops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|op| op["op"]["exec"]["env"].as_array())
+            .map(|env| {
+                env.iter()
+                    .map(|e| e.as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .collect()
+    };
+    let plain = llb(&[]);
+    let one = llb(&["--build-arg", "SOURCE_DATE_EPOCH=1700000000"]);
+    let other = llb(&["--build-arg", "SOURCE_DATE_EPOCH=1800000000"]);
+    assert_eq!(one, other, "the build's epoch reached the LLB");
+    let with = exec_envs(&one);
+    assert!(!with.is_empty());
+    for env in &with {
+        assert!(
+            env.contains(&"SOURCE_DATE_EPOCH=315532800".to_owned()),
+            "{env:?}"
+        );
+    }
+    for env in exec_envs(&plain) {
+        assert!(
+            !env.iter().any(|e| e.starts_with("SOURCE_DATE_EPOCH=")),
+            "{env:?}"
+        );
+    }
+}

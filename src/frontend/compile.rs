@@ -35,6 +35,10 @@ pub struct Compiled {
 /// Lowers `plan` for `platform`. `builder_base` is the builder image's config
 /// (its env reaches every builder step); `None` offline, where the default
 /// `PATH` stands in.
+/// The `SOURCE_DATE_EPOCH` the builder's steps see in a reproducible build:
+/// 1980-01-01, the earliest time a wheel (a zip) can store.
+pub const REPRODUCIBLE_EPOCH: u64 = 315_532_800;
+
 pub fn compile(
     plan: &Plan,
     options: &BuildOptions,
@@ -48,6 +52,19 @@ pub fn compile(
     let mut builder_env = builder_base.map(BaseConfig::env).unwrap_or_default();
     if !builder_env.iter().any(|e| e.starts_with("PATH=")) {
         builder_env.push(format!("PATH={}", crate::plan::DEFAULT_PATH));
+    }
+    // A reproducible build (`--build-arg SOURCE_DATE_EPOCH`): the builder's
+    // steps see a fixed epoch, so Python writes hash-checked .pyc files
+    // (py_compile's default when the variable is set) and sdists build with
+    // 1980 stamps; with `rewrite-timestamp`, two runners then produce the
+    // same bytes. A constant, not the build's epoch, which changes every
+    // commit and would rebuild the install layer each time. Not set without
+    // the build arg: timestamp .pyc make every install's venv unique, so
+    // BuildKit never has two different venv layers under one cache key to
+    // choose between (seen: the layer digest flipped on a token rotation).
+    if options.source_date_epoch.is_some() {
+        builder_env.retain(|e| !e.starts_with("SOURCE_DATE_EPOCH="));
+        builder_env.push(format!("SOURCE_DATE_EPOCH={REPRODUCIBLE_EPOCH}"));
     }
     let lowered = lower(
         plan,

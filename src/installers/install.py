@@ -224,13 +224,6 @@ def main():
         config = json.load(f)
     creds, secret_values = credentials(config)
     env = dict(os.environ)
-    # A fixed SOURCE_DATE_EPOCH makes Python write hash-checked .pyc files
-    # (py_compile's default when the variable is set) and sdist builds stamp
-    # 1980. Hash-checked .pyc stay valid when BuildKit rewrites file times
-    # (rewrite-timestamp), and the venv layer is byte-identical across
-    # builds. Fixed, not the build's epoch: that would change every commit
-    # and rebuild the install layer each time.
-    env["SOURCE_DATE_EPOCH"] = "315532800"
     args = COMMANDS[config["mode"]](config, env, creds)
 
     # Everything the installer prints passes through here: mask each secret,

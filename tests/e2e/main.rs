@@ -70,7 +70,13 @@ fn token_rotation_reuses_the_install_layer_and_leaks_nothing() {
     let layers_b = h.layers("e2e-rotation:b");
     assert_eq!(layers_a.len(), layers_b.len());
     let n = layers_a.len();
-    assert_eq!(layers_a[n - 2], layers_b[n - 2], "the venv layer changed");
+    assert_eq!(
+        layers_a[n - 2],
+        layers_b[n - 2],
+        "the venv layer changed:\n{}\n{}",
+        first.output,
+        second.output
+    );
     assert_ne!(
         layers_a[n - 1],
         layers_b[n - 1],
