@@ -145,18 +145,21 @@ pub async fn build(
     session.check_install_inputs(&spec, &spec_text).await?;
     let dockerignore = String::from_utf8_lossy(&dockerignore.unwrap_or_default()).into_owned();
     let plan = Plan::new(&spec, &dockerignore);
-    // One solve per platform, one after the other: each is a whole build.
-    let mut images = Vec::with_capacity(platforms.len());
-    for (i, platform) in platforms.iter().enumerate() {
-        let target = PlatformBuild {
+    // One solve per platform, all at once (BuildKit runs them side by
+    // side; the first error wins). Results stay in the order asked for.
+    let targets: Vec<PlatformBuild<'_>> = platforms
+        .iter()
+        .enumerate()
+        .map(|(i, platform)| PlatformBuild {
             spec: &spec,
             spec_text: &spec_text,
             plan: &plan,
             platform,
             lint: i == 0,
-        };
-        images.push(target.build(&session).await?);
-    }
+        })
+        .collect();
+    let images =
+        futures_util::future::try_join_all(targets.iter().map(|t| t.build(&session))).await?;
     Ok(BuildResult {
         shape: shape(images, options.platforms.len() > 1),
         ref_array: caps.has_api("proto.refarray"),
