@@ -62,38 +62,34 @@ fn check_golden(path: &Path, actual: &str) {
     );
 }
 
-#[test]
-fn valid_cases_match_their_llb() {
+/// `pyfront <subcommand>` on a case that must succeed; its stdout.
+fn stdout_of(dir: &Path, subcommand: &[&str]) -> Vec<u8> {
+    let out = pyfront(dir, subcommand, &[]);
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Every valid case's stdout of `subcommand` against its `golden` file.
+fn valid_cases_match(subcommand: &[&str], golden: &str) {
     for dir in case_dirs("cases") {
-        let out = pyfront(&dir, &["llb", "--json"], &[]);
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        check_golden(
-            &dir.join("llb.json"),
-            &String::from_utf8(out.stdout).unwrap(),
-        );
+        let stdout = stdout_of(&dir, subcommand);
+        check_golden(&dir.join(golden), &String::from_utf8(stdout).unwrap());
     }
 }
 
 #[test]
+fn valid_cases_match_their_llb() {
+    valid_cases_match(&["llb", "--json"], "llb.json");
+}
+
+#[test]
 fn valid_cases_match_their_outline() {
-    for dir in case_dirs("cases") {
-        let out = pyfront(&dir, &["check"], &[]);
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        check_golden(
-            &dir.join("outline.txt"),
-            &String::from_utf8(out.stdout).unwrap(),
-        );
-    }
+    valid_cases_match(&["check"], "outline.txt");
 }
 
 #[test]
@@ -164,17 +160,10 @@ fn no_url_in_the_llb_has_credentials() {
 fn two_platforms_give_two_definitions_and_a_platform_list() {
     let dir = root().join("cases/pip-gitlab");
     let run = || {
-        let out = pyfront(
+        stdout_of(
             &dir,
             &["llb", "--json", "--platform", "linux/amd64,linux/arm/v7"],
-            &[],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        )
     };
     let bytes = run();
     assert_eq!(bytes, run(), "not deterministic");
@@ -232,13 +221,7 @@ fn source_date_epoch_gives_steps_one_fixed_epoch() {
     let llb = |extra: &[&str]| -> serde_json::Value {
         let mut args = vec!["llb", "--json"];
         args.extend_from_slice(extra);
-        let out = pyfront(&dir, &args, &[]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        serde_json::from_slice(&stdout_of(&dir, &args)).unwrap()
     };
     let exec_envs = |json: &serde_json::Value| -> Vec<Vec<String>> {
         json["ops"]
