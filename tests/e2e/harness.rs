@@ -155,10 +155,10 @@ impl Harness {
     }
 
     fn registry_script(&self, command: &str) {
-        let status = Command::new("bash")
+        let status = self
+            .command("bash")
             .arg(self.repo.join("tests/harness/registry.sh"))
             .arg(command)
-            .envs(self.engine_env.iter().cloned())
             .status()
             .unwrap();
         assert!(status.success(), "registry.sh {command} failed");
@@ -279,9 +279,8 @@ impl Harness {
             .unwrap();
         assert!(
             out.status.success(),
-            "{installer} lock failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            "{installer} lock failed:\n{}",
+            combined(&out)
         );
     }
 
@@ -308,9 +307,8 @@ impl Harness {
     }
 
     pub fn build(&self, b: Build<'_>) -> BuildResult {
-        let mut cmd = Command::new(&self.build[0]);
-        cmd.envs(self.engine_env.iter().cloned())
-            .args(&self.build[1..])
+        let mut cmd = self.command(&self.build[0]);
+        cmd.args(&self.build[1..])
             .arg("--progress=plain")
             .arg("--network=host")
             .arg("-f")
@@ -327,22 +325,7 @@ impl Harness {
             .args(&b.args)
             .arg(b.context)
             .envs(b.env.iter().map(|(k, v)| (k, v)));
-        let out = cmd.output().unwrap();
-        let output = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        eprintln!(
-            "[{}] build {}: {}",
-            self.engine,
-            b.tag,
-            if out.status.success() { "ok" } else { "failed" }
-        );
-        BuildResult {
-            success: out.status.success(),
-            output,
-        }
+        self.run_command(&format!("build {}", b.tag), cmd)
     }
 
     /// Runs `image` with its own command, without network; returns its output.
@@ -372,8 +355,8 @@ impl Harness {
 
     /// `--print=<what>` of the spec in `dir` (syntax pinned to `pyfront:dev`).
     pub fn buildx_print(&self, dir: &Path, what: &str) -> String {
-        let out = Command::new(&self.build[0])
-            .envs(self.engine_env.iter().cloned())
+        let out = self
+            .command(&self.build[0])
             .args(&self.build[1..])
             .arg(format!("--print={what}"))
             .arg("--build-arg=BUILDKIT_SYNTAX=pyfront:dev")
@@ -383,19 +366,23 @@ impl Harness {
             .env("BUILDX_EXPERIMENTAL", "1")
             .output()
             .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = combined(&out);
         assert!(out.status.success(), "--print={what} failed:\n{text}");
         text
     }
 
-    /// Runs `cmd` against this engine (its env added) and collects what it
-    /// printed, like a build.
+    /// A command aimed at this engine: its env (`DOCKER_HOST`, ...) set
+    /// first, so the caller's own settings come after it.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.envs(self.engine_env.iter().cloned());
+        cmd
+    }
+
+    /// Runs `cmd` (made by [`Harness::command`]), logs `what` and whether it
+    /// worked, and collects what it printed, like a build.
     pub fn run_command(&self, what: &str, mut cmd: Command) -> BuildResult {
-        let out = cmd.envs(self.engine_env.iter().cloned()).output().unwrap();
+        let out = cmd.output().unwrap();
         eprintln!(
             "[{}] {what}: {}",
             self.engine,
@@ -403,11 +390,7 @@ impl Harness {
         );
         BuildResult {
             success: out.status.success(),
-            output: format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
+            output: combined(&out),
         }
     }
 
@@ -416,23 +399,15 @@ impl Harness {
         self.build.join(" ")
     }
 
-    /// The docker client binary of this engine.
-    pub fn docker_client(&self) -> &str {
-        &self.docker
+    /// The docker client of this engine, as a command.
+    pub fn docker_command(&self) -> Command {
+        self.command(&self.docker)
     }
 
     /// Runs the docker client; panics on failure; returns stdout + stderr.
     pub fn docker(&self, args: &[&str]) -> String {
-        let out = Command::new(&self.docker)
-            .envs(self.engine_env.iter().cloned())
-            .args(args)
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = self.command(&self.docker).args(args).output().unwrap();
+        let text = combined(&out);
         assert!(out.status.success(), "docker {args:?} failed:\n{text}");
         text
     }
@@ -550,32 +525,16 @@ impl Runner {
             bin.path().display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let out = Command::new("bash")
-            .arg("-c")
+        let mut cmd = h.command("bash");
+        cmd.arg("-c")
             .arg(String::from_utf8(script.stdout).unwrap())
             .current_dir(ctx)
-            .envs(h.engine_env.iter().cloned())
             .env("PATH", path)
             // The job's dind TLS settings do not apply to a local socket.
             .env("DOCKER_TLS_VERIFY", "")
             .env("DOCKER_CERT_PATH", "")
-            .envs(vars.iter().copied())
-            .output()
-            .unwrap();
-        let output = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        eprintln!(
-            "[{}] gitlab job {job}: {}",
-            h.engine,
-            if out.status.success() { "ok" } else { "failed" }
-        );
-        BuildResult {
-            success: out.status.success(),
-            output,
-        }
+            .envs(vars.iter().copied());
+        h.run_command(&format!("gitlab job {job}"), cmd)
     }
 }
 
@@ -586,6 +545,72 @@ impl Drop for Runner {
             .arg("down")
             .env("PYFRONT_ENGINE_INSTANCE", &self.instance)
             .status();
+    }
+}
+
+/// What a finished command printed: stdout, then stderr.
+fn combined(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// An OCI image layout (`--output type=oci`, `make release-image`),
+/// unpacked into a temp dir.
+pub struct OciLayout {
+    dir: tempfile::TempDir,
+}
+
+impl OciLayout {
+    pub fn unpack(tar: &Path) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let status = Command::new("tar")
+            .arg("-xf")
+            .arg(tar)
+            .arg("-C")
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "tar -xf {}", tar.display());
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn json(path: &Path) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    /// `index.json`.
+    pub fn index(&self) -> serde_json::Value {
+        Self::json(&self.path().join("index.json"))
+    }
+
+    /// The JSON blob `digest` names.
+    pub fn blob(&self, digest: &serde_json::Value) -> serde_json::Value {
+        let name = digest.as_str().unwrap().replace(':', "/");
+        Self::json(&self.path().join("blobs").join(name))
+    }
+
+    /// The first image's manifest; when that image is an index, its
+    /// manifest for `arch` (or its first).
+    pub fn manifest(&self, arch: Option<&str>) -> serde_json::Value {
+        let top = self.blob(&self.index()["manifests"][0]["digest"]);
+        let Some(list) = top["manifests"].as_array() else {
+            return top;
+        };
+        let entry = match arch {
+            Some(arch) => list
+                .iter()
+                .find(|m| m["platform"]["architecture"] == arch)
+                .unwrap_or_else(|| panic!("no {arch} manifest in {top}")),
+            None => &list[0],
+        };
+        self.blob(&entry["digest"])
     }
 }
 

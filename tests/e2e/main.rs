@@ -614,19 +614,12 @@ fn release_image_is_an_oci_layout_that_builds() {
     }
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let name = "pyfront-e2e-release/pyfront";
-    let out = std::process::Command::new("make")
-        .arg("--no-print-directory")
+    let mut make = h.command("make");
+    make.arg("--no-print-directory")
         .arg("release-image")
         .arg(format!("RELEASE_IMAGE={name}"))
-        .current_dir(repo)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "make release-image failed:\n{text}");
+        .current_dir(repo);
+    h.run_command("make release-image", make).assert_success();
     let cargo = std::fs::read_to_string(repo.join("Cargo.toml")).unwrap();
     let version = cargo
         .lines()
@@ -634,42 +627,16 @@ fn release_image_is_an_oci_layout_that_builds() {
         .and_then(|v| v.strip_suffix('"'))
         .unwrap();
     let tar = repo.join(format!("dist/pyfront-{version}-oci.tar"));
-    let dir = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("tar")
-        .arg("-xf")
-        .arg(&tar)
-        .arg("-C")
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let read_json = |path: std::path::PathBuf| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
-    };
-    let blob = |digest: &serde_json::Value| {
-        let d = digest.as_str().unwrap().replace(':', "/");
-        dir.path().join("blobs").join(d)
-    };
-    let index = read_json(dir.path().join("index.json"));
-    assert!(dir.path().join("oci-layout").is_file());
+    let layout = harness::OciLayout::unpack(&tar);
+    let index = layout.index();
+    assert!(layout.path().join("oci-layout").is_file());
     // index.json names the image; it points at an index or a manifest.
-    let top = &index["manifests"][0];
     assert_eq!(
-        top["annotations"]["org.opencontainers.image.ref.name"], version,
+        index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"], version,
         "{index}"
     );
-    let mut manifest = read_json(blob(&top["digest"]));
-    if manifest["manifests"].is_array() {
-        let amd64 = manifest["manifests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["platform"]["architecture"] == "amd64")
-            .cloned()
-            .expect("no linux/amd64 manifest");
-        manifest = read_json(blob(&amd64["digest"]));
-    }
-    let config = read_json(blob(&manifest["config"]["digest"]));
+    let manifest = layout.manifest(Some("amd64"));
+    let config = layout.blob(&manifest["config"]["digest"]);
     let labels = &config["config"]["Labels"];
     assert_eq!(labels["org.opencontainers.image.version"], version);
     assert!(labels["org.opencontainers.image.revision"]

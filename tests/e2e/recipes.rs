@@ -28,7 +28,7 @@ fn local_dev_script_builds_with_a_personal_token() {
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/local-dev/build.sh");
     let build = |tag: &str, env: &[(&str, &str)]| {
-        let mut cmd = Command::new("sh");
+        let mut cmd = h.command("sh");
         cmd.arg(&script)
             .arg(ctx.path())
             .arg("--build-arg=BUILDKIT_SYNTAX=pyfront:dev")
@@ -129,7 +129,7 @@ fn github_actions_workflow_builds_and_pushes() {
         !argv.contains(&token),
         "a secret value in the build command"
     );
-    let mut cmd = Command::new(h.docker_client());
+    let mut cmd = h.docker_command();
     cmd.args(argv.split('\0'))
         .arg("--network=host")
         .arg("--progress=plain")

@@ -7,7 +7,7 @@
 //! runs `build-image` (registry cache, mode=max); Docker 20.10 (BuildKit 0.8)
 //! runs `.build-image-docker20` (inline cache in the pushed image).
 
-use crate::harness::{Build, Harness, Runner};
+use crate::harness::{Build, Harness, OciLayout, Runner};
 use crate::scan::{Canary, Scanner};
 
 /// The project's CI/CD variables for one pipeline of `project`.
@@ -107,28 +107,7 @@ fn a_fresh_runner_reuses_the_install_layer_from_the_registry() {
 
 /// The layers and config of an OCI layout's (first) image: digests only.
 fn oci_digests(tar: &std::path::Path) -> (Vec<String>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("tar")
-        .arg("-xf")
-        .arg(tar)
-        .arg("-C")
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success(), "tar -xf {}", tar.display());
-    let read = |digest: &serde_json::Value| -> serde_json::Value {
-        let path = dir
-            .path()
-            .join("blobs")
-            .join(digest.as_str().unwrap().replace(':', "/"));
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-    };
-    let index: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("index.json")).unwrap()).unwrap();
-    let mut manifest = read(&index["manifests"][0]["digest"]);
-    if manifest["manifests"].is_array() {
-        manifest = read(&manifest["manifests"][0]["digest"]);
-    }
+    let manifest = OciLayout::unpack(tar).manifest(None);
     let layers = manifest["layers"]
         .as_array()
         .unwrap()
