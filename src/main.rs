@@ -8,11 +8,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use pyfront::frontend::compile::{compile, parse_spec};
+use pyfront::frontend::compile::{compile, image_config, parse_spec};
 use pyfront::frontend::opts::{keys, BuildOptions};
 use pyfront::frontend::FrontendError;
 use pyfront::llb::{to_json, Platform};
-use pyfront::plan::{runtime_config, BaseConfig, Plan, Target};
+use pyfront::plan::{BaseConfig, Plan};
 use pyfront::spec::Spec;
 
 #[derive(Parser)]
@@ -250,18 +250,15 @@ fn multi_platform_json(
     let mut images = Vec::new();
     for platform in platforms {
         let compiled = compile(plan, options, platform, None, Some(text));
-        let (layers, base) = match options.target {
-            Target::App => (&compiled.lowered.app_layers, BaseConfig::default()),
-            Target::Builder => (&compiled.lowered.builder_layers, BaseConfig::default()),
-        };
-        let config = match options.target {
-            Target::App => runtime_config(base, &spec.app, &options.labels, layers, &created),
-            Target::Builder => base
-                .with_venv()
-                .with_labels(&options.labels)
-                .with_layers(layers, &created),
-        }
-        .for_platform(platform);
+        let config = image_config(
+            &compiled.lowered,
+            options,
+            &spec.app,
+            BaseConfig::default(),
+            Some(BaseConfig::default()),
+            platform,
+            &created,
+        );
         llb.insert(platform.to_string(), to_json(&compiled.definition.proto));
         images.push(PlatformImage {
             platform: platform.clone(),

@@ -12,14 +12,14 @@ use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
 use bollard_buildkit_proto::pb;
 
 use super::caps::{Caps, REQUIRED_API_CAPS};
-use super::compile::{compile, parse_spec};
+use super::compile::{compile, image_config, parse_spec};
 use super::gateway::Bridge;
 use super::opts::BuildOptions;
 use super::platforms::{shape, PlatformImage, ResultShape};
 use super::subrequests::Subrequest;
 use super::FrontendError;
 use crate::llb::{local, marshal, Constraints, LocalOptions, Platform};
-use crate::plan::{runtime_config, BaseConfig, Plan, Target};
+use crate::plan::{BaseConfig, Plan, Target};
 use crate::spec::{Diagnostic, Spec, SpecError, SpecErrorKind};
 
 const DOCKERFILE_LOCAL: &str = "dockerfile";
@@ -231,20 +231,15 @@ impl PlatformBuild<'_> {
         let created = options
             .source_date_epoch
             .map_or_else(super::timestamp::now_rfc3339, super::timestamp::rfc3339);
-        let config = match (options.target, app_config) {
-            (Target::App, Some(app_config)) => runtime_config(
-                app_config,
-                &spec.app,
-                &options.labels,
-                &compiled.lowered.app_layers,
-                &created,
-            ),
-            _ => builder_config
-                .with_venv()
-                .with_labels(&options.labels)
-                .with_layers(&compiled.lowered.builder_layers, &created),
-        }
-        .for_platform(self.platform);
+        let config = image_config(
+            &compiled.lowered,
+            options,
+            &spec.app,
+            builder_config,
+            app_config,
+            self.platform,
+            &created,
+        );
         Ok(PlatformImage {
             platform: self.platform.clone(),
             ref_id,

@@ -3,8 +3,8 @@
 
 use crate::llb::lower::{lower, LowerOptions, Lowered};
 use crate::llb::{marshal_with_source, pb, Constraints, Definition, Platform};
-use crate::plan::{BaseConfig, Plan, Target};
-use crate::spec::{Diagnostic, Spec};
+use crate::plan::{runtime_config, BaseConfig, Plan, Target};
+use crate::spec::{App, Diagnostic, Spec};
 
 use super::opts::BuildOptions;
 use super::FrontendError;
@@ -32,13 +32,39 @@ pub struct Compiled {
     pub definition: Definition,
 }
 
-/// Lowers `plan` for `platform`. `builder_base` is the builder image's config
-/// (its env reaches every builder step); `None` offline, where the default
-/// `PATH` stands in.
+/// The result's image config, naming `platform`: for the app target,
+/// `app_base` with the venv, the spec's `[app]`, `labels` and one
+/// history entry per added layer; for the builder (or without an app
+/// base), the same from `builder_base` minus `[app]`.
+pub fn image_config(
+    lowered: &Lowered,
+    options: &BuildOptions,
+    app: &App,
+    builder_base: BaseConfig,
+    app_base: Option<BaseConfig>,
+    platform: &Platform,
+    created: &str,
+) -> BaseConfig {
+    let labels = &options.labels;
+    match (options.target, app_base) {
+        (Target::App, Some(base)) => {
+            runtime_config(base, app, labels, &lowered.app_layers, created)
+        }
+        _ => builder_base
+            .with_venv()
+            .with_labels(labels)
+            .with_layers(&lowered.builder_layers, created),
+    }
+    .for_platform(platform)
+}
+
 /// The `SOURCE_DATE_EPOCH` the builder's steps see in a reproducible build:
 /// 1980-01-01, the earliest time a wheel (a zip) can store.
 pub const REPRODUCIBLE_EPOCH: u64 = 315_532_800;
 
+/// Lowers `plan` for `platform`. `builder_base` is the builder image's config
+/// (its env reaches every builder step); `None` offline, where the default
+/// `PATH` stands in.
 pub fn compile(
     plan: &Plan,
     options: &BuildOptions,
