@@ -10,15 +10,20 @@
 use crate::harness::{Build, Harness, OciLayout, Runner};
 use crate::scan::{Canary, Scanner};
 
-/// The project's CI/CD variables for one pipeline of `project`.
+/// The project's CI/CD variables for one pipeline of `project`: the
+/// local registry (also for the base images), `frontend` as the pyfront
+/// image, the local index on the host network.
 fn pipeline_vars<'a>(
     h: &'a Harness,
     registry: &'a str,
+    frontend: &'a str,
     project: &'a str,
     token: &'a str,
     commit: &'a str,
 ) -> Vec<(&'a str, &'a str)> {
     vec![
+        ("PYFRONT_IMAGE", frontend),
+        ("BASE_REGISTRY", registry),
         ("CI_JOB_TOKEN", token),
         ("CI_REGISTRY", registry),
         ("CI_REGISTRY_IMAGE", project),
@@ -47,10 +52,6 @@ fn a_fresh_runner_reuses_the_install_layer_from_the_registry() {
     // A new project per run: the registry keeps its caches between runs.
     let project = format!("{registry}/e2e/{}", h.canary("project"));
     let ctx = h.example_context("gitlab-ci");
-    let extra = [
-        ("PYFRONT_IMAGE", frontend.as_str()),
-        ("BASE_REGISTRY", registry.as_str()),
-    ];
 
     // Leak-scanner canaries: the registry scan below also catches any token
     // of an earlier run by their common prefix.
@@ -59,8 +60,7 @@ fn a_fresh_runner_reuses_the_install_layer_from_the_registry() {
     let (token_a, token_b) = (canary_a.value.clone(), canary_b.value.clone());
     h.set_index_token(&token_a);
     let r1 = h.fresh_runner("r1");
-    let mut vars = pipeline_vars(&h, &registry, &project, &token_a, "c0ffee1");
-    vars.extend(extra);
+    let vars = pipeline_vars(&h, &registry, &frontend, &project, &token_a, "c0ffee1");
     let first = r1.gitlab_job(ctx.path(), job, &vars);
     first.assert_success();
     assert!(
@@ -74,8 +74,7 @@ fn a_fresh_runner_reuses_the_install_layer_from_the_registry() {
 
     h.set_index_token(&token_b);
     let r2: Runner = h.fresh_runner("r2");
-    let mut vars = pipeline_vars(&h, &registry, &project, &token_b, "c0ffee2");
-    vars.extend(extra);
+    let vars = pipeline_vars(&h, &registry, &frontend, &project, &token_b, "c0ffee2");
     let second = r2.gitlab_job(ctx.path(), job, &vars);
     second.assert_success();
     assert!(
