@@ -90,7 +90,7 @@ import_image() {
 }
 
 need_root
-command -v mmdebstrap >/dev/null || apt_install mmdebstrap
+ensure_host_packages
 mkdir -p "$CACHE"
 
 builder_tar="$(build_rootfs builder python3,python3-venv,python3-pip)"

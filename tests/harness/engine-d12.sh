@@ -62,11 +62,11 @@ write_env_file() {
 up() {
     need_root
     if ! dockerd_bin >/dev/null || [ ! -x "$DOCKER" ]; then
-        apt_install docker.io
+        ensure_host_packages
     fi
     local dockerd
     dockerd="$(dockerd_bin)" || die "dockerd still missing after installing docker.io"
-    command -v ip >/dev/null || apt_install iproute2
+    command -v ip >/dev/null || ensure_host_packages
     mkdir -p "$D" "$EXEC_ROOT" "$DATA_ROOT" "$D/client-config"
     [ -e "$D/client-config/config.json" ] || echo '{}' >"$D/client-config/config.json"
 

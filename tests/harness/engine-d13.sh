@@ -77,7 +77,7 @@ have_debs() {
 write_apt_conf() {
     local mirror keyring=/usr/share/keyrings/debian-archive-keyring.gpg
     mirror="$(debian_mirror)"
-    [ -r "$keyring" ] || apt_install debian-archive-keyring
+    [ -r "$keyring" ] || ensure_host_packages
     mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" "$APT_DIR/sources.list.d" \
         "$APT_DIR/preferences.d"
     echo "deb [signed-by=$keyring] $mirror $SUITE main" >"$APT_DIR/sources.list"
@@ -191,12 +191,12 @@ unpack() {
 ensure_host_tools() {
     # runc: Debian 12's, the one glibc 2.36 can run.
     if ! "$RUNC" --version >/dev/null 2>&1; then
-        apt_install runc
+        ensure_host_packages
         "$RUNC" --version >/dev/null 2>&1 || die "$RUNC does not run after installing runc"
     fi
-    command -v ip >/dev/null || apt_install iproute2
+    command -v ip >/dev/null || ensure_host_packages
     command -v dpkg-deb >/dev/null || die "dpkg-deb not found (not a Debian system?)"
-    command -v pgrep >/dev/null || apt_install procps
+    command -v pgrep >/dev/null || ensure_host_packages
 }
 
 docker_client() {

@@ -58,12 +58,12 @@ host_python() {
 ensure_venv() {
     [ -x "$VENV/bin/pypi-server" ] && [ "$(cat "$VENV/.harness-ok" 2>/dev/null)" = "${VENV_PACKAGES[*]}" ] && return 0
     local py
-    py="$(host_python)" || apt_install python3 python3-venv
+    py="$(host_python)" || ensure_host_packages
     py="$(host_python)"
     mkdir -p "$I"
     rm -rf "$VENV"
     if ! "$py" -m venv "$VENV" >>"$I/setup.log" 2>&1; then
-        apt_install python3-venv
+        ensure_host_packages
         rm -rf "$VENV"
         "$py" -m venv "$VENV" >>"$I/setup.log" 2>&1 || die "cannot create a venv with $py (log: $I/setup.log)"
     fi
@@ -283,7 +283,7 @@ verify() {
 }
 
 up() {
-    command -v curl >/dev/null || apt_install curl ca-certificates
+    command -v curl >/dev/null || ensure_host_packages
     VENV_REBUILT=""
     ensure_venv
     if [ -n "$VENV_REBUILT" ] && pid_alive "$PIDFILE"; then

@@ -39,6 +39,18 @@ apt_install() {
         || { tail -n 20 "$log" >&2; die "apt-get install $* failed (log: $log)"; }
 }
 
+# ensure_host_packages : install whatever tests/harness/host-packages.txt lists and dpkg
+# does not have, in one apt call. Every harness script calls this instead of installing
+# a package of its own, so the list is the whole truth about what the harness needs.
+ensure_host_packages() {
+    local pkg missing=()
+    while read -r pkg; do
+        [ -z "$pkg" ] || [ "${pkg#\#}" != "$pkg" ] && continue
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+    done <"$HARNESS_DIR/host-packages.txt"
+    [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+}
+
 # pid_alive FILE : true when FILE names a running process.
 pid_alive() {
     local pid

@@ -34,8 +34,8 @@ registry_ok() {
 
 up() {
     need_root
-    [ -x "$BIN" ] || apt_install docker-registry
-    command -v curl >/dev/null || apt_install curl
+    [ -x "$BIN" ] || ensure_host_packages
+    command -v curl >/dev/null || ensure_host_packages
     mkdir -p "$R/data"
     if pid_alive "$PIDFILE" && registry_ok; then
         note "already running (pid $(cat "$PIDFILE"))"

@@ -27,7 +27,7 @@ done
 "$HARNESS_DIR/index.sh" up
 "$HARNESS_DIR/registry.sh" up
 # The CI-recipe tests read the examples' workflow YAML (tests/ci-recipes/*.py).
-python3 -c 'import yaml' 2>/dev/null || apt_install python3-yaml
+ensure_host_packages
 
 default="${PYFRONT_DEFAULT_ENGINE:-${engines[0]}}"
 [ -r "$STATE/env-$default.sh" ] || die "default engine $default is not up (no $STATE/env-$default.sh)"
