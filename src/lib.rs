@@ -2,15 +2,30 @@
 //! TOML spec, with private-index credentials only as BuildKit secret mounts.
 //!
 //! Data flows one way:
-//! `spec` (TOML → validated [`spec::Spec`]) → `plan` (stages and steps, no
-//! LLB) → `llb` (typed LLB builder, deterministic serialization) →
-//! `frontend` (the BuildKit gateway client: opts, caps, image configs,
-//! results). `installers` turn the spec's `[install]` into plan steps.
+//!
+//! ```text
+//! spec ──▶ plan (+ plan::installers) ──▶ convert ──▶ llb
+//!  (TOML → validated Spec)  (stages, steps)  (the one pipeline:   (typed ops,
+//!                                             inputs, lints,       marshal,
+//!                                             plan → LLB)          digests)
+//! ```
+//!
+//! Entry points, both thin, both over [`convert::convert`]: `frontend` (the
+//! BuildKit gateway: session, caps, subrequests, results) and the CLI
+//! (`main.rs`: `pyfront check`, `pyfront llb`, `pyfront init`).
+//!
+//! Shared leaves: `image` (platform, image configs), `options` (typed build
+//! options from BuildKit's key/value opts), `redact` (the one redaction
+//! policy), `lint`.
 
+pub mod convert;
 pub mod frontend;
+pub mod image;
 pub mod init;
-pub mod installers;
 pub mod lint;
 pub mod llb;
+pub mod offline;
+pub mod options;
 pub mod plan;
+pub mod redact;
 pub mod spec;

@@ -20,7 +20,8 @@ use std::process::{Command, Output};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use pyfront::plan::{runtime_config, BaseConfig};
+use pyfront::convert::runtime_config;
+use pyfront::image::BaseConfig;
 use pyfront::spec::{interpolate, BuildArgs, Diagnostic, Spec, SpecError, SpecErrorKind};
 use serde_json::Value;
 
@@ -406,10 +407,17 @@ fn pyfront(subcommand: &str, spec: &[u8], context: &Path, extra: &[&str]) -> Out
         .unwrap()
 }
 
-/// A context with the requirement files the specs below name.
+/// A context with the install inputs the specs below name: the requirement
+/// file, and a uv project whose index is the clean spec's.
 fn context() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("requirements.txt"), "six\n").unwrap();
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[tool.uv.index]]\nname = \"private\"\nurl = \"https://pypi.example/simple\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("uv.lock"), "version = 1\n").unwrap();
     dir
 }
 

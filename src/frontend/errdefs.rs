@@ -30,6 +30,7 @@
 use bollard_buildkit_proto::google::protobuf::Any;
 use serde::Serialize;
 
+use crate::convert::go_json::{base64, position, Range};
 use crate::spec::Diagnostic;
 
 /// The type URL BuildKit registers for `errdefs.Source`.
@@ -62,26 +63,6 @@ struct SourceInfo<'a> {
     language: &'a str,
 }
 
-/// `pb.Range`.
-#[derive(Serialize)]
-pub(crate) struct Range {
-    pub(crate) start: Position,
-    pub(crate) end: Position,
-}
-
-/// `pb.Position`: `line` 1-based, `character` 0-based.
-#[derive(Serialize)]
-pub(crate) struct Position {
-    #[serde(skip_serializing_if = "is_zero")]
-    line: i32,
-    #[serde(skip_serializing_if = "is_zero")]
-    character: i32,
-}
-
-fn is_zero(n: &i32) -> bool {
-    *n == 0
-}
-
 /// The `errdefs.Source` detail for a located spec error; `None` when there
 /// is no source to show (the spec could not be read as text).
 pub(crate) fn source_detail(diagnostic: &Diagnostic) -> Option<Any> {
@@ -89,7 +70,7 @@ pub(crate) fn source_detail(diagnostic: &Diagnostic) -> Option<Any> {
         return None;
     }
     let ((line, character), (end_line, end_character)) = diagnostic.line_range();
-    let data = excerpt(&redact(diagnostic.source()), line, end_line);
+    let data = excerpt(diagnostic.source(), line, end_line);
     let source = Source {
         info: SourceInfo {
             filename: &diagnostic.file,
@@ -107,13 +88,6 @@ pub(crate) fn source_detail(diagnostic: &Diagnostic) -> Option<Any> {
     })
 }
 
-pub(crate) fn position(line: usize, character: usize) -> Position {
-    Position {
-        line: i32::try_from(line).unwrap_or(i32::MAX),
-        character: i32::try_from(character).unwrap_or(i32::MAX),
-    }
-}
-
 /// `source` with the lines outside `first - CONTEXT_LINES ..= last +
 /// CONTEXT_LINES` (1-based) emptied.
 fn excerpt(source: &str, first: usize, last: usize) -> String {
@@ -124,127 +98,6 @@ fn excerpt(source: &str, first: usize, last: usize) -> String {
         .map(|(i, line)| if keep.contains(&(i + 1)) { line } else { "" })
         .collect();
     lines.join("\n")
-}
-
-/// Masks, byte for byte with `*` (so lines and spans keep their offsets),
-/// the password of every `scheme://user:password@host` (the whole userinfo
-/// when it has no `:`), and the string value of every key whose name looks
-/// secret (`password`, `token`, `auth`, ...) except `*-secret` keys, whose
-/// values are secret ids.
-pub(crate) fn redact(source: &str) -> String {
-    let mut bytes = source.as_bytes().to_vec();
-    for range in userinfo_passwords(source).chain(secret_values(source)) {
-        bytes[range].fill(b'*');
-    }
-    // Only whole characters were replaced, by ASCII: still UTF-8.
-    String::from_utf8(bytes).unwrap_or_default()
-}
-
-/// Byte ranges of URL passwords in `source`.
-fn userinfo_passwords(source: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
-    source.match_indices("://").filter_map(move |(at, _)| {
-        let start = at + 3;
-        let rest = &source[start..];
-        let authority_len = rest
-            .find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'') || c.is_whitespace())
-            .unwrap_or(rest.len());
-        let userinfo_len = rest[..authority_len].rfind('@')?;
-        let password_start = rest[..userinfo_len].find(':').map_or(0, |i| i + 1);
-        Some(start + password_start..start + userinfo_len)
-    })
-}
-
-/// Byte ranges of the contents of quoted values of secret-looking keys.
-fn secret_values(source: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
-    let mut offset = 0;
-    source.split_inclusive('\n').flat_map(move |line| {
-        let line_start = offset;
-        offset += line.len();
-        secret_values_in_line(line)
-            .into_iter()
-            .map(move |r| line_start + r.start..line_start + r.end)
-    })
-}
-
-fn secret_values_in_line(line: &str) -> Vec<std::ops::Range<usize>> {
-    let mut found = Vec::new();
-    for (eq, _) in line.match_indices('=') {
-        let key = line[..eq]
-            .trim_end()
-            .rsplit(|c: char| c.is_whitespace() || matches!(c, '{' | ',' | '.'))
-            .next()
-            .unwrap_or("")
-            .trim_matches(|c| c == '"' || c == '\'');
-        if !looks_secret(key) {
-            continue;
-        }
-        let value = &line[eq + 1..];
-        let value_start = eq + 1 + (value.len() - value.trim_start().len());
-        let Some(quote) = line[value_start..].chars().next() else {
-            continue;
-        };
-        if quote != '"' && quote != '\'' {
-            continue;
-        }
-        let contents_start = value_start + 1;
-        let contents = &line[contents_start..];
-        // An escaped quote does not end a basic string; a multi-line string
-        // is masked to the end of this line.
-        let mut end = contents.trim_end_matches(['\n', '\r']).len();
-        let mut escaped = false;
-        for (i, c) in contents.char_indices() {
-            if quote == '"' && c == '\\' && !escaped {
-                escaped = true;
-                continue;
-            }
-            if c == quote && !escaped {
-                end = i;
-                break;
-            }
-            escaped = false;
-        }
-        found.push(contents_start..contents_start + end);
-    }
-    found
-}
-
-/// Whether a key's value is likely a credential. Keys ending in `-secret`
-/// (`password-secret`) name a BuildKit secret id and are shown.
-fn looks_secret(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    if key.ends_with("-secret") || key.ends_with("_secret") {
-        return false;
-    }
-    const WORDS: [&str; 7] = [
-        "password",
-        "passwd",
-        "token",
-        "secret",
-        "credential",
-        "auth",
-        "apikey",
-    ];
-    WORDS.iter().any(|w| key.contains(w)) || key.split(['-', '_', '.']).any(|part| part == "key")
-}
-
-/// Standard base64 with padding, as Go's `encoding/json` writes `[]byte`.
-pub(crate) fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// The spec's location of a warning as `Warn` takes it: the redacted file
@@ -262,7 +115,7 @@ pub(crate) fn warn_location(
     let ((line, character), (end_line, end_character)) = diagnostic.line_range();
     let info = bollard_buildkit_proto::pb::SourceInfo {
         filename: file.to_owned(),
-        data: excerpt(&redact(source), line, end_line).into_bytes(),
+        data: excerpt(&crate::redact::redact_spec(source), line, end_line).into_bytes(),
         language: "TOML".to_owned(),
         definition: None,
     };
@@ -358,38 +211,6 @@ mod tests {
     }
 
     #[test]
-    fn secrets_are_masked_byte_for_byte() {
-        let source = concat!(
-            "[[index]]\n",
-            "url = \"https://user:glpat-XYZ@host/simple\"\n",
-            "password = \"tok\\\"en\"\n",
-            "password-secret = \"pypi_token\"\n",
-            "env = { API_KEY = 'k1', OTHER = \"shown\" }\n",
-            "username = \"https://TOKEN@host\"\n",
-        );
-        let data = redact(source);
-        assert_eq!(data.len(), source.len());
-        assert_eq!(
-            data,
-            concat!(
-                "[[index]]\n",
-                "url = \"https://user:*********@host/simple\"\n",
-                "password = \"*******\"\n",
-                "password-secret = \"pypi_token\"\n",
-                "env = { API_KEY = '**', OTHER = \"shown\" }\n",
-                "username = \"https://*****@host\"\n",
-            )
-        );
-        let detail = source_detail(&diagnostic(source, "password =")).unwrap();
-        let sent = decoded_data(&detail);
-        assert!(sent.contains("password = \"*******\""), "{sent}");
-        assert!(
-            !sent.contains("glpat") && !sent.contains(r#"tok\"en"#),
-            "{sent}"
-        );
-    }
-
-    #[test]
     fn any_span_gives_a_detail_without_panicking() {
         let source = "[[index]]\nurl = \"https://ü:pässwörd@h/\"\ntoken = \"🎉\\\"\n\r\n";
         for start in 0..=source.len() + 1 {
@@ -406,12 +227,12 @@ mod tests {
     }
 
     #[test]
-    fn base64_matches_go() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foob"), "Zm9vYg==");
-        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
+    fn the_detail_holds_only_redacted_source() {
+        let source =
+            "[[index]]\nurl = \"https://user:glpat-XYZ@host/simple\"\npassword = \"tok\"\n";
+        let detail = source_detail(&diagnostic(source, "password =")).unwrap();
+        let sent = decoded_data(&detail);
+        assert!(sent.contains("password = \"***\""), "{sent}");
+        assert!(!sent.contains("glpat") && !sent.contains("tok\""), "{sent}");
     }
 }

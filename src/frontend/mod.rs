@@ -5,24 +5,22 @@
 
 mod build;
 mod caps;
-pub mod compile;
 mod errdefs;
 mod gateway;
-pub mod opts;
-pub mod platforms;
-pub mod subrequests;
-pub mod timestamp;
+pub mod result;
+mod session;
 mod warnings;
 
 use bollard_buildkit_proto::google::protobuf::Any;
 use bollard_buildkit_proto::google::rpc::Status;
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::ReturnRequest;
 
-pub use caps::{Caps, MissingCap};
-pub use opts::{BuildOptions, OptsError};
+use std::collections::BTreeMap;
 
-use crate::plan::ImageConfigError;
-use crate::spec::Diagnostic;
+pub use caps::{Caps, MissingCap};
+
+use crate::convert::ConvertError;
+use crate::options::{keys, OptsError};
 
 /// Everything that can stop a build. Messages are lowercase and never hold a
 /// secret value: only ids, names and spec positions.
@@ -40,26 +38,16 @@ pub enum FrontendError {
     Opts(#[from] OptsError),
     #[error(transparent)]
     Caps(#[from] MissingCap),
-    /// A spec error, located: renders as `file:line:col: message`.
-    #[error("{0}")]
-    Spec(Box<Diagnostic>),
+    /// Anything the conversion core found: a located spec error, an input
+    /// that could not be read, lint errors.
+    #[error(transparent)]
+    Convert(#[from] ConvertError),
     #[error("cannot read the spec `{path}`; pass it with `docker build -f {path}`")]
     ReadSpec {
         path: String,
         #[source]
         source: tonic::Status,
     },
-    #[error("cannot resolve the image `{image}`")]
-    ResolveImage {
-        image: String,
-        #[source]
-        source: tonic::Status,
-    },
-    #[error(transparent)]
-    ImageConfig(#[from] ImageConfigError),
-    /// Lint findings, as errors (`# check=error=true` or `PYFRONT_CHECK=error`).
-    #[error("{} check(s) failed: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Lint(Vec<crate::lint::Warning>),
 }
 
 impl FrontendError {
@@ -91,7 +79,9 @@ impl FrontendError {
     /// lines as an `errdefs.Source`, which the client prints.
     fn details(&self) -> Vec<Any> {
         match self {
-            Self::Spec(diagnostic) => errdefs::source_detail(diagnostic).into_iter().collect(),
+            Self::Convert(ConvertError::Spec(diagnostic)) => {
+                errdefs::source_detail(diagnostic).into_iter().collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -128,8 +118,8 @@ pub fn run() -> ! {
                 return 1;
             }
         };
-        let raw_opts = opts::raw_from_env();
-        let timing = opts::timing_requested(&raw_opts);
+        let raw_opts = raw_opts_from_env();
+        let timing = crate::options::timing_requested(&raw_opts);
         let request = match build::build(&bridge, &raw_opts).await {
             Ok(result) => ReturnRequest {
                 result: Some(result.into_proto()),
@@ -166,6 +156,21 @@ pub fn run() -> ! {
     std::process::exit(code)
 }
 
+/// BuildKit passes each opt as `BUILDKIT_FRONTEND_OPT_<n>=key=value`.
+const OPT_ENV_PREFIX: &str = "BUILDKIT_FRONTEND_OPT_";
+
+/// Reads the raw opts from the process environment, plus the session id.
+fn raw_opts_from_env() -> BTreeMap<String, String> {
+    let mut raw: BTreeMap<String, String> = std::env::vars()
+        .filter(|(k, _)| k.starts_with(OPT_ENV_PREFIX))
+        .filter_map(|(_, v)| v.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect();
+    if let Ok(session) = std::env::var("BUILDKIT_SESSION_ID") {
+        raw.insert(keys::SESSION_ID.to_owned(), session);
+    }
+    raw
+}
+
 /// `VmHWM` (peak resident set) from `/proc/self/status`, in kB.
 fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -176,14 +181,18 @@ fn peak_rss_kb() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{SpecError, SpecErrorKind};
+    use crate::spec::{Diagnostic, SpecError, SpecErrorKind};
 
     #[test]
     fn a_spec_error_returns_its_source_lines_as_a_detail() {
         let source = "[app]\ncolour = \"blue\"\n";
         let error = SpecError::new(6..12, SpecErrorKind::EmptyRequirements);
-        let status =
-            FrontendError::Spec(Box::new(Diagnostic::new("pyfront.toml", source, &error))).status();
+        let status = FrontendError::Convert(ConvertError::Spec(Box::new(Diagnostic::new(
+            "pyfront.toml",
+            source,
+            &error,
+        ))))
+        .status();
         assert_eq!(status.code, tonic::Code::Unknown as i32);
         assert!(status.message.starts_with("pyfront.toml:2:1: "));
         assert_eq!(status.details.len(), 1);

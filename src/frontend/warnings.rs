@@ -4,7 +4,7 @@
 
 use bollard_buildkit_proto::moby::buildkit::v1::frontend as fpb;
 
-use super::build::Session;
+use super::session::Session;
 use super::FrontendError;
 use crate::lint::Warning;
 use crate::llb::{local, marshal, LocalOptions};
@@ -56,7 +56,7 @@ pub(super) async fn report(
             // An op that loads nothing; reading from it makes BuildKit run it,
             // and its name shows in the progress output.
             let vertex = local(
-                super::build::CONTEXT_LOCAL,
+                crate::convert::CONTEXT_LOCAL,
                 &LocalOptions {
                     include_patterns: vec![".pyfront-warning-nothing".to_owned()],
                     ..LocalOptions::default()

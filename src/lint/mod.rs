@@ -8,7 +8,16 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
+use crate::image::BaseConfig;
 use crate::spec::{Installer, Spec, Username};
+
+/// What the resolved base images tell the lints. Offline (`pyfront check`)
+/// no engine resolves them, and the lints that need them are skipped.
+pub struct Bases<'a> {
+    pub builder: &'a BaseConfig,
+    /// `None` for the builder target.
+    pub app: Option<&'a BaseConfig>,
+}
 
 /// A lint finding. `span` points into the spec when the finding has a place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,29 +43,6 @@ fn is_tooling_arg(name: &str) -> bool {
     name.starts_with("BUILDKIT_") || name.starts_with("PYFRONT_") || name == "SOURCE_DATE_EPOCH"
 }
 
-/// Whether a build arg's name says it holds a secret: one of its `_`/`-`
-/// separated words is a secret word (`CI_JOB_TOKEN`, `PYPI_PASSWORD`).
-pub fn looks_secret(name: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "TOKEN",
-        "PASSWORD",
-        "PASSWD",
-        "PASS",
-        "PWD",
-        "SECRET",
-        "KEY",
-        "APIKEY",
-        "CREDENTIAL",
-        "CREDENTIALS",
-        "CREDS",
-        "AUTH",
-        "PAT",
-    ];
-    name.to_ascii_uppercase()
-        .split(['_', '-', '.'])
-        .any(|w| WORDS.contains(&w))
-}
-
 fn is_loopback(authority: &str) -> bool {
     let host = authority
         .strip_prefix('[')
@@ -66,8 +52,8 @@ fn is_loopback(authority: &str) -> bool {
 }
 
 /// Runs every lint. `passed_args` are the names of the build args given to
-/// the build; `base_user` is the runtime base image's `User` (if known).
-pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, base_user: Option<&str>) -> Vec<Warning> {
+/// the build; `bases` the resolved base images, when known.
+pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, bases: Option<Bases<'_>>) -> Vec<Warning> {
     let mut out = Vec::new();
     let used: BTreeSet<&str> = spec.used_build_args.iter().map(String::as_str).collect();
     for name in passed_args
@@ -76,7 +62,7 @@ pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, base_user: Option<&str>
         .chain(used.iter().copied())
         .collect::<BTreeSet<_>>()
     {
-        if is_tooling_arg(name) || !looks_secret(name) {
+        if is_tooling_arg(name) || !crate::redact::looks_secret_arg(name) {
             continue;
         }
         let id = name.to_ascii_lowercase();
@@ -129,10 +115,17 @@ pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, base_user: Option<&str>
             });
         }
     }
+    // Without the base's config the app's user is known only if the spec
+    // sets it.
+    let base_user = bases.as_ref().map(|b| {
+        b.app
+            .and_then(|a| a.config.user.as_deref())
+            .unwrap_or_default()
+    });
     let runs_as_root = match (&spec.app.user, base_user) {
         (Some(u), _) => u == "root" || u == "0" || u.starts_with("0:") || u.starts_with("root:"),
         (None, Some(u)) => u.is_empty() || u == "root" || u == "0",
-        (None, None) => true,
+        (None, None) => false,
     };
     if runs_as_root {
         out.push(Warning {
@@ -143,6 +136,13 @@ pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, base_user: Option<&str>
             ),
             span: None,
         });
+    }
+    if let Some(Bases {
+        builder,
+        app: Some(app),
+    }) = bases
+    {
+        out.extend(python_mismatch(&builder.env(), &app.env()));
     }
     out
 }
@@ -164,7 +164,7 @@ pub fn errors_requested(source: &str) -> bool {
 /// interpreter would be missing or ABI-incompatible at run time). Compares
 /// the images' `PYTHON_VERSION` (set by the official images) when both
 /// have it.
-pub fn python_mismatch(builder_env: &[String], app_env: &[String]) -> Option<Warning> {
+fn python_mismatch(builder_env: &[String], app_env: &[String]) -> Option<Warning> {
     let version = |env: &[String]| {
         env.iter()
             .find_map(|e| e.strip_prefix("PYTHON_VERSION="))
@@ -202,30 +202,6 @@ mod tests {
 
     fn rules(w: &[Warning]) -> Vec<&str> {
         w.iter().map(|w| w.rule).collect()
-    }
-
-    #[test]
-    fn secret_looking_args() {
-        for yes in [
-            "CI_JOB_TOKEN",
-            "PYPI_PASSWORD",
-            "gitlab-token",
-            "AWS_SECRET_ACCESS_KEY",
-            "NPM_AUTH",
-            "GH_PAT",
-        ] {
-            assert!(looks_secret(yes), "{yes}");
-        }
-        for no in [
-            "CI_API_V4_URL",
-            "MLOPS_GROUP_ID",
-            "KEYRING_BACKEND",
-            "PATH",
-            "TOKENIZER_MODEL",
-            "PYPI_INDEX_URL",
-        ] {
-            assert!(!looks_secret(no), "{no}");
-        }
     }
 
     #[test]
@@ -267,16 +243,35 @@ mod tests {
 
     #[test]
     fn root_user() {
+        // Offline the base's user is unknown: only the spec's user counts.
+        assert!(lint(&spec("", ""), &BTreeSet::new(), None).is_empty());
+        let root = BaseConfig::default();
         assert_eq!(
-            rules(&lint(&spec("", ""), &BTreeSet::new(), None)),
+            rules(&lint(
+                &spec("", ""),
+                &BTreeSet::new(),
+                Some(Bases {
+                    builder: &root,
+                    app: Some(&root)
+                })
+            )),
             ["runs-as-root"]
         );
-        assert!(lint(&spec("", ""), &BTreeSet::new(), Some("1000")).is_empty());
+        let builder = BaseConfig::default();
+        let mut app = BaseConfig::default();
+        app.config.user = Some("1000".to_owned());
+        let bases = || {
+            Some(Bases {
+                builder: &builder,
+                app: Some(&app),
+            })
+        };
+        assert!(lint(&spec("", ""), &BTreeSet::new(), bases()).is_empty());
         assert_eq!(
             rules(&lint(
                 &spec("user = \"0:0\"", ""),
                 &BTreeSet::new(),
-                Some("1000")
+                bases()
             )),
             ["runs-as-root"]
         );

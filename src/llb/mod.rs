@@ -7,11 +7,10 @@
 //! order and the proto maps are `BTreeMap`s, so the same graph always gives
 //! the same bytes.
 //!
-//! `lower` is the one file here that knows pyfront's plan; the rest is a
-//! general LLB builder.
+//! A leaf library: it knows no spec and no plan (`convert::lower` maps the
+//! plan onto it), only the neutral `image::Platform`.
 
 mod json;
-pub mod lower;
 mod marshal;
 mod ops;
 
@@ -19,7 +18,7 @@ pub use json::to_json;
 pub use marshal::{digest, marshal, marshal_with_source, Definition};
 pub use ops::{
     copy, exec, image, local, mkfiles, CacheSharing, Constraints, CopyOptions, Exec, LocalOptions,
-    Mount, NetMode, Output, Platform, ResolveMode,
+    Mount, NetMode, Output, ResolveMode,
 };
 
 /// BuildKit's proto types, re-exported for the frontend.

@@ -2,14 +2,12 @@
 //!
 //! The builder stage turns the builder base into a venv with the app's
 //! dependencies; the app stage copies that venv and the app code onto the
-//! runtime base. `llb::lower` turns a [`Plan`] into LLB.
+//! runtime base. Each installer (`installers`) builds the builder stage's
+//! steps for its tool; `convert::lower` turns a [`Plan`] into LLB.
 
-mod image_config;
+pub mod installers;
 
-use crate::installers;
 use crate::spec::{AptPackage, ImagePath, ImageRef, SecretId, Spec};
-
-pub use image_config::{runtime_config, BaseConfig, ImageConfigError, LayerHistory, DEFAULT_PATH};
 
 /// Where the venv lives in both stages.
 pub const VENV: &str = "/opt/venv";
@@ -115,15 +113,8 @@ impl Plan {
     /// Plans the build of `spec`. `dockerignore` is the context's
     /// `.dockerignore` (empty when there is none).
     pub fn new(spec: &Spec, dockerignore: &str) -> Self {
-        let (tools, install, project) = installers::steps(spec);
         Self {
-            builder: BuilderStage {
-                base: spec.build.base.clone(),
-                system_packages: spec.build.system_packages.clone(),
-                tools,
-                install,
-                project,
-            },
+            builder: installers::builder_stage(spec),
             app: AppStage {
                 base: spec.app.base.clone(),
                 workdir: spec.app.workdir.clone(),

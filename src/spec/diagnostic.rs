@@ -3,7 +3,7 @@
 //! One place computes positions; the CLI prints [`Diagnostic::render`] and the
 //! frontend sends the same position to BuildKit.
 
-use super::{SpecError, SpecErrorKind};
+use super::SpecError;
 
 /// A spec error located in a named file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,17 +25,18 @@ impl Diagnostic {
         let start = floor_char_boundary(source, span.start.min(source.len()));
         let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
         let (line, column) = line_column(source, start);
-        let mut shown = source.to_owned();
-        if error.kind == SpecErrorKind::CredentialsInUrl {
-            mask_userinfo_password(&mut shown, start..end);
-        }
+        // Diagnostics hold only redacted source: a token pasted into the
+        // spec (a URL password, `password = "..."`) is masked before any
+        // channel can print it, and so is a message or hint quoting it.
+        let secrets = crate::redact::secret_values(source);
+        let hide = |text: String| crate::redact::mask_values(&text, &secrets);
         Self {
             file: file.to_owned(),
             line,
             column,
-            message: escape_controls(&error.to_string()),
-            hint: error.hint(),
-            source: shown,
+            message: hide(escape_controls(&error.to_string())),
+            hint: error.hint().map(hide),
+            source: crate::redact::redact_spec(source),
             span: start..end,
         }
     }
@@ -45,8 +46,8 @@ impl Diagnostic {
         line_column(&self.source, self.span.end)
     }
 
-    /// The source as shown to users: a password inside the span of a
-    /// credentials-in-URL error is already masked, byte for byte.
+    /// The source as shown to users: redacted by `crate::redact`, byte for
+    /// byte, so positions are unchanged.
     pub fn source(&self) -> &str {
         &self.source
     }
@@ -95,29 +96,6 @@ impl std::fmt::Display for Diagnostic {
     }
 }
 
-/// Replaces the password of `scheme://user:password@host` inside `span` with
-/// `*` (byte for byte, so spans stay valid): a token pasted into a spec by
-/// mistake is not repeated into build logs by our own error message.
-fn mask_userinfo_password(source: &mut String, span: std::ops::Range<usize>) {
-    let Some(text) = source.get(span.clone()) else {
-        return;
-    };
-    let authority_start = text.find("://").map_or(0, |i| i + 3);
-    let authority_len = text[authority_start..]
-        .find(['/', '?', '#', '"', '\''])
-        .unwrap_or(text.len() - authority_start);
-    let authority = &text[authority_start..authority_start + authority_len];
-    let Some(at) = authority.rfind('@') else {
-        return;
-    };
-    let userinfo = &authority[..at];
-    let password_start = userinfo.find(':').map_or(0, |i| i + 1);
-    let from = span.start + authority_start + password_start;
-    let to = span.start + authority_start + at;
-    let masked = "*".repeat(to - from);
-    source.replace_range(from..to, &masked);
-}
-
 /// The 1-based first and last line of `span` in `source`.
 pub fn span_lines(source: &str, span: std::ops::Range<usize>) -> (usize, usize) {
     let start = floor_char_boundary(source, span.start.min(source.len()));
@@ -128,7 +106,8 @@ pub fn span_lines(source: &str, span: std::ops::Range<usize>) -> (usize, usize) 
     (line_column(source, start).0, line_column(source, end).0)
 }
 
-fn line_column(source: &str, offset: usize) -> (usize, usize) {
+/// The 1-based line and column (in characters) of byte `offset`.
+pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
     // A byte-order mark is not a column: editors do not show it.
@@ -174,6 +153,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::SpecErrorKind;
 
     #[test]
     fn positions_are_one_based_and_count_characters() {

@@ -17,7 +17,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use diagnostic::{span_lines, Diagnostic};
+pub use diagnostic::{line_column, span_lines, Diagnostic};
 pub use error::{SpecError, SpecErrorKind};
 pub use interpolate::{interpolate, BuildArgs};
 pub use names::{AptPackage, ContextPath, ImagePath, ImageRef, IndexName, IndexUrl, SecretId};

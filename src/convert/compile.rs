@@ -1,61 +1,16 @@
-//! Spec → LLB without an engine: shared by the gateway build and by
-//! `pyfront llb`, so the offline output is what the frontend would send.
+//! One platform's plan → LLB definition: the builder steps' environment,
+//! the lowering, and the marshalled target with the spec as source info.
 
-use crate::llb::lower::{lower, LowerOptions, Lowered};
-use crate::llb::{marshal_with_source, pb, Constraints, Definition, Platform};
-use crate::plan::{runtime_config, BaseConfig, Plan, Target};
-use crate::spec::{App, Diagnostic, Spec};
-
-use super::opts::BuildOptions;
-use super::FrontendError;
-
-/// Parses the spec; errors carry the file, line and column.
-pub fn parse_spec(
-    filename: &str,
-    source: &[u8],
-    options: &BuildOptions,
-) -> Result<Spec, FrontendError> {
-    let text = std::str::from_utf8(source).map_err(|_| {
-        let error = crate::spec::SpecError {
-            span: None,
-            kind: crate::spec::SpecErrorKind::NotUtf8,
-        };
-        FrontendError::Spec(Box::new(Diagnostic::new(filename, "", &error)))
-    })?;
-    Spec::parse(text, &options.build_args)
-        .map_err(|e| FrontendError::Spec(Box::new(Diagnostic::new(filename, text, &e))))
-}
+use super::lower::{lower, LowerOptions, Lowered};
+use crate::image::{BaseConfig, Platform};
+use crate::llb::{marshal_with_source, pb, Constraints, Definition};
+use crate::options::BuildOptions;
+use crate::plan::{Plan, Target};
 
 /// The LLB of the requested target, plus the lowered stages.
 pub struct Compiled {
     pub lowered: Lowered,
     pub definition: Definition,
-}
-
-/// The result's image config, naming `platform`: for the app target,
-/// `app_base` with the venv, the spec's `[app]`, `labels` and one
-/// history entry per added layer; for the builder (or without an app
-/// base), the same from `builder_base` minus `[app]`.
-pub fn image_config(
-    lowered: &Lowered,
-    options: &BuildOptions,
-    app: &App,
-    builder_base: BaseConfig,
-    app_base: Option<BaseConfig>,
-    platform: &Platform,
-    created: &str,
-) -> BaseConfig {
-    let labels = &options.labels;
-    match (options.target, app_base) {
-        (Target::App, Some(base)) => {
-            runtime_config(base, app, labels, &lowered.app_layers, created)
-        }
-        _ => builder_base
-            .with_venv()
-            .with_labels(labels)
-            .with_layers(&lowered.builder_layers, created),
-    }
-    .for_platform(platform)
 }
 
 /// The `SOURCE_DATE_EPOCH` the builder's steps see in a reproducible build:
@@ -77,7 +32,7 @@ pub fn compile(
     // the venv's (which has no pip). An empty env gets BuildKit's PATH.
     let mut builder_env = builder_base.map(BaseConfig::env).unwrap_or_default();
     if !builder_env.iter().any(|e| e.starts_with("PATH=")) {
-        builder_env.push(format!("PATH={}", crate::plan::DEFAULT_PATH));
+        builder_env.push(format!("PATH={}", crate::image::DEFAULT_PATH));
     }
     // A reproducible build (`--build-arg SOURCE_DATE_EPOCH`): the builder's
     // steps see a fixed epoch, so Python writes hash-checked .pyc files
@@ -111,7 +66,7 @@ pub fn compile(
     // can show the `[install]` / `[[index]]` lines when a step fails.
     let info = spec_text.map(|text| pb::SourceInfo {
         filename: options.filename.clone(),
-        data: super::errdefs::redact(text).into_bytes(),
+        data: crate::redact::redact_spec(text).into_bytes(),
         language: "TOML".to_owned(),
         definition: None,
     });

@@ -16,8 +16,8 @@ pub use project::{check_project, matches_pattern};
 
 use serde::Serialize;
 
-use crate::plan::{
-    CacheDir, HelperFile, InstallStep, CONTEXT_MOUNT, HELPER_MOUNT, TOOLS_VENV, VENV,
+use super::{
+    BuilderStage, CacheDir, HelperFile, InstallStep, CONTEXT_MOUNT, HELPER_MOUNT, TOOLS_VENV, VENV,
 };
 use crate::spec::{Index, Installer, Spec, Username};
 
@@ -25,12 +25,12 @@ const PROGRAM: &str = include_str!("install.py");
 const PROGRAM_NAME: &str = "install.py";
 const CONFIG_NAME: &str = "install.json";
 
-/// The builder steps for the spec's installer: the tool provisioning step
-/// (Poetry and uv; it does not depend on the app's lock file) and the
-/// dependency install.
-pub fn steps(spec: &Spec) -> (Option<InstallStep>, InstallStep, Option<InstallStep>) {
+/// The builder stage for the spec's installer: the tool provisioning step
+/// (Poetry and uv; it does not depend on the app's lock file), the
+/// dependency install, and (`project = true`) the project itself.
+pub fn builder_stage(spec: &Spec) -> BuilderStage {
     let project = spec.install.project.then(|| project_step(spec));
-    match spec.install.with {
+    let (tools, install, project) = match spec.install.with {
         Installer::Pip => (None, pip::install_step(spec), None),
         Installer::Poetry => (
             Some(tools_step(spec, "poetry")),
@@ -42,6 +42,13 @@ pub fn steps(spec: &Spec) -> (Option<InstallStep>, InstallStep, Option<InstallSt
             uv::install_step(spec),
             project,
         ),
+    };
+    BuilderStage {
+        base: spec.build.base.clone(),
+        system_packages: spec.build.system_packages.clone(),
+        tools,
+        install,
+        project,
     }
 }
 

@@ -7,7 +7,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::llb::Platform;
+use super::caps::Caps;
+
+use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
+    self as fpb, result::Result as ResultKind,
+};
+
+use crate::image::Platform;
 
 /// The image config of a single-platform result.
 pub const CONFIG_KEY: &str = "containerimage.config";
@@ -15,7 +21,7 @@ pub const CONFIG_KEY: &str = "containerimage.config";
 pub const PLATFORMS_KEY: &str = "refs.platforms";
 
 /// One platform's finished image.
-pub struct PlatformImage {
+pub struct SolvedImage {
     pub platform: Platform,
     pub ref_id: String,
     /// The OCI image config, JSON.
@@ -29,6 +35,60 @@ pub struct ResultShape {
     pub refs: BTreeMap<String, String>,
     pub metadata: BTreeMap<String, Vec<u8>>,
     pub multi_platform: bool,
+}
+
+/// What the frontend hands back with `Return`.
+pub struct BuildResult {
+    pub shape: ResultShape,
+    /// Whether the engine takes `Result.ref` (`proto.refarray`) or only the
+    /// deprecated plain ref ids.
+    pub ref_array: bool,
+}
+
+impl BuildResult {
+    /// A subrequest's answer: metadata only, an empty ref.
+    pub(super) fn metadata_only(metadata: BTreeMap<String, Vec<u8>>, caps: &Caps) -> Self {
+        Self {
+            shape: ResultShape {
+                refs: BTreeMap::from([(String::new(), String::new())]),
+                metadata,
+                multi_platform: false,
+            },
+            ref_array: caps.has_api("proto.refarray"),
+        }
+    }
+
+    pub fn into_proto(self) -> fpb::Result {
+        let ResultShape {
+            refs,
+            metadata,
+            multi_platform,
+        } = self.shape;
+        let result = match (multi_platform, self.ref_array) {
+            (true, true) => ResultKind::Refs(fpb::RefMap {
+                refs: refs
+                    .into_iter()
+                    .map(|(platform, id)| (platform, fpb::Ref { id, def: None }))
+                    .collect(),
+            }),
+            (true, false) => ResultKind::RefsDeprecated(fpb::RefMapDeprecated {
+                refs: refs.into_iter().collect(),
+            }),
+            (false, array) => {
+                let id = refs.into_values().next().unwrap_or_default();
+                if array {
+                    ResultKind::Ref(fpb::Ref { id, def: None })
+                } else {
+                    ResultKind::RefDeprecated(id)
+                }
+            }
+        };
+        fpb::Result {
+            metadata: metadata.into_iter().collect(),
+            result: Some(result),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -58,7 +118,7 @@ struct OciPlatform {
 /// `requested_several`: the user passed more than one platform (a single
 /// one gives BuildKit's classic single-ref result, which every engine and
 /// exporter takes).
-pub fn shape(images: Vec<PlatformImage>, requested_several: bool) -> ResultShape {
+pub fn shape(images: Vec<SolvedImage>, requested_several: bool) -> ResultShape {
     if !requested_several && images.len() == 1 {
         let image = images.into_iter().next().expect("one image");
         return ResultShape {
@@ -96,8 +156,8 @@ pub fn shape(images: Vec<PlatformImage>, requested_several: bool) -> ResultShape
 mod tests {
     use super::*;
 
-    fn image(p: &str, r: &str) -> PlatformImage {
-        PlatformImage {
+    fn image(p: &str, r: &str) -> SolvedImage {
+        SolvedImage {
             platform: Platform::parse(p).unwrap(),
             ref_id: r.to_owned(),
             config: format!("{{\"os\":\"{p}\"}}").into_bytes(),

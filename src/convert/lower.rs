@@ -1,4 +1,5 @@
 //! Plan → LLB: the one place that knows both pyfront's plan and LLB.
+//! (`llb` itself is a general LLB builder that knows no plan.)
 //!
 //! Builder stage: builder base → apt (optional) → `python3 -m venv` → install
 //! (secret mounts, pip cache, the requirement files as a read-only mount).
@@ -7,13 +8,12 @@
 //! copy are separate ops so that each is its own layer: an app change leaves
 //! the venv layer untouched.
 
-use super::ops::{
+use crate::image::LayerHistory;
+use crate::llb::{
     copy, exec, image, local, mkfiles, CacheSharing, Constraints, CopyOptions, Exec, LocalOptions,
     Mount, NetMode, Output, ResolveMode,
 };
-use crate::plan::{
-    InstallStep, LayerHistory, Plan, CONTEXT_MOUNT, HELPER_MOUNT, SECRETS_DIR, VENV,
-};
+use crate::plan::{InstallStep, Plan, CONTEXT_MOUNT, HELPER_MOUNT, SECRETS_DIR, VENV};
 
 /// The name of the local source holding the build context.
 pub const CONTEXT_LOCAL: &str = "context";
@@ -328,7 +328,8 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llb::{marshal, to_json, Platform};
+    use crate::image::Platform;
+    use crate::llb::{marshal, to_json};
     use crate::spec::{BuildArgs, Spec};
     use serde_json::Value;
 

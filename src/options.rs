@@ -1,12 +1,14 @@
-//! Frontend opts: the one place that reads them. BuildKit passes each as an
-//! env var `BUILDKIT_FRONTEND_OPT_<n>=key=value`; [`BuildOptions::parse`]
-//! turns the key/value map into a typed struct. Raw opts are never logged
-//! (build args may hold values users consider private).
+//! Build options: the one place that reads BuildKit's frontend opts. The
+//! gateway passes each as `BUILDKIT_FRONTEND_OPT_<n>=key=value` (read by
+//! `frontend`); the CLI makes the same key/value map from its flags.
+//! [`BuildOptions::parse`] turns the map into a typed struct, so both entry
+//! points convert with identical options. Raw opts are never logged (build
+//! args may hold values users consider private).
 
 use std::collections::BTreeMap;
 
-use super::subrequests::Subrequest;
-use crate::llb::{NetMode, Platform, ResolveMode};
+use crate::image::Platform;
+use crate::llb::{NetMode, ResolveMode};
 use crate::plan::Target;
 use crate::spec::BuildArgs;
 
@@ -23,7 +25,7 @@ pub mod keys {
     pub const CACHE_FROM: &str = "cache-from";
     pub const CACHE_IMPORTS: &str = "cache-imports";
     pub const REQUEST_ID: &str = "requestid";
-    /// Not an opt: [`raw_from_env`] adds `BUILDKIT_SESSION_ID` under this key.
+    /// Not an opt: the frontend adds `BUILDKIT_SESSION_ID` under this key.
     pub const SESSION_ID: &str = "pyfront:session-id";
     /// `--build-arg PYFRONT_TIMING=1`: log the frontend's own time and peak
     /// memory to stderr (the daemon log), for `bench/`.
@@ -33,7 +35,29 @@ pub mod keys {
     pub const CHECK_BUILD_ARG: &str = "build-arg:PYFRONT_CHECK";
 }
 
-const OPT_ENV_PREFIX: &str = "BUILDKIT_FRONTEND_OPT_";
+/// Subrequest ids (the `requestid` opt).
+pub const OUTLINE: &str = "frontend.outline";
+pub const TARGETS: &str = "frontend.targets";
+pub const DESCRIBE: &str = "frontend.subrequests.describe";
+
+/// Which subrequest the opts ask for instead of a build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subrequest {
+    Outline,
+    Targets,
+    Describe,
+}
+
+impl Subrequest {
+    pub fn parse(id: &str) -> Option<Self> {
+        match id {
+            OUTLINE => Some(Self::Outline),
+            TARGETS => Some(Self::Targets),
+            DESCRIBE => Some(Self::Describe),
+            _ => None,
+        }
+    }
+}
 
 /// The spec file name when the client sends none (`docker build` without
 /// `-f` asks for `Dockerfile`).
@@ -101,18 +125,6 @@ pub struct BuildOptions {
 /// when the other opts fail to parse.
 pub fn timing_requested(raw: &BTreeMap<String, String>) -> bool {
     raw.get(keys::TIMING_BUILD_ARG).is_some_and(|v| v == "1")
-}
-
-/// Reads the raw opts from the process environment.
-pub fn raw_from_env() -> BTreeMap<String, String> {
-    let mut raw: BTreeMap<String, String> = std::env::vars()
-        .filter(|(k, _)| k.starts_with(OPT_ENV_PREFIX))
-        .filter_map(|(_, v)| v.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
-        .collect();
-    if let Ok(session) = std::env::var("BUILDKIT_SESSION_ID") {
-        raw.insert(keys::SESSION_ID.to_owned(), session);
-    }
-    raw
 }
 
 impl BuildOptions {

@@ -10,32 +10,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::errdefs::{base64, position, Range};
+use super::go_json::{base64, position, Range};
+use crate::options::{Subrequest, DESCRIBE, OUTLINE, TARGETS};
 use crate::spec::{span_lines, Spec, Username};
 
-pub const OUTLINE: &str = "frontend.outline";
-pub const TARGETS: &str = "frontend.targets";
-pub const DESCRIBE: &str = "frontend.subrequests.describe";
 const VERSION: &str = "1.0.0";
-
-/// Which subrequest the opts ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subrequest {
-    Outline,
-    Targets,
-    Describe,
-}
-
-impl Subrequest {
-    pub fn parse(id: &str) -> Option<Self> {
-        match id {
-            OUTLINE => Some(Self::Outline),
-            TARGETS => Some(Self::Targets),
-            DESCRIBE => Some(Self::Describe),
-            _ => None,
-        }
-    }
-}
 
 /// `pb.Location` as Go's encoding/json writes it.
 #[derive(Serialize)]
@@ -104,15 +83,15 @@ fn defaults(text: &str) -> BTreeMap<String, String> {
 /// Parses the spec for an outline: build args the user has not passed yet
 /// get placeholders (first a plain word, then, where a field needs a URL,
 /// an `https://` one), so the outline can list them instead of failing.
-pub(super) fn parse_for_outline(
-    options: &super::opts::BuildOptions,
+pub fn parse_for_outline(
+    options: &crate::options::BuildOptions,
     source: &[u8],
-) -> Result<Spec, super::FrontendError> {
+) -> Result<Spec, crate::convert::ConvertError> {
     use crate::spec::SpecErrorKind;
     const WORD: &str = "pyfront-unset";
     const URL: &str = "https://pyfront-unset.invalid";
     let Ok(text) = std::str::from_utf8(source) else {
-        return super::compile::parse_spec(&options.filename, source, options);
+        return crate::convert::parse_spec(&options.filename, source, options);
     };
     let mut args = options.build_args.clone();
     let mut placeholders: Vec<String> = Vec::new();
@@ -145,7 +124,7 @@ pub(super) fn parse_for_outline(
     }
     let mut options = options.clone();
     options.build_args = args;
-    super::compile::parse_spec(&options.filename, source, &options)
+    crate::convert::parse_spec(&options.filename, source, &options)
 }
 
 /// The result metadata of `request` for `spec` (file `filename`, text

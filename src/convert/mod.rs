@@ -1,0 +1,232 @@
+//! The conversion core: spec bytes + [`Inputs`] → one LLB definition and
+//! image config per platform, plus the lint warnings.
+//!
+//! It is the one pipeline behind both entry points, in the spirit of
+//! BuildKit's `dockerfile2llb`: the gateway build (`frontend`, which reads
+//! inputs through BuildKit and solves the result) and the offline CLI
+//! (`pyfront check` / `pyfront llb`, which read a directory). The same checks
+//! run in the same order in both, so `check` fails wherever a build would
+//! fail before solving.
+//!
+//! Order: parse the spec → read `.dockerignore` and the install inputs (one
+//! batch) and check them → plan → resolve the base images of every platform
+//! (concurrently) → lint → lower each platform to LLB.
+
+mod compile;
+pub mod go_json;
+mod image_config;
+mod inputs;
+mod lower;
+pub mod subrequests;
+
+use std::collections::BTreeSet;
+
+pub use compile::{compile, Compiled, REPRODUCIBLE_EPOCH};
+pub use image_config::{image_config, runtime_config};
+pub use inputs::{block_on, FsInputs, InputError, Inputs};
+pub use lower::{lower, LowerOptions, Lowered, CONTEXT_LOCAL};
+
+use crate::image::{BaseConfig, Platform};
+use crate::lint::{Bases, Warning};
+use crate::llb::Definition;
+use crate::options::BuildOptions;
+use crate::plan::{Plan, Target};
+use crate::spec::{Diagnostic, Spec, SpecError, SpecErrorKind};
+
+/// The context file whose patterns the app code copy excludes.
+pub const DOCKERIGNORE: &str = ".dockerignore";
+
+/// Everything that stops a conversion. Messages never hold a secret value.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    /// A spec (or install input) error, located: `file:line:col: message`.
+    #[error("{0}")]
+    Spec(Box<Diagnostic>),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Lint findings, as errors (`# check=error=true` or `PYFRONT_CHECK=error`).
+    #[error("{} check(s) failed: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Lint(Vec<Warning>),
+}
+
+/// One platform's result.
+pub struct PlatformImage {
+    pub platform: Platform,
+    pub definition: Definition,
+    pub config: BaseConfig,
+}
+
+/// The conversion's result.
+pub struct Converted {
+    pub spec: Spec,
+    /// The spec's text (lossy UTF-8), for locations.
+    pub spec_text: String,
+    pub plan: Plan,
+    /// Lint findings to report (empty when they were turned into errors).
+    pub warnings: Vec<Warning>,
+    /// In the order of `platforms`.
+    pub images: Vec<PlatformImage>,
+}
+
+/// Parses the spec; errors carry the file, line and column.
+pub fn parse_spec(
+    filename: &str,
+    source: &[u8],
+    options: &BuildOptions,
+) -> Result<Spec, ConvertError> {
+    let text = std::str::from_utf8(source).map_err(|_| {
+        let error = SpecError {
+            span: None,
+            kind: SpecErrorKind::NotUtf8,
+        };
+        ConvertError::Spec(Box::new(Diagnostic::new(filename, "", &error)))
+    })?;
+    Spec::parse(text, &options.build_args)
+        .map_err(|e| ConvertError::Spec(Box::new(Diagnostic::new(filename, text, &e))))
+}
+
+/// Converts the spec `source` for `platforms` (at least one). `created` is
+/// the image configs' creation time.
+pub async fn convert<I: Inputs>(
+    source: &[u8],
+    options: &BuildOptions,
+    platforms: &[Platform],
+    inputs: &I,
+    created: &str,
+) -> Result<Converted, ConvertError> {
+    let spec = parse_spec(&options.filename, source, options)?;
+    let spec_text = String::from_utf8_lossy(source).into_owned();
+    let dockerignore = read_install_inputs(&spec, &spec_text, options, inputs).await?;
+    let plan = Plan::new(&spec, &dockerignore);
+
+    // Base images resolve per platform: a multi-arch base gives each
+    // platform its own config (and Python, env, user).
+    let resolved = futures_util::future::try_join_all(
+        platforms
+            .iter()
+            .map(|platform| resolve_bases(&spec, options.target, platform, inputs)),
+    )
+    .await?;
+
+    let warnings = lint(&spec, &spec_text, options, resolved.first())?;
+
+    let images = platforms
+        .iter()
+        .zip(resolved)
+        .map(|(platform, (builder, app))| {
+            let compiled = compile(&plan, options, platform, builder.as_ref(), Some(&spec_text));
+            let config = image_config(
+                &compiled.lowered,
+                options,
+                &spec.app,
+                builder.unwrap_or_default(),
+                match options.target {
+                    Target::App => Some(app.unwrap_or_default()),
+                    Target::Builder => None,
+                },
+                platform,
+                created,
+            );
+            PlatformImage {
+                platform: platform.clone(),
+                definition: compiled.definition,
+                config,
+            }
+        })
+        .collect();
+    Ok(Converted {
+        spec,
+        spec_text,
+        plan,
+        warnings,
+        images,
+    })
+}
+
+/// The builder base's config and, for the app target, the runtime base's.
+async fn resolve_bases<I: Inputs>(
+    spec: &Spec,
+    target: Target,
+    platform: &Platform,
+    inputs: &I,
+) -> Result<(Option<BaseConfig>, Option<BaseConfig>), ConvertError> {
+    let builder = inputs.image_config(&spec.build.base.normalized, platform);
+    let app = async {
+        match target {
+            Target::App => {
+                inputs
+                    .image_config(&spec.app.base.normalized, platform)
+                    .await
+            }
+            Target::Builder => Ok(None),
+        }
+    };
+    let (builder, app) = futures_util::future::try_join(builder, app).await?;
+    Ok((builder, app))
+}
+
+/// The lints, on the first platform's bases. Errors when they are
+/// requested as errors.
+fn lint(
+    spec: &Spec,
+    spec_text: &str,
+    options: &BuildOptions,
+    bases: Option<&(Option<BaseConfig>, Option<BaseConfig>)>,
+) -> Result<Vec<Warning>, ConvertError> {
+    let passed: BTreeSet<String> = options.build_args.keys().cloned().collect();
+    let bases = bases.and_then(|(builder, app)| {
+        Some(Bases {
+            builder: builder.as_ref()?,
+            app: app.as_ref(),
+        })
+    });
+    let warnings = crate::lint::lint(spec, &passed, bases);
+    if !warnings.is_empty() && (options.lint_errors || crate::lint::errors_requested(spec_text)) {
+        return Err(ConvertError::Lint(warnings));
+    }
+    Ok(warnings)
+}
+
+/// Reads `.dockerignore` and the install inputs in one batch, fails with the
+/// spec location when an input (requirement file, `pyproject.toml`, lock) is
+/// not in the build context or a Poetry or uv project does not match the
+/// spec's indexes, and returns the `.dockerignore` text.
+async fn read_install_inputs<I: Inputs>(
+    spec: &Spec,
+    spec_text: &str,
+    options: &BuildOptions,
+    inputs: &I,
+) -> Result<String, ConvertError> {
+    let files = &spec.install.inputs;
+    let mut paths = vec![DOCKERIGNORE.to_owned()];
+    paths.extend(files.iter().map(|f| f.value.as_str().to_owned()));
+    let mut read = inputs.context_files(&paths).await?.into_iter();
+    let dockerignore = read.next().flatten().unwrap_or_default();
+    let locate = |error: SpecError| {
+        ConvertError::Spec(Box::new(Diagnostic::new(
+            &options.filename,
+            spec_text,
+            &error,
+        )))
+    };
+    let mut contents = Vec::new();
+    for (file, bytes) in files.iter().zip(read) {
+        let Some(bytes) = bytes else {
+            let path = file.value.as_str().to_owned();
+            let kind = match spec.install.with.lock_file() {
+                None => SpecErrorKind::MissingContextFile { path },
+                Some(lock) => SpecErrorKind::MissingProjectFile {
+                    path,
+                    installer: spec.install.with.name(),
+                    lock,
+                },
+            };
+            return Err(locate(SpecError::new(file.span.clone(), kind)));
+        };
+        contents.push(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    if let (Some(_), [pyproject, lock]) = (spec.install.with.lock_file(), contents.as_slice()) {
+        crate::plan::installers::check_project(spec, pyproject, lock).map_err(locate)?;
+    }
+    Ok(String::from_utf8_lossy(&dockerignore).into_owned())
+}
