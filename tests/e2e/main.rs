@@ -9,6 +9,7 @@
 //! with `--test-threads=1`.
 
 mod harness;
+mod parity;
 // The leak scanner of tests/leaks, for the registry the runner tests fill.
 mod recipes;
 mod runners;
