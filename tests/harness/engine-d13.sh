@@ -21,43 +21,57 @@
 # default: the one the system's apt sources use for the stable suite),
 # PYFRONT_D13_BRIDGE / PYFRONT_D13_BRIDGE_CIDR, PYFRONT_D13_START_TIMEOUT (seconds).
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/engine-lib.sh"
 
-ENGINE="$(engine_name d13)"
-D="$STATE/$ENGINE"
-SOCK="$D/docker.sock"
-PIDFILE="$D/dockerd.pid"
-LOG="$D/dockerd.log"
-EXEC_ROOT="$D/exec"
-DATA_ROOT="$D/data"
-ROOT="$D/root"                  # the unpacked trixie packages
-BIN="$D/bin"                    # PATH head for the daemons: trixie binaries + Debian 12 runc
-CLIENT_CONFIG="$D/client-config"
-CTD="$D/containerd"
-CTD_SOCK="$CTD/containerd.sock"
-CTD_PIDFILE="$CTD/containerd.pid"
-CTD_LOG="$CTD/containerd.log"
-DEB_CACHE="$STATE/cache/debs-d13"
-APT_DIR="$STATE/cache/apt-d13"
-APT_LOG="$STATE/apt-d13.log"
-BRIDGE="${PYFRONT_D13_BRIDGE:-pyf-$ENGINE}"
-BRIDGE_CIDR="${PYFRONT_D13_BRIDGE_CIDR:-$(engine_cidr "$ENGINE" 13)}"
-ENV_FILE="$STATE/env-$ENGINE.sh"
-START_TIMEOUT="${PYFRONT_D13_START_TIMEOUT:-60}"
-SUITE=trixie
-# docker-cli is only a fallback client for machines without /usr/local/bin/docker.
-PKGS=(docker.io docker-buildx containerd tini docker-cli)
-RUNC=/usr/sbin/runc
+# debs_engine SUITE PACKAGE... : configure engine-lib.sh for an unpacked engine.
+debs_engine() {
+    SUITE="$1"
+    shift
+    PKGS=("$@")
+    ROOT="$D/root"                  # the unpacked packages
+    BIN="$D/bin"                    # PATH head for the daemons: the suite's binaries + Debian 12 runc
+    CTD="$D/containerd"
+    CTD_SOCK="$CTD/containerd.sock"
+    CTD_PIDFILE="$CTD/containerd.pid"
+    CTD_LOG="$CTD/containerd.log"
+    DEB_CACHE="$STATE/cache/debs-$KIND"
+    APT_DIR="$STATE/cache/apt-$KIND"
+    APT_LOG="$STATE/apt-$KIND.log"
+    RUNC=/usr/sbin/runc
+    # The suite's docker-cli is only a fallback for machines without /usr/local/bin/docker.
+    if [ -x /usr/local/bin/docker ]; then
+        DOCKER=/usr/local/bin/docker
+    else
+        DOCKER="$ROOT/usr/bin/docker"
+    fi
+    # The buildx "docker" driver (the default builder) loads the result into this
+    # daemon's image store by itself: no --load needed.
+    # shellcheck disable=SC2034 # read by engine-lib.sh
+    {
+        BUILD="$DOCKER buildx build"
+        DOCKERD="$BIN/dockerd"
+        DAEMON_PATH="$BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        DOCKERD_ARGS=(--containerd "$CTD_SOCK")
+        FRESH_DIRS=("$CTD/root" "$CTD/state")
+        # With the containerd store, the storage driver names a containerd snapshotter.
+        if [ "$(engine_knob CONTAINERD_STORE 1)" = 1 ]; then
+            DAEMON_JSON='{"features": {"containerd-snapshotter": true}}'
+            STORAGE_DRIVER=overlayfs
+        fi
+    }
+}
 
 # ---------------------------------------------------------------- download and unpack
 
 # The Debian mirror the system already uses for its stable suite (not -security/-updates).
 debian_mirror() {
-    if [ -n "${PYFRONT_D13_MIRROR:-}" ]; then
-        echo "${PYFRONT_D13_MIRROR%/}"
+    local uri
+    uri="$(engine_knob MIRROR "")"
+    if [ -n "$uri" ]; then
+        echo "${uri%/}"
         return 0
     fi
-    local uri
     uri="$(apt-get indextargets --no-release-info --format '$(REPO_URI) $(RELEASE)' \
         'Identifier: Packages' 2>/dev/null |
         awk '$2 !~ /-/ && $1 !~ /security/ { print $1; exit }')" || true
@@ -103,23 +117,24 @@ Acquire::Languages "none";
 EOF
 }
 
-# apt_d13 ARGS... : apt-get with the private configuration, output to the log.
-apt_d13() {
+# apt_suite ARGS... : apt-get with the private configuration, output to the log.
+apt_suite() {
     apt-get -c "$APT_DIR/apt.conf" "$@" >>"$APT_LOG" 2>&1
 }
 
 update_lists() {
     local bad='NO_PUBKEY|EXPKEYSIG|is not signed'
     : >"$APT_LOG"
-    if apt_d13 update && ! grep -qE "$bad" "$APT_LOG"; then
+    if apt_suite update && ! grep -qE "$bad" "$APT_LOG"; then
         return 0
     fi
     if grep -qE "$bad" "$APT_LOG"; then
-        # Debian 12's keyring carries trixie's keys only from 2023.3+deb12u2 on.
+        # Debian 12's keyring carries a newer suite's keys only from some point release
+        # on (trixie's from 2023.3+deb12u2).
         note "upgrading debian-archive-keyring for the $SUITE keys"
         apt_install debian-archive-keyring
         : >"$APT_LOG"
-        if apt_d13 update && ! grep -qE "$bad" "$APT_LOG"; then
+        if apt_suite update && ! grep -qE "$bad" "$APT_LOG"; then
             return 0
         fi
     fi
@@ -136,7 +151,7 @@ download_debs() {
     update_lists
     mkdir -p "$DEB_CACHE"
     tmp="$(mktemp -d "$DEB_CACHE/.download.XXXXXX")"
-    if ! (cd "$tmp" && apt_d13 download "${PKGS[@]}"); then
+    if ! (cd "$tmp" && apt_suite download "${PKGS[@]}"); then
         rm -rf "$tmp"
         tail -n 20 "$APT_LOG" >&2
         die "apt-get download ${PKGS[*]} failed (log: $APT_LOG)"
@@ -161,15 +176,15 @@ unpack() {
         for deb in "$DEB_CACHE"/*.deb; do
             dpkg-deb -x "$deb" "$ROOT.new" || die "cannot unpack $deb"
         done
-        # Unused here: trixie's runc (glibc 2.38), the v1 shims, docs and man pages.
+        # Unused here: the suite's runc (newer glibc), the v1 shims, docs and man pages.
         rm -rf "$ROOT.new/usr/sbin/runc" "$ROOT.new/usr/bin/runc" "$ROOT.new/usr/bin/containerd-shim" \
             "$ROOT.new/usr/bin/containerd-shim-runc-v1" "$ROOT.new/usr/share"
         printf '%s\n' "$want" >"$ROOT.new/.unpacked-from"
         rm -rf "$ROOT"
         mv "$ROOT.new" "$ROOT"
     fi
-    # Daemon PATH: trixie's dockerd, containerd and shim, tini as docker-init, and
-    # Debian 12's runc (trixie's runc needs glibc 2.38).
+    # Daemon PATH: the suite's dockerd, containerd and shim, tini as docker-init, and
+    # Debian 12's runc.
     rm -rf "$BIN"
     mkdir -p "$BIN"
     ln -s "$ROOT/usr/sbin/dockerd" "$ROOT/usr/sbin/docker-proxy" \
@@ -178,7 +193,6 @@ unpack() {
     ln -s "$RUNC" "$BIN/runc"
     mkdir -p "$CLIENT_CONFIG/cli-plugins"
     ln -sfn "$ROOT/usr/libexec/docker/cli-plugins/docker-buildx" "$CLIENT_CONFIG/cli-plugins/docker-buildx"
-    [ -e "$CLIENT_CONFIG/config.json" ] || echo '{}' >"$CLIENT_CONFIG/config.json"
     local b
     for b in dockerd containerd containerd-shim-runc-v2 docker-init; do
         "$BIN/$b" --version >/dev/null 2>&1 || "$BIN/$b" -v >/dev/null 2>&1 ||
@@ -199,14 +213,6 @@ ensure_host_tools() {
     command -v pgrep >/dev/null || ensure_host_packages
 }
 
-docker_client() {
-    if [ -x /usr/local/bin/docker ]; then
-        echo /usr/local/bin/docker
-    else
-        echo "$ROOT/usr/bin/docker"
-    fi
-}
-
 check_socket_paths() {
     # sun_path holds 107 bytes; containerd's ttrpc socket has the longest name.
     local p
@@ -215,36 +221,10 @@ check_socket_paths() {
     done
 }
 
-ensure_bridge() {
-    if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
-        ip link add "$BRIDGE" type bridge || die "cannot create bridge $BRIDGE"
-    fi
-    if ! ip -4 addr show dev "$BRIDGE" | grep -q "inet ${BRIDGE_CIDR%/*}/"; then
-        ip addr add "$BRIDGE_CIDR" dev "$BRIDGE" || die "cannot add $BRIDGE_CIDR to $BRIDGE"
-    fi
-    ip link set "$BRIDGE" up
-}
-
-# ---------------------------------------------------------------- daemons
-
-daemon_path() {
-    echo "$BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-}
+# ---------------------------------------------------------------- containerd
 
 containerd_ok() {
     timeout 10 "$BIN/ctr" --address "$CTD_SOCK" version >/dev/null 2>&1
-}
-
-engine_info() {
-    DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$CLIENT_CONFIG" \
-        timeout 10 "$(docker_client)" info >/dev/null 2>&1
-}
-
-fail_start() {
-    local what="$1" log="$2"
-    echo "---- last lines of $log" >&2
-    tail -n 30 "$log" >&2
-    die "$what"
 }
 
 start_containerd() {
@@ -278,7 +258,7 @@ EOF
     printf '\n==== %s starting containerd\n' "$(date -Is)" >>"$CTD_LOG"
     (
         cd /
-        PATH="$(daemon_path)" exec setsid "$BIN/containerd" --config "$CTD/config.toml" \
+        PATH="$DAEMON_PATH" exec setsid "$BIN/containerd" --config "$CTD/config.toml" \
             </dev/null >>"$CTD_LOG" 2>&1
     ) &
     echo $! >"$CTD_PIDFILE"
@@ -296,100 +276,11 @@ EOF
     fail_start "containerd did not answer on $CTD_SOCK within 30s" "$CTD_LOG"
 }
 
-start_dockerd() {
-    # An own config file keeps /etc/docker/daemon.json (shared with other engines) out.
-    # With the containerd store, the storage driver names a containerd snapshotter.
-    local storage=overlay2
-    if [ "${PYFRONT_D13_CONTAINERD_STORE:-1}" = 1 ]; then
-        echo '{"features": {"containerd-snapshotter": true}}' >"$D/daemon.json"
-        storage=overlayfs
-    else
-        echo '{}' >"$D/daemon.json"
-    fi
-    printf '\n==== %s starting dockerd\n' "$(date -Is)" >>"$LOG"
-    # --iptables=false/--ip-masq=false: no NAT rules shared with the other daemon; builds
-    # reach the host with --network=host. Never --bridge=none: it deletes docker0.
-    (
-        cd /
-        PATH="$(daemon_path)" exec setsid "$BIN/dockerd" \
-            --config-file "$D/daemon.json" \
-            --containerd "$CTD_SOCK" \
-            --data-root "$DATA_ROOT" \
-            --exec-root "$EXEC_ROOT" \
-            -H "unix://$SOCK" \
-            --pidfile "$PIDFILE" \
-            --bridge "$BRIDGE" \
-            --iptables=false \
-            --ip-masq=false \
-            --storage-driver "$storage" \
-            </dev/null >>"$LOG" 2>&1
-    ) &
-    local dpid=$! i
-    for ((i = 0; i < START_TIMEOUT * 5; i++)); do
-        engine_info && return 0
-        kill -0 "$dpid" 2>/dev/null || fail_start "dockerd exited during start-up" "$LOG"
-        sleep 0.2
-    done
-    fail_start "dockerd did not answer on $SOCK within ${START_TIMEOUT}s" "$LOG"
-}
-
-write_env_file() {
-    local docker
-    docker="$(docker_client)"
-    # The buildx "docker" driver (the default builder) loads the result into this
-    # daemon's image store by itself: no --load needed.
-    write_env "$ENV_FILE" \
-        PYFRONT_ENGINE="$ENGINE" \
-        DOCKER_HOST="unix://$SOCK" \
-        DOCKER_CONFIG="$CLIENT_CONFIG" \
-        PYFRONT_DOCKER="$docker" \
-        DOCKER_BUILDKIT=1 \
-        PYFRONT_BUILD="$docker buildx build" \
-        PYFRONT_ENGINE_BRIDGE_IP="${BRIDGE_CIDR%/*}"
-}
-
-up() {
-    need_root
-    mkdir -p "$D"
-    check_socket_paths
-    ensure_host_tools
-    download_debs
-    if pid_alive "$PIDFILE" && engine_info; then
-        note "already running (pid $(cat "$PIDFILE"))"
-        write_env_file
-        return 0
-    fi
-    pid_alive "$PIDFILE" &&
-        die "dockerd pid $(cat "$PIDFILE") is running but not answering on $SOCK; run '$0 down' first (log: $LOG)"
-    rm -f "$PIDFILE"
-    unpack
-    mkdir -p "$EXEC_ROOT" "$DATA_ROOT"
-    ensure_bridge
-    start_containerd
-    start_dockerd
-    write_env_file
-    note "up: DOCKER_HOST=unix://$SOCK"
-}
-
-# ---------------------------------------------------------------- down
-
-unmount_leftovers() {
-    local m
-    # Deepest first; /proc/mounts escapes spaces as \040, which our paths never contain.
-    awk -v d="$D/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
-        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null ||
-            printf '%s: warning: could not unmount %s\n' "$(basename "$0")" "$m" >&2
-    done
-}
-
 shim_pids() {
     pgrep -f "containerd-shim-runc-v2 .*-address $CTD_SOCK( |\$)" || true
 }
 
-down() {
-    need_root
-    # dockerd stops its containers on a clean shutdown (no live-restore).
-    stop_pidfile "$PIDFILE" dockerd 30
+stop_containerd() {
     # Containers of a killed dockerd keep running under containerd: kill their tasks.
     local ns t p
     if pid_alive "$CTD_PIDFILE" && containerd_ok; then
@@ -405,16 +296,29 @@ down() {
     for p in $(shim_pids); do
         kill -KILL "$p" 2>/dev/null || true
     done
-    unmount_leftovers
-    rm -f "$SOCK" "$CTD_SOCK" "$CTD_SOCK.ttrpc" "$CTD/debug.sock" "$ENV_FILE"
-    if ip link show "$BRIDGE" >/dev/null 2>&1; then
-        ip link del "$BRIDGE" || printf '%s: warning: could not delete bridge %s\n' "$(basename "$0")" "$BRIDGE" >&2
-    fi
+    rm -f "$CTD_SOCK" "$CTD_SOCK.ttrpc" "$CTD/debug.sock"
 }
 
-case "${1:-}" in
-    up) up ;;
-    down) down ;;
-    fresh) down && rm -rf "$DATA_ROOT" "$EXEC_ROOT" "$CTD/root" "$CTD/state" && up ;;
-    *) die "usage: $0 up|down|fresh" ;;
-esac
+# ---------------------------------------------------------------- engine-lib.sh's hooks
+
+engine_prepare() {
+    check_socket_paths
+    ensure_host_tools
+    download_debs
+}
+
+engine_start_runtime() {
+    unpack
+    start_containerd
+}
+
+engine_stop_runtime() {
+    stop_containerd
+}
+
+# ---------------------------------------------------------------- configuration
+
+engine_init d13 13
+# docker-cli is only a fallback client for machines without /usr/local/bin/docker.
+debs_engine trixie docker.io docker-buildx containerd tini docker-cli
+engine_main "$@"
