@@ -43,7 +43,7 @@ engine_knob() {
 # engine_init KIND OCTET : the names and paths of this engine. An instance
 # (PYFRONT_ENGINE_INSTANCE) has its own of each: state dir, socket, env file, bridge.
 engine_init() {
-    # shellcheck disable=SC2034 # the engine scripts read these
+    # shellcheck disable=SC2034 # the engine scripts and engine-debs.sh read these
     {
         KIND="$1"
         ENGINE="$(engine_name "$KIND")"
