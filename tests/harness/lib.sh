@@ -97,20 +97,3 @@ write_env() {
     } >"$tmp"
     mv -f "$tmp" "$file"
 }
-
-# engine_name KIND : KIND, or KIND-$PYFRONT_ENGINE_INSTANCE for a second daemon of a kind.
-engine_name() {
-    local inst="${PYFRONT_ENGINE_INSTANCE:-}"
-    [[ "$inst" =~ ^[a-z0-9]{0,5}$ ]] || die "PYFRONT_ENGINE_INSTANCE must be up to 5 of [a-z0-9], not '$inst'"
-    echo "$1${inst:+-$inst}"
-}
-
-# engine_cidr NAME OCTET : the bridge address of engine NAME. The first daemon of a kind
-# gets 172.29.OCTET.1/24; other instances a third octet from 100 up, derived from NAME.
-engine_cidr() {
-    local name="$1" octet="$2"
-    if [ -n "${PYFRONT_ENGINE_INSTANCE:-}" ]; then
-        octet=$((100 + $(printf '%s' "$name" | cksum | cut -d' ' -f1) % 150))
-    fi
-    echo "172.29.$octet.1/24"
-}
