@@ -196,7 +196,13 @@ engine_main() {
     case "${1:-}" in
         up) engine_up ;;
         down) engine_down ;;
-        fresh) engine_down && rm -rf "$DATA_ROOT" "$EXEC_ROOT" "${FRESH_DIRS[@]}" && engine_up ;;
+        # Sequential, not `&&`-chained: inside an `&&` list `set -e` is off,
+        # so a failing command in down or up would not stop the script.
+        fresh)
+            engine_down
+            rm -rf "$DATA_ROOT" "$EXEC_ROOT" "${FRESH_DIRS[@]}"
+            engine_up
+            ;;
         *) die "usage: $0 up|down|fresh" ;;
     esac
 }
