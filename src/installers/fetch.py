@@ -752,8 +752,13 @@ def parse_simple_html(text, page_url):
             key, _, value = part.partition("=")
             if key == "sha256" and value:
                 sha256 = value.lower()
-        filename = text_name or unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-        files.setdefault(filename, Listed(url, sha256))
+        # PEP 503: the text is the file name. Some servers' texts differ
+        # (a display name), so the URL's last segment names the file too; the
+        # sha256 check makes a wrong pick harmless.
+        listed = Listed(url, sha256)
+        if text_name:
+            files.setdefault(text_name, listed)
+        files.setdefault(unquote(urlsplit(url).path.rsplit("/", 1)[-1]), listed)
     return files
 
 
@@ -814,8 +819,16 @@ class Pages:
             key_lock = self._locks.setdefault(key, threading.Lock())
         with key_lock:
             if key not in self._pages:
-                self._pages[key] = self._fetch(index, name)
-            return self._pages[key]
+                # A failure is kept too: the project's other files get the
+                # same error without asking again.
+                try:
+                    self._pages[key] = self._fetch(index, name)
+                except Failure as e:
+                    self._pages[key] = e
+            page = self._pages[key]
+        if isinstance(page, Failure):
+            raise page
+        return page
 
     def _fetch(self, index, name):
         url = project_url(index, name)
@@ -1174,8 +1187,12 @@ def main(argv):
     except FetchFailed as e:
         for warning in e.warnings:
             _say("warning", warning)
+        reported = set()
         for failure in e.failures:
-            _report(failure)
+            # Two files of one project that the index refused fail alike.
+            if (failure.message, failure.hints) not in reported:
+                reported.add((failure.message, failure.hints))
+                _report(failure)
         if e.not_attempted:
             _say("error", "%d more file%s not fetched after the first failure" % (e.not_attempted, "" if e.not_attempted == 1 else "s"))
         return EXIT_FAILED

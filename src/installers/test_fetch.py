@@ -579,6 +579,15 @@ class FailureTest(FetchTestCase):
         self.assertEqual(status, 1)
         self.assertEqual(err, "pyfront: error: not found (HTTP 404): `%s`\n" % self.index.url("/files/nothing-here.whl"))
 
+    def test_a_refused_page_is_asked_once_and_reported_once(self):
+        self.write_secret("pypi_token", "wrong-token")
+        wheel, sdist = "alpha_pkg-1.0-py3-none-any.whl", "alpha_pkg-1.0.tar.gz"
+        self.index.routes["/simple/alpha-pkg/"] = Route(html_page([]), content_type="text/html", auth=True)
+        status, err = self.fetch(self.config(lookups=[self.lookup("alpha-pkg", "1.0", [wheel, sdist])], concurrency=2))
+        self.assertEqual(status, 1)
+        self.assertEqual(len(self.index.requests("/simple/alpha-pkg/")), 1)
+        self.assertEqual(err.count("refused the credentials"), 1, err)
+
     def test_an_unknown_project_names_the_index(self):
         status, err = self.fetch(self.config(lookups=[self.lookup("Gamma", "0.1", ["gamma-0.1-py3-none-any.whl"])]))
         self.assertEqual(status, 1)
@@ -944,6 +953,7 @@ class SimpleApiTest(unittest.TestCase):
             '<a href="a-1.0.whl#sha256=ABCDEF" data-requires-python="&gt;=3.9">a-1.0.whl</a>'
             '<a href="/x/b-1.0.tar.gz?token=1&amp;y=2#md5=00&sha256=12">b-1.0.tar.gz</a>'
             '<a href="c%2B1-1.0.whl"></a>'
+            '<a href="d-1.0.whl">display name</a>'
             "</body></html>"
         )
         files = fetch.parse_simple_html(page, "https://index.example/simple/a/")
@@ -953,6 +963,8 @@ class SimpleApiTest(unittest.TestCase):
                 "a-1.0.whl": fetch.Listed("https://files.example/base/a-1.0.whl", "abcdef"),
                 "b-1.0.tar.gz": fetch.Listed("https://files.example/x/b-1.0.tar.gz?token=1&y=2", "12"),
                 "c+1-1.0.whl": fetch.Listed("https://files.example/base/c%2B1-1.0.whl", None),
+                "display name": fetch.Listed("https://files.example/base/d-1.0.whl", None),
+                "d-1.0.whl": fetch.Listed("https://files.example/base/d-1.0.whl", None),
             },
         )
 
