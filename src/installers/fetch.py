@@ -37,9 +37,12 @@ errors):
     }
 
 `index: null` means the first entry of `indexes`, or PyPI
-(https://pypi.org/simple, no credentials) when `indexes` is empty: pyfront
-lists the default index first. A file's index decides which credentials it
-may get; they are sent only to the index's own scheme, host and port.
+(https://pypi.org/simple, no credentials) when `indexes` is empty. So the
+writer of the config lists the default index first, and lists PyPI itself
+(`{"name": "pypi", "url": "https://pypi.org/simple"}`) first when no index
+replaces it but extra indexes follow. A file's index decides which
+credentials it may get; they are sent only to URLs on that index's scheme,
+host and port (default ports filled in), on every redirect hop.
 
 Lookups ask `<index url>/<normalized name>/` with
 `Accept: application/vnd.pypi.simple.v1+json, text/html;q=0.1` and read
@@ -294,6 +297,13 @@ def _string(value, where, pattern=None, rule=None):
     return value
 
 
+def _integer(value, where):
+    if isinstance(value, bool) or not isinstance(value, int):
+        found = "`%s`" % value if isinstance(value, float) else _kind(value)
+        raise ConfigError(where, "expected a whole number, found %s" % found)
+    return value
+
+
 def _optional_string(value, where, pattern=None, rule=None):
     return None if value is None else _string(value, where, pattern, rule)
 
@@ -349,9 +359,7 @@ def parse_config(raw):
         required=("version", "wheelhouse", "indexes", "files", "lookups"),
         optional=("cache_dir", "secrets_dir", "concurrency"),
     )
-    version = top["version"]
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise ConfigError("version", "expected a number, found %s" % _kind(version))
+    version = _integer(top["version"], "version")
     if version != CONFIG_VERSION:
         raise ConfigError(
             "version",
@@ -361,9 +369,7 @@ def parse_config(raw):
     wheelhouse = _string(top["wheelhouse"], "wheelhouse")
     cache_dir = _optional_string(top.get("cache_dir"), "cache_dir")
     secrets_dir = _string(top.get("secrets_dir", DEFAULT_SECRETS_DIR), "secrets_dir")
-    concurrency = top.get("concurrency", DEFAULT_CONCURRENCY)
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-        raise ConfigError("concurrency", "expected a number, found %s" % _kind(concurrency))
+    concurrency = _integer(top.get("concurrency", DEFAULT_CONCURRENCY), "concurrency")
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise ConfigError("concurrency", "must be between 1 and %d, not %d" % (MAX_CONCURRENCY, concurrency))
 
@@ -675,7 +681,7 @@ def http_failure(status, reason, url, index, sent_credentials):
             )
         return Failure(
             "%s for `%s`" % (status_text, url),
-            ["this host is not index `%s`'s, so no credentials were sent to it" % index.name],
+            ["this URL is not on index `%s`'s scheme, host and port, so no credentials were sent to it" % index.name],
         )
     if status == 404:
         return NotFound(url)
@@ -1076,11 +1082,13 @@ def prepare_wheelhouse(path, filenames):
         full = os.path.join(path, entry)
         if entry == MANIFEST or entry.startswith(TEMP_PREFIX):
             _remove(full)
-        elif entry not in filenames or not os.path.isfile(full):
+        elif entry not in filenames:
             raise UsageError(
                 "the wheelhouse `%s` holds `%s`, which this fetch does not produce" % (path, entry),
                 ["the wheelhouse must be empty, or hold only files of an earlier run of the same fetch"],
             )
+        elif os.path.islink(full) or not os.path.isfile(full):
+            raise UsageError("the wheelhouse `%s` holds `%s`, which is not a regular file" % (path, entry))
 
 
 def write_manifest(path, jobs):

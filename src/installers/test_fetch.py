@@ -494,7 +494,7 @@ class CredentialTest(FetchTestCase):
             err.splitlines(),
             [
                 "pyfront: error: HTTP 403 Forbidden for `%s`" % self.cdn.url("/cdn/" + name),
-                "pyfront: hint: this host is not index `mlops`'s, so no credentials were sent to it",
+                "pyfront: hint: this URL is not on index `mlops`'s scheme, host and port, so no credentials were sent to it",
             ],
         )
 
@@ -659,6 +659,17 @@ class FailureTest(FetchTestCase):
         )
         self.assertEqual(self.wheelhouse_files(), ["notes.txt"])
 
+    def test_a_symlink_in_the_wheelhouse_is_refused(self):
+        name = "gamma-0.1-py3-none-any.whl"
+        os.makedirs(self.wheelhouse)
+        elsewhere = os.path.join(self.tmp, "elsewhere.whl")
+        with open(elsewhere, "wb") as f:
+            f.write(DISTS[name])
+        os.symlink(elsewhere, os.path.join(self.wheelhouse, name))
+        status, err = self.fetch(self.config(files=[self.direct(name)]))
+        self.assertEqual(status, 2)
+        self.assertEqual(err, "pyfront: error: the wheelhouse `%s` holds `%s`, which is not a regular file\n" % (self.wheelhouse, name))
+
     def test_leftovers_of_a_killed_run_are_removed(self):
         os.makedirs(self.wheelhouse)
         for leftover in (".pyfront-fetch-abc.part", "manifest.json"):
@@ -818,12 +829,12 @@ class ConfigTest(FetchTestCase):
             ([], "expected an object, found an array", None),
             (self.config(version=2), "`version`: unsupported config version 2 (this fetcher reads version 1)",
              "the frontend and its fetch helper come from different pyfront releases"),
-            (self.config(version="1"), "`version`: expected a number, found a string", None),
-            (self.config(version=True), "`version`: expected a number, found a boolean", None),
+            (self.config(version="1"), "`version`: expected a whole number, found a string", None),
+            (self.config(version=True), "`version`: expected a whole number, found a boolean", None),
             ({k: v for k, v in self.config().items() if k != "wheelhouse"}, "missing key `wheelhouse`", None),
             (self.config(cache_dri=None), "unknown key `cache_dri`", "did you mean `cache_dir`?"),
             (self.config(concurrency=0), "`concurrency`: must be between 1 and 64, not 0", None),
-            (self.config(concurrency=2.5), "`concurrency`: expected a number, found a number", None),
+            (self.config(concurrency=2.5), "`concurrency`: expected a whole number, found `2.5`", None),
             (self.config(wheelhouse=""), "`wheelhouse`: must not be empty", None),
             (self.config(cache_dir=3), "`cache_dir`: expected a string, found a number", None),
             (dict(self.config(), files={}), "`files`: expected an array, found an object", None),
