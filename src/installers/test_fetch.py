@@ -425,6 +425,19 @@ class CredentialTest(FetchTestCase):
         self.assertEqual(self.authorizations(self.index, "/redirect/" + name), [BASIC])
         self.assertEqual(self.authorizations(self.cdn, "/cdn/" + name), [None])
 
+    def test_urllib_alone_would_forward_the_header(self):
+        """Why fetch.py follows redirects itself: urllib's default
+        HTTPRedirectHandler copies `Authorization` to the other host."""
+        import urllib.request
+
+        name = "beta-2.0-py3-none-any.whl"
+        request = urllib.request.Request(self.index.url("/redirect/" + name), headers={"Authorization": BASIC})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=30) as response:
+            self.assertEqual(response.read(), DISTS[name])
+        if self.authorizations(self.cdn, "/cdn/" + name) != [BASIC]:
+            self.skipTest("this Python's urllib no longer forwards it")
+
     def test_a_redirect_after_a_lookup_drops_the_credentials(self):
         name = "beta-2.0-py3-none-any.whl"
         self.index.routes["/simple/beta/"] = Route(html_page([("/redirect/" + name, name)]), content_type="text/html", auth=True)
