@@ -200,24 +200,28 @@ pub fn assert_linear(
     let (input_bytes, items) = (input_bytes as u64, items.max(1) as u64);
     #[allow(clippy::cast_precision_loss)] // printed only
     let ratio = |a: u64, b: u64| a as f64 / b as f64;
-    eprintln!(
-        "{what}: {} allocations ({:.2} per item, budget {}), {} bytes ({:.2} per input byte, budget {})",
+    let allocations = format!(
+        "{} allocations for {items} items, {:.2} per item (bound {} + {} per item)",
         allocated.allocations,
         ratio(allocated.allocations, items),
+        FIXED.allocations,
         budget.allocations_per_item,
+    );
+    let bytes = format!(
+        "{} bytes for {input_bytes} input bytes, {:.2} per input byte (bound {} + {} per input byte)",
         allocated.bytes,
         ratio(allocated.bytes, input_bytes),
+        FIXED.bytes,
         budget.bytes_per_input_byte,
     );
+    eprintln!("{what}: {allocations}; {bytes}");
     assert!(
         allocated.allocations <= FIXED.allocations + budget.allocations_per_item * items,
-        "{what}: {} allocations for {items} items: super-linear",
-        allocated.allocations
+        "{what}: {allocations}: super-linear"
     );
     assert!(
         allocated.bytes <= FIXED.bytes + budget.bytes_per_input_byte * input_bytes,
-        "{what}: {} bytes allocated for {input_bytes} input bytes: super-linear",
-        allocated.bytes
+        "{what}: {bytes}: super-linear"
     );
 }
 
