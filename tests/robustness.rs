@@ -281,6 +281,7 @@ fn a_big_array_of_distinct_groups_parses() {
         (source, 2 * n)
     });
     match parsed {
+        // `items` counts the groups and the extras.
         Parsed::Ok(spec) => assert_eq!(spec.install.groups.len(), items / 2),
         Parsed::Err { message, .. } => panic!("{message}"),
     }
