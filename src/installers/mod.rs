@@ -10,9 +10,14 @@
 mod pip;
 mod poetry;
 mod project;
+mod requirements;
 mod uv;
 
 pub use project::{check_project, matches_pattern};
+pub use requirements::{
+    collect, Collector, FileRole, LocalRequirement, Location, RequirementFile, RequirementSet,
+    RequirementsError, RequirementsErrorKind, MAX_DEPTH, MAX_FILES,
+};
 
 use serde::Serialize;
 
