@@ -58,8 +58,9 @@
 //!   rather than as an odd URL inside pip.
 //! - URLs with credentials (`https://user:token@host/...`).
 //! - What pip silently ignores, since it is always a mistake: options after
-//!   a requirement other than `--hash` and `-C`, a second `-r`/`-c`/`-e` on
-//!   a line, `--hash` without a requirement, stray words after options.
+//!   a requirement other than `--hash` and `-C`, other options on a line
+//!   with `-r`/`-c` (pip recurses and drops them), a second `-r`/`-c`/`-e`
+//!   on a line, `--hash` without a requirement, stray words after options.
 //! - What pip itself rejects: unknown or ambiguous options, a missing or
 //!   unexpected option value, an unclosed quote, a malformed `--hash`,
 //!   `-e` and unnamed requirements in constraint files, include cycles.
@@ -262,6 +263,8 @@ pub enum RequirementsErrorKind {
     OptionAfterRequirement { option: String },
     #[error("pip reads only one `-r`, `-c` or `-e` per line")]
     OneIncludePerLine { option: String },
+    #[error("pip ignores `{option}` on a line with `-r` or `-c`")]
+    OptionOnIncludeLine { option: String },
     #[error("`--hash` does not apply to `-e` requirements")]
     HashOnEditable,
     #[error("pip ignores this argument")]
@@ -322,7 +325,9 @@ impl RequirementsErrorKind {
             Self::OptionWithoutRequirement { .. } => {
                 "end the previous line with `\\` to continue it onto this line"
             }
-            Self::OptionAfterRequirement { option } | Self::OneIncludePerLine { option } => {
+            Self::OptionAfterRequirement { option }
+            | Self::OneIncludePerLine { option }
+            | Self::OptionOnIncludeLine { option } => {
                 return Some(format!("put `{option}` on a line of its own"))
             }
             Self::HashOnEditable => {
@@ -1310,6 +1315,16 @@ fn options_line(
     items: &[Item],
     events: &mut Vec<Event>,
 ) -> Result<(), LineError> {
+    // pip recurses into a `-r`/`-c` line and never reads its other options.
+    let includes = items.iter().any(|item| {
+        matches!(
+            item,
+            Item::Option {
+                opt: Opt::Requirement | Opt::Constraint,
+                ..
+            }
+        )
+    });
     let mut include: Option<Event> = None;
     for item in items {
         let (opt, name, span, value) = match item {
@@ -1341,6 +1356,14 @@ fn options_line(
                     constraint: opt == Opt::Constraint,
                     span: value.span.clone(),
                 });
+            }
+            _ if includes => {
+                return Err((
+                    RequirementsErrorKind::OptionOnIncludeLine {
+                        option: name.clone(),
+                    },
+                    span.clone(),
+                ))
             }
             Opt::Hash | Opt::ConfigSettings => {
                 return Err((
@@ -2436,6 +2459,14 @@ pytest==8.1.1
             (
                 &[("requirements.txt", "-e . -r a.txt\n")],
                 "requirements.txt:1:6: pip reads only one `-r`, `-c` or `-e` per line",
+            ),
+            (
+                &[("requirements.txt", "-r base.txt --pre\n")],
+                "requirements.txt:1:13: pip ignores `--pre` on a line with `-r` or `-c`",
+            ),
+            (
+                &[("requirements.txt", "--require-hashes -c constraints.txt\n")],
+                "requirements.txt:1:1: pip ignores `--require-hashes` on a line with `-r` or `-c`",
             ),
             (
                 &[("requirements.txt", "-e . --hash=sha256:abc\n")],
