@@ -2489,13 +2489,68 @@ pytest==8.1.1
                 "constraints.txt:1:1: constraint files cannot contain requirements without a name",
             ),
         ];
+        // The limits have tests of their own (they need many files).
+        let mut covered = BTreeSet::from([
+            kind_index(&RequirementsErrorKind::TooManyFiles { limit: 0 }),
+            kind_index(&RequirementsErrorKind::TooDeep { limit: 0 }),
+        ]);
         for (files, want) in cases {
-            assert_eq!(fails(files), *want, "{files:?}");
+            let error = run(files, &[files[0].0]).unwrap_err();
+            assert_eq!(located(files, &error), *want, "{files:?}");
+            covered.insert(kind_index(&error.kind));
         }
+        let missing = run(&[], &["requirements.txt"]).unwrap_err();
         assert_eq!(
-            located(&[], &run(&[], &["requirements.txt"]).unwrap_err()),
+            located(&[], &missing),
             "root 0: requirement file `requirements.txt` is not in the build context"
         );
+        covered.insert(kind_index(&missing.kind));
+        assert_eq!(
+            covered,
+            (0..KINDS).collect(),
+            "every kind needs a case here"
+        );
+    }
+
+    const KINDS: usize = 31;
+
+    /// Numbers every kind; a new kind fails to compile here until it is
+    /// numbered, and then the table above needs a case for it.
+    fn kind_index(kind: &RequirementsErrorKind) -> usize {
+        use RequirementsErrorKind as K;
+        match kind {
+            K::MissingRoot { .. } => 0,
+            K::MissingInclude { .. } => 1,
+            K::IncludeCycle { .. } => 2,
+            K::TooManyFiles { .. } => 3,
+            K::TooDeep { .. } => 4,
+            K::UrlInclude { .. } => 5,
+            K::AbsoluteInclude { .. } => 6,
+            K::IncludeLeavesContext { .. } => 7,
+            K::AbsoluteLocal { .. } => 8,
+            K::LocalLeavesContext { .. } => 9,
+            K::InvalidPath { .. } => 10,
+            K::IndexOption { .. } => 11,
+            K::RemovedOption { .. } => 12,
+            K::UnknownOption { .. } => 13,
+            K::AmbiguousOption { .. } => 14,
+            K::MissingValue { .. } => 15,
+            K::UnexpectedValue { .. } => 16,
+            K::UnclosedQuote => 17,
+            K::BackslashNotAtEnd => 18,
+            K::EnvironmentVariable { .. } => 19,
+            K::CredentialsInUrl => 20,
+            K::HashFormat => 21,
+            K::WeakHash { .. } => 22,
+            K::OptionWithoutRequirement { .. } => 23,
+            K::OptionAfterRequirement { .. } => 24,
+            K::OneIncludePerLine { .. } => 25,
+            K::OptionOnIncludeLine { .. } => 26,
+            K::HashOnEditable => 27,
+            K::IgnoredArgument => 28,
+            K::EditableConstraint => 29,
+            K::UnnamedConstraint => 30,
+        }
     }
 
     #[test]
