@@ -64,7 +64,7 @@ fn parse_with(source: &str, args: &BuildArgs) -> Parsed {
     match Spec::parse(source, args) {
         Ok(spec) => {
             // The installers and the plan see the same huge input.
-            let _ = pyfront::plan::Plan::new(&spec, "");
+            let _ = pyfront::plan::Plan::new(&spec, &pyfront::plan::ContextInputs::default());
             Parsed::Ok(Box::new(spec))
         }
         Err(e) => {

@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     match Spec::parse(&source, &args) {
         Ok(spec) => {
             let _ = spec.secret_ids();
-            let _ = pyfront::plan::Plan::new(&spec, "");
+            let _ = pyfront::plan::Plan::new(&spec, &pyfront::plan::ContextInputs::default());
         }
         Err(error) => {
             let diagnostic = Diagnostic::new("pyfront.toml", &source, &error);

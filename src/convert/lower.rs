@@ -266,7 +266,13 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
             created_by: format!("pyfront: {}", tools.title),
         });
     }
-    root = helper_exec(&root, &b.install, opts, "install", &[]);
+    root = helper_exec(
+        &root,
+        &b.install,
+        opts,
+        "install",
+        &plan.app.context_excludes,
+    );
     builder_layers.push(LayerHistory {
         created_by: format!("pyfront: {}", b.install.title),
     });
@@ -335,7 +341,11 @@ mod tests {
 
     fn lowered(spec: &str, dockerignore: &str) -> Lowered {
         let spec = Spec::parse(spec, &BuildArgs::new()).unwrap();
-        let plan = Plan::new(&spec, dockerignore);
+        let context = crate::plan::ContextInputs {
+            dockerignore: dockerignore.to_owned(),
+            ..Default::default()
+        };
+        let plan = Plan::new(&spec, &context);
         lower(
             &plan,
             &LowerOptions {

@@ -30,8 +30,9 @@ use crate::image::{BaseConfig, Platform};
 use crate::lint::{Bases, Warning};
 use crate::llb::Definition;
 use crate::options::BuildOptions;
-use crate::plan::{Plan, Target};
-use crate::spec::{Diagnostic, Spec, SpecError, SpecErrorKind};
+use crate::plan::installers::{Collector, Location, RequirementsError};
+use crate::plan::{ContextInputs, Plan, Target};
+use crate::spec::{ContextPath, Diagnostic, Spec, SpecError, SpecErrorKind};
 
 /// The context file whose patterns the app code copy excludes.
 pub const DOCKERIGNORE: &str = ".dockerignore";
@@ -96,8 +97,8 @@ pub async fn convert<I: Inputs>(
 ) -> Result<Converted, ConvertError> {
     let spec = parse_spec(&options.filename, source, options)?;
     let spec_text = String::from_utf8_lossy(source).into_owned();
-    let dockerignore = read_install_inputs(&spec, &spec_text, options, inputs).await?;
-    let plan = Plan::new(&spec, &dockerignore);
+    let context = read_install_inputs(&spec, &spec_text, options, inputs).await?;
+    let plan = Plan::new(&spec, &context);
 
     // Base images resolve per platform: a multi-arch base gives each
     // platform its own config (and Python, env, user).
@@ -187,21 +188,26 @@ fn lint(
     Ok(warnings)
 }
 
-/// Reads `.dockerignore` and the install inputs in one batch, fails with the
-/// spec location when an input (requirement file, `pyproject.toml`, lock) is
-/// not in the build context or a Poetry or uv project does not match the
-/// spec's indexes, and returns the `.dockerignore` text.
+/// Reads `.dockerignore` and the install inputs (one batch, then one per
+/// level of pip `-r` / `-c` includes), fails with the location when an input
+/// is missing or invalid (a requirement file's own errors point into that
+/// file) or a Poetry or uv project does not match the spec's indexes, and
+/// returns what the plan needs from the context.
 async fn read_install_inputs<I: Inputs>(
     spec: &Spec,
     spec_text: &str,
     options: &BuildOptions,
     inputs: &I,
-) -> Result<String, ConvertError> {
+) -> Result<ContextInputs, ConvertError> {
     let files = &spec.install.inputs;
     let mut paths = vec![DOCKERIGNORE.to_owned()];
     paths.extend(files.iter().map(|f| f.value.as_str().to_owned()));
     let mut read = inputs.context_files(&paths).await?.into_iter();
     let dockerignore = read.next().flatten().unwrap_or_default();
+    let mut context = ContextInputs {
+        dockerignore: String::from_utf8_lossy(&dockerignore).into_owned(),
+        ..ContextInputs::default()
+    };
     let locate = |error: SpecError| {
         ConvertError::Spec(Box::new(Diagnostic::new(
             &options.filename,
@@ -225,8 +231,78 @@ async fn read_install_inputs<I: Inputs>(
         };
         contents.push(String::from_utf8_lossy(&bytes).into_owned());
     }
-    if let (Some(_), [pyproject, lock]) = (spec.install.with.lock_file(), contents.as_slice()) {
-        crate::plan::installers::check_project(spec, pyproject, lock).map_err(locate)?;
+    match (spec.install.with.lock_file(), contents.as_slice()) {
+        (Some(_), [pyproject, lock]) => {
+            crate::plan::installers::check_project(spec, pyproject, lock).map_err(locate)?;
+        }
+        (None, _) => {
+            let roots: Vec<ContextPath> = files.iter().map(|f| f.value.clone()).collect();
+            let mut collector = Collector::new(&roots);
+            for (root, text) in roots.iter().zip(contents) {
+                collector.provide(root, Some(text));
+            }
+            loop {
+                let wanted = collector.wanted();
+                if wanted.is_empty() {
+                    break;
+                }
+                let names: Vec<String> = wanted.iter().map(|p| p.as_str().to_owned()).collect();
+                let read = inputs.context_files(&names).await?;
+                for (path, bytes) in wanted.iter().zip(read) {
+                    let text = bytes.map(|b| String::from_utf8_lossy(&b).into_owned());
+                    collector.provide(path, text);
+                }
+            }
+            let set = collector.finish().map_err(|e| match &e.location {
+                Location::Root(i) => locate_requirement(
+                    &options.filename,
+                    spec_text,
+                    files.get(*i).map(|f| f.span.clone()),
+                    &e,
+                ),
+                Location::File { file, span } => locate_requirement(
+                    file.as_str(),
+                    collector.source(file).unwrap_or_default(),
+                    Some(span.clone()),
+                    &e,
+                ),
+            })?;
+            // An editable install in an image would link the venv into the
+            // build's temporary context mount.
+            if let Some(editable) = set.local.iter().find(|l| l.editable) {
+                let path = &editable.path;
+                return Err(ConvertError::Spec(Box::new(Diagnostic::located(
+                    editable.file.as_str(),
+                    collector.source(&editable.file).unwrap_or_default(),
+                    Some(editable.span.clone()),
+                    &format!("`-e {path}` would link the venv to the build context, which the image does not have"),
+                    Some(format!("write `{path}` without `-e`: pyfront installs a copy of it into the venv")),
+                ))));
+            }
+            context.requirement_files = set
+                .files
+                .iter()
+                .map(|f| f.path.as_str().to_owned())
+                .collect();
+            context.local_requirements = !set.local.is_empty();
+        }
+        _ => {}
     }
-    Ok(String::from_utf8_lossy(&dockerignore).into_owned())
+    Ok(context)
+}
+
+/// A requirement-file error as a diagnostic in `file`.
+fn locate_requirement(
+    file: &str,
+    source: &str,
+    span: Option<std::ops::Range<usize>>,
+    error: &RequirementsError,
+) -> ConvertError {
+    ConvertError::Spec(Box::new(Diagnostic::located(
+        file,
+        source,
+        span,
+        &error.to_string(),
+        error.hint(),
+    )))
 }

@@ -109,12 +109,26 @@ pub struct AppStage {
     pub context_excludes: Vec<String>,
 }
 
+/// What the conversion read from the build context that shapes the plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContextInputs {
+    /// The context's `.dockerignore` (empty when there is none).
+    pub dockerignore: String,
+    /// pip: every requirement and constraint file the spec's files reach
+    /// (`-r`, `-c`), sorted; all are mounted and key the install step.
+    /// Empty: the spec's files only.
+    pub requirement_files: Vec<String>,
+    /// pip: a requirement names a path in the context (`./libs/sdk`, `.`),
+    /// so the install step sees the whole context.
+    pub local_requirements: bool,
+}
+
 impl Plan {
-    /// Plans the build of `spec`. `dockerignore` is the context's
-    /// `.dockerignore` (empty when there is none).
-    pub fn new(spec: &Spec, dockerignore: &str) -> Self {
+    /// Plans the build of `spec` with what the context holds.
+    pub fn new(spec: &Spec, context: &ContextInputs) -> Self {
+        let dockerignore = context.dockerignore.as_str();
         Self {
-            builder: installers::builder_stage(spec),
+            builder: installers::builder_stage(spec, context),
             app: AppStage {
                 base: spec.app.base.clone(),
                 workdir: spec.app.workdir.clone(),

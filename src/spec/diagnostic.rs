@@ -21,7 +21,25 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(file: &str, source: &str, error: &SpecError) -> Self {
-        let span = error.span.clone().unwrap_or(0..0);
+        Self::located(
+            file,
+            source,
+            error.span.clone(),
+            &error.to_string(),
+            error.hint(),
+        )
+    }
+
+    /// A diagnostic for any input file pyfront reads (the spec, a
+    /// requirement file): `message` and `hint` at `span` of `source`.
+    pub fn located(
+        file: &str,
+        source: &str,
+        span: Option<std::ops::Range<usize>>,
+        message: &str,
+        hint: Option<String>,
+    ) -> Self {
+        let span = span.unwrap_or(0..0);
         let start = floor_char_boundary(source, span.start.min(source.len()));
         let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
         let (line, column) = line_column(source, start);
@@ -34,8 +52,8 @@ impl Diagnostic {
             file: file.to_owned(),
             line,
             column,
-            message: hide(escape_controls(&error.to_string())),
-            hint: error.hint().map(hide),
+            message: hide(escape_controls(message)),
+            hint: hint.map(hide),
             source: crate::redact::redact_spec(source),
             span: start..end,
         }

@@ -13,8 +13,10 @@ const BASES: &str = "[app]\nbase = \"pyfront-test/python:3.11-slim-bookworm\"\nu
 
 const UV_PYPROJECT: &str = "[project]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[tool.uv.index]]\nname = \"public\"\nurl = \"https://pypi.example/simple\"\n";
 
-/// (name, spec after the bases, context files)
-fn cases() -> Vec<(&'static str, String, Vec<(&'static str, &'static str)>)> {
+/// A case: its name, the spec after the bases, and the context files.
+type Case = (&'static str, String, Vec<(&'static str, &'static str)>);
+
+fn cases() -> Vec<Case> {
     let pip = "[install]\nwith = \"pip\"\nrequirements = [\"requirements.txt\"]\n";
     vec![
         (

@@ -10,14 +10,20 @@
 mod pip;
 mod poetry;
 mod project;
+mod requirements;
 mod uv;
 
 pub use project::{check_project, matches_pattern};
+pub use requirements::{
+    collect, Collector, FileRole, LocalRequirement, Location, RequirementFile, RequirementSet,
+    RequirementsError, RequirementsErrorKind, MAX_DEPTH, MAX_FILES,
+};
 
 use serde::Serialize;
 
 use super::{
-    BuilderStage, CacheDir, HelperFile, InstallStep, CONTEXT_MOUNT, HELPER_MOUNT, TOOLS_VENV, VENV,
+    BuilderStage, CacheDir, ContextInputs, HelperFile, InstallStep, CONTEXT_MOUNT, HELPER_MOUNT,
+    TOOLS_VENV, VENV,
 };
 use crate::spec::{Index, Installer, Spec, Username};
 
@@ -28,10 +34,10 @@ const CONFIG_NAME: &str = "install.json";
 /// The builder stage for the spec's installer: the tool provisioning step
 /// (Poetry and uv; it does not depend on the app's lock file), the
 /// dependency install, and (`project = true`) the project itself.
-pub fn builder_stage(spec: &Spec) -> BuilderStage {
+pub fn builder_stage(spec: &Spec, context: &ContextInputs) -> BuilderStage {
     let project = spec.install.project.then(|| project_step(spec));
     let (tools, install, project) = match spec.install.with {
-        Installer::Pip => (None, pip::install_step(spec), None),
+        Installer::Pip => (None, pip::install_step(spec, context), None),
         Installer::Poetry => (
             Some(tools_step(spec, "poetry")),
             poetry::install_step(spec),

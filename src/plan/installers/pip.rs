@@ -1,16 +1,24 @@
 //! pip: `pip install -r` of the spec's requirement files into the venv.
 
 use super::{helper_step, index_configs, pip_cache, HelperConfig};
-use crate::plan::{InstallStep, CONTEXT_MOUNT, VENV};
+use crate::plan::{ContextInputs, InstallStep, CONTEXT_MOUNT, VENV};
 use crate::spec::Spec;
 
-pub(super) fn install_step(spec: &Spec) -> InstallStep {
+/// pip reads the spec's files as `-r` and follows their `-r` / `-c`
+/// includes itself, relative to each file: every file reached is mounted at
+/// its context path, so the includes resolve and each one keys the step.
+pub(super) fn install_step(spec: &Spec, context: &ContextInputs) -> InstallStep {
     let files: Vec<String> = spec
         .install
         .inputs
         .iter()
         .map(|r| r.value.as_str().to_owned())
         .collect();
+    let mounted = if context.requirement_files.is_empty() {
+        files.clone()
+    } else {
+        context.requirement_files.clone()
+    };
     let config = HelperConfig {
         mode: "pip",
         venv: VENV,
@@ -23,5 +31,10 @@ pub(super) fn install_step(spec: &Spec) -> InstallStep {
         ..HelperConfig::default()
     };
     let title = format!("pip install -r {}", files.join(" -r "));
-    helper_step(spec, title, &config, files, Vec::new(), vec![pip_cache()])
+    let mut step = helper_step(spec, title, &config, mounted, Vec::new(), vec![pip_cache()]);
+    // A local path requirement (`./libs/sdk`, `.`) needs its files: the
+    // step sees the whole context (minus `.dockerignore`), so an app change
+    // re-runs it.
+    step.whole_context = context.local_requirements;
+    step
 }
