@@ -2,8 +2,9 @@
 //! into the plan's builder steps. Installers never build LLB.
 //!
 //! Every step runs the same helper program, `install.py`, with a JSON
-//! config. The config holds index URLs, plain usernames and secret *ids*;
-//! the program reads the secret values from `/run/secrets/<id>` at run time.
+//! config and the shared masking rules (`redact_rules.json`) next to it.
+//! The config holds index URLs, plain usernames and secret *ids*; the
+//! program reads the secret values from `/run/secrets/<id>` at run time.
 //! Spec values travel as JSON data, so no value is ever interpreted by a
 //! shell.
 
@@ -24,6 +25,10 @@ use crate::spec::{Index, Installer, Spec, Username};
 const PROGRAM: &str = include_str!("install.py");
 const PROGRAM_NAME: &str = "install.py";
 const CONFIG_NAME: &str = "install.json";
+/// The masking policy pyfront's Rust code shares; the helper reads its
+/// `mask` from next to itself.
+const REDACT_RULES: &str = include_str!("../../redact_rules.json");
+const REDACT_RULES_NAME: &str = "redact_rules.json";
 
 /// The builder stage for the spec's installer: the tool provisioning step
 /// (Poetry and uv; it does not depend on the app's lock file), the
@@ -148,6 +153,10 @@ fn helper_step(
         HelperFile {
             name: CONFIG_NAME.to_owned(),
             contents: serde_json::to_vec_pretty(config).unwrap_or_default(),
+        },
+        HelperFile {
+            name: REDACT_RULES_NAME.to_owned(),
+            contents: REDACT_RULES.as_bytes().to_vec(),
         },
     ];
     helper_files.extend(extra_files);
