@@ -138,10 +138,10 @@ def pip_command(config, env, creds):
     if trusted_hosts:
         env["PIP_TRUSTED_HOST"] = " ".join(trusted_hosts)
     venv = config["venv"]
-    if config.get("create_venv") and not os.path.exists(os.path.join(venv, "bin", "python")):
+    if config["mode"] == "tool-provision" and not os.path.exists(os.path.join(venv, "bin", "python")):
         subprocess.check_call([sys.executable, "-m", "venv", "--without-pip", venv])
     args = pip_in(venv) + ["install"]
-    for requirement in config["requirements"]:
+    for requirement in config.get("requirements", []):
         args += ["-r", requirement]
     if config.get("project"):
         # The context is mounted read-only and build backends write next to
@@ -216,12 +216,28 @@ def poetry_command(config, env, creds):
     return args
 
 
-COMMANDS = {"pip": pip_command, "uv": uv_command, "poetry": poetry_command}
+COMMANDS = {
+    "pip-requirements": pip_command,
+    "pip-project": pip_command,
+    "tool-provision": pip_command,
+    "uv-sync": uv_command,
+    "poetry-install": poetry_command,
+}
+# The program each mode runs, as messages name it.
+TOOLS = {
+    "pip-requirements": "pip",
+    "pip-project": "pip",
+    "tool-provision": "pip",
+    "uv-sync": "uv",
+    "poetry-install": "poetry",
+}
 
 
 def main():
     with open(sys.argv[1], "r", encoding="utf-8") as f:
         config = json.load(f)
+    if config.get("version") != 1:
+        fail("config version %r is not supported (this install.py reads version 1)" % config.get("version"))
     creds, secret_values = credentials(config)
     env = dict(os.environ)
     args = COMMANDS[config["mode"]](config, env, creds)
@@ -255,7 +271,7 @@ def main():
                 "an index rejected the credentials (HTTP 401/403): check the token in secret %s"
                 % ", ".join("`%s`" % i for i in ids)
             )
-        fail("%s failed with exit code %d" % (config["mode"], code), hints)
+        fail("%s failed with exit code %d" % (TOOLS[config["mode"]], code), hints)
 
 
 if __name__ == "__main__":
