@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # All of pyfront's tests, as `make test` and `.ci/run` run them:
-#   1. format and lint checks, unit, golden and robustness tests, a short
-#      smoke of the fuzz targets (no engine needed);
+#   1. format and lint checks, the helper programs' checks (py_compile,
+#      pyflakes, their unit tests), unit, golden and robustness tests, a
+#      short smoke of the fuzz targets (no engine needed);
 #   2. the test harness: two real engines (Debian 12's Docker 20.10 with
 #      BuildKit 0.8, Debian 13's Docker 26.1 + buildx with BuildKit 0.13),
 #      local base images and an authenticated private index;
@@ -22,6 +23,27 @@ fi
 step "format and lints"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
+
+# The Python the install steps run (src/plan/installers/install.py) and its
+# tests. pyflakes3 is a host package like any other: installed from
+# tests/harness/host-packages.txt, so a fresh machine gets it.
+step "helper programs: py_compile, pyflakes3, unit tests"
+# shellcheck disable=SC1091
+(. tests/harness/lib.sh && ensure_host_packages)
+(
+    mapfile -t helpers < <(find src -name '*.py' | sort)
+    # Byte code goes under target/, not next to the sources.
+    PYTHONPYCACHEPREFIX="$(realpath -m "${CARGO_TARGET_DIR:-target}")/pycache"
+    export PYTHONPYCACHEPREFIX
+    python3 -m py_compile "${helpers[@]}"
+    pyflakes3 "${helpers[@]}"
+    # unittest's discovery only descends into packages (directories with an
+    # __init__.py), and src/ has none: run it in each directory with tests.
+    mapfile -t test_dirs < <(find src -name 'test_*.py' -printf '%h\n' | sort -u)
+    for dir in "${test_dirs[@]}"; do
+        python3 -m unittest discover -s "$dir" -p 'test_*.py'
+    done
+)
 
 step "unit, golden and robustness tests"
 cargo test --locked --lib --bins --test golden --test robustness

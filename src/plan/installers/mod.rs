@@ -2,11 +2,13 @@
 //! into the plan's builder steps. Installers never build LLB.
 //!
 //! Every step runs the same helper program, `install.py`, with a JSON
-//! config. The config holds index URLs, plain usernames and secret *ids*;
-//! the program reads the secret values from `/run/secrets/<id>` at run time.
-//! Spec values travel as JSON data, so no value is ever interpreted by a
-//! shell.
+//! config (`install.json`, defined in `config`) and the shared masking
+//! rules (`redact_rules.json`) next to it. The config holds index URLs,
+//! plain usernames and secret *ids*; the program reads the secret values
+//! from `/run/secrets/<id>` at run time. Spec values travel as JSON data,
+//! so no value is ever interpreted by a shell.
 
+mod config;
 mod pip;
 mod poetry;
 mod project;
@@ -19,17 +21,21 @@ pub use requirements::{
     RequirementsError, RequirementsErrorKind, MAX_DEPTH, MAX_FILES,
 };
 
-use serde::Serialize;
+use config::{HelperConfig, LockInstall, Mode};
 
 use super::{
     BuilderStage, CacheDir, ContextInputs, HelperFile, InstallStep, CONTEXT_MOUNT, HELPER_MOUNT,
     TOOLS_VENV, VENV,
 };
-use crate::spec::{Index, Installer, Spec, Username};
+use crate::spec::{Installer, Spec};
 
 const PROGRAM: &str = include_str!("install.py");
 const PROGRAM_NAME: &str = "install.py";
 const CONFIG_NAME: &str = "install.json";
+/// The masking policy pyfront's Rust code shares; the helper reads its
+/// `mask` from next to itself.
+const REDACT_RULES: &str = include_str!("../../redact_rules.json");
+const REDACT_RULES_NAME: &str = "redact_rules.json";
 
 /// The builder stage for the spec's installer: the tool provisioning step
 /// (Poetry and uv; it does not depend on the app's lock file), the
@@ -63,13 +69,13 @@ pub fn builder_stage(spec: &Spec, context: &ContextInputs) -> BuilderStage {
 /// writable copy of the context. The build backend comes from the spec's
 /// indexes, with their credentials.
 fn project_step(spec: &Spec) -> InstallStep {
-    let config = HelperConfig {
-        mode: "pip",
-        venv: VENV,
-        project: Some(CONTEXT_MOUNT),
-        indexes: index_configs(&spec.indexes),
-        ..HelperConfig::default()
-    };
+    let config = HelperConfig::new(
+        Mode::PipProject {
+            venv: VENV,
+            project: CONTEXT_MOUNT,
+        },
+        &spec.indexes,
+    );
     let mut step = helper_step(
         spec,
         "pip install --no-deps . (the project)".to_owned(),
@@ -80,55 +86,6 @@ fn project_step(spec: &Spec) -> InstallStep {
     );
     step.whole_context = true;
     step
-}
-
-/// The helper's config. Struct fields serialize in declaration order, so
-/// the bytes (and the step's cache key) are stable.
-#[derive(Serialize, Default)]
-struct HelperConfig<'a> {
-    mode: &'static str,
-    venv: &'static str,
-    create_venv: bool,
-    tool: Option<String>,
-    cwd: Option<&'static str>,
-    cache_dir: Option<&'static str>,
-    /// pip: a project directory to install with `--no-deps`.
-    project: Option<&'static str>,
-    requirements: Vec<String>,
-    groups: &'a [String],
-    extras: &'a [String],
-    indexes: Vec<IndexConfig<'a>>,
-    hints: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct IndexConfig<'a> {
-    name: &'a str,
-    url: &'a str,
-    username: Option<&'a str>,
-    username_secret: Option<&'a str>,
-    password_secret: Option<&'a str>,
-    default: bool,
-}
-
-fn index_configs(indexes: &[Index]) -> Vec<IndexConfig<'_>> {
-    indexes
-        .iter()
-        .map(|i| IndexConfig {
-            name: i.name.as_str(),
-            url: i.url.as_str(),
-            username: match &i.username {
-                Some(Username::Plain(u)) => Some(u),
-                _ => None,
-            },
-            username_secret: match &i.username {
-                Some(Username::Secret(id)) => Some(id.as_str()),
-                _ => None,
-            },
-            password_secret: i.password_secret.as_ref().map(|s| s.as_str()),
-            default: i.default,
-        })
-        .collect()
 }
 
 /// A step that runs the helper with `config` (plus `extra_files`).
@@ -153,7 +110,11 @@ fn helper_step(
         },
         HelperFile {
             name: CONFIG_NAME.to_owned(),
-            contents: serde_json::to_vec_pretty(config).unwrap_or_default(),
+            contents: config.to_json(),
+        },
+        HelperFile {
+            name: REDACT_RULES_NAME.to_owned(),
+            contents: REDACT_RULES.as_bytes().to_vec(),
         },
     ];
     helper_files.extend(extra_files);
@@ -178,8 +139,8 @@ fn helper_step(
 
 /// What differs between the lock-file installers (uv, Poetry).
 struct LockInstaller {
-    /// The helper's mode, also the tool's executable name.
-    mode: &'static str,
+    /// The tool's executable name in the tools venv.
+    tool: &'static str,
     cache_dir: &'static str,
     cache_id: &'static str,
     title: String,
@@ -189,20 +150,25 @@ struct LockInstaller {
 
 /// The install step of a lock-file installer: the tool from the tools venv,
 /// `pyproject.toml` and the lock as its only context inputs, its own cache.
-fn lock_install_step(spec: &Spec, installer: &LockInstaller) -> InstallStep {
+/// `mode` is the installer's helper mode (`Mode::UvSync`, ...).
+fn lock_install_step<'a>(
+    spec: &'a Spec,
+    installer: &LockInstaller,
+    mode: fn(LockInstall<'a>) -> Mode<'a>,
+) -> InstallStep {
     let install = &spec.install;
-    let config = HelperConfig {
-        mode: installer.mode,
-        venv: VENV,
-        tool: Some(format!("{TOOLS_VENV}/bin/{}", installer.mode)),
-        cwd: Some(CONTEXT_MOUNT),
-        cache_dir: Some(installer.cache_dir),
-        groups: &install.groups,
-        extras: &install.extras,
-        indexes: index_configs(&spec.indexes),
-        hints: vec![installer.hint.to_owned()],
-        ..HelperConfig::default()
-    };
+    let config = HelperConfig::new(
+        mode(LockInstall {
+            venv: VENV,
+            tool: format!("{TOOLS_VENV}/bin/{}", installer.tool),
+            cwd: CONTEXT_MOUNT,
+            cache_dir: installer.cache_dir,
+            groups: &install.groups,
+            extras: &install.extras,
+            hints: vec![installer.hint.to_owned()],
+        }),
+        &spec.indexes,
+    );
     let files = install
         .inputs
         .iter()
@@ -227,14 +193,13 @@ fn lock_install_step(spec: &Spec, installer: &LockInstaller) -> InstallStep {
 fn tools_step(spec: &Spec, tool: &str) -> InstallStep {
     let version = spec.install.tool_version.as_deref().unwrap_or_default();
     let requirement = format!("{tool}=={version}");
-    let config = HelperConfig {
-        mode: "pip",
-        venv: TOOLS_VENV,
-        create_venv: true,
-        requirements: vec![format!("{HELPER_MOUNT}/tools.txt")],
-        indexes: index_configs(&spec.indexes),
-        ..HelperConfig::default()
-    };
+    let config = HelperConfig::new(
+        Mode::ToolProvision {
+            venv: TOOLS_VENV,
+            requirements: vec![format!("{HELPER_MOUNT}/tools.txt")],
+        },
+        &spec.indexes,
+    );
     helper_step(
         spec,
         format!("provision {requirement} in {TOOLS_VENV}"),

@@ -1,6 +1,6 @@
 //! pip: `pip install -r` of the spec's requirement files into the venv.
 
-use super::{helper_step, index_configs, pip_cache, HelperConfig};
+use super::{helper_step, pip_cache, HelperConfig, Mode};
 use crate::plan::{ContextInputs, InstallStep, CONTEXT_MOUNT, VENV};
 use crate::spec::Spec;
 
@@ -19,17 +19,17 @@ pub(super) fn install_step(spec: &Spec, context: &ContextInputs) -> InstallStep 
     } else {
         context.requirement_files.clone()
     };
-    let config = HelperConfig {
-        mode: "pip",
-        venv: VENV,
-        requirements: files
-            .iter()
-            .map(|f| format!("{CONTEXT_MOUNT}/{f}"))
-            .collect(),
-        cwd: Some(CONTEXT_MOUNT),
-        indexes: index_configs(&spec.indexes),
-        ..HelperConfig::default()
-    };
+    let config = HelperConfig::new(
+        Mode::PipRequirements {
+            venv: VENV,
+            cwd: CONTEXT_MOUNT,
+            requirements: files
+                .iter()
+                .map(|f| format!("{CONTEXT_MOUNT}/{f}"))
+                .collect(),
+        },
+        &spec.indexes,
+    );
     let title = format!("pip install -r {}", files.join(" -r "));
     let mut step = helper_step(spec, title, &config, mounted, Vec::new(), vec![pip_cache()]);
     // A local path requirement (`./libs/sdk`, `.`) needs its files: the

@@ -5,7 +5,7 @@
 //! each spec `[[index]]` must have the name of a `[[tool.poetry.source]]`.
 //! Nothing is written with `poetry config`: no `auth.toml`, no keyring.
 
-use super::{lock_install_step, LockInstaller};
+use super::{lock_install_step, LockInstaller, Mode};
 use crate::plan::InstallStep;
 use crate::spec::Spec;
 
@@ -13,11 +13,12 @@ pub(super) fn install_step(spec: &Spec) -> InstallStep {
     lock_install_step(
         spec,
         &LockInstaller {
-            mode: "poetry",
+            tool: "poetry",
             cache_dir: "/root/.cache/pypoetry",
             cache_id: "pyfront-poetry-cache",
             title: format!("poetry install --only {}", spec.install.groups.join(",")),
             hint: "if Poetry says `pyproject.toml` changed significantly since `poetry.lock` was generated, run `poetry lock` and commit `poetry.lock`",
         },
+        Mode::PoetryInstall,
     )
 }

@@ -5,7 +5,7 @@
 //! the first request to that index, so GitLab answers with the private
 //! package instead of forwarding an anonymous request to PyPI.
 
-use super::{lock_install_step, LockInstaller};
+use super::{lock_install_step, LockInstaller, Mode};
 use crate::plan::InstallStep;
 use crate::spec::Spec;
 
@@ -13,12 +13,13 @@ pub(super) fn install_step(spec: &Spec) -> InstallStep {
     lock_install_step(
         spec,
         &LockInstaller {
-            mode: "uv",
+            tool: "uv",
             cache_dir: "/root/.cache/uv",
             cache_id: "pyfront-uv-cache",
             title: format!("uv sync --locked ({})", spec.install.groups.join(", ")),
             hint:
                 "if uv says the lock file needs to be updated, run `uv lock` and commit `uv.lock`",
         },
+        Mode::UvSync,
     )
 }

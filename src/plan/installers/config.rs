@@ -1,0 +1,333 @@
+//! `install.json`: the one definition of the helper's config.
+//!
+//! `install.py` validates it strictly (version, mode, the exact key set of
+//! the mode, types) and refuses anything else, so a change here is a change
+//! of the format: bump [`VERSION`] when a key changes meaning, and update
+//! `install.py`'s schema and `testdata/` with it.
+//!
+//! The bytes key the step's build cache: serde writes struct fields in
+//! declaration order, `version` first, then `mode` and that mode's fields,
+//! then `indexes`. Nothing here is a map, so nothing depends on hashing.
+
+use serde::Serialize;
+
+use crate::spec::{Index, Username};
+
+/// The config format `install.py` reads; it refuses any other.
+pub(crate) const VERSION: u32 = 1;
+
+/// The whole config. Its fields are private: [`HelperConfig::new`] is the
+/// only way to build one, so every config has the current version.
+#[derive(Debug, Serialize)]
+pub(crate) struct HelperConfig<'a> {
+    version: u32,
+    #[serde(flatten)]
+    mode: Mode<'a>,
+    indexes: Vec<IndexConfig<'a>>,
+}
+
+/// What the step does; serialized as `"mode": "<kebab-case name>"` next to
+/// the mode's own fields. `venv` is where the packages go.
+#[derive(Debug, Serialize)]
+#[serde(tag = "mode", rename_all = "kebab-case")]
+pub(crate) enum Mode<'a> {
+    /// pip installs requirement files (`-r`) into the existing app venv,
+    /// from `cwd` (relative paths in the files resolve against it).
+    PipRequirements {
+        venv: &'a str,
+        cwd: &'a str,
+        requirements: Vec<String>,
+    },
+    /// pip installs the project at `project` (`--no-deps`), built from a
+    /// writable copy because the context mount is read-only.
+    PipProject { venv: &'a str, project: &'a str },
+    /// pip installs a tool (uv, Poetry) from requirement files into `venv`,
+    /// which is created (`--without-pip`) when missing.
+    ToolProvision {
+        venv: &'a str,
+        requirements: Vec<String>,
+    },
+    /// `uv sync --locked` of the lock in `cwd`.
+    UvSync(LockInstall<'a>),
+    /// `poetry install --no-root` of the lock in `cwd`.
+    PoetryInstall(LockInstall<'a>),
+}
+
+/// The fields of the lock-file installers' modes.
+#[derive(Debug, Serialize)]
+pub(crate) struct LockInstall<'a> {
+    pub(crate) venv: &'a str,
+    /// The installer's executable (in the tools venv).
+    pub(crate) tool: String,
+    pub(crate) cwd: &'a str,
+    /// The installer's cache, a cache mount.
+    pub(crate) cache_dir: &'a str,
+    pub(crate) groups: &'a [String],
+    pub(crate) extras: &'a [String],
+    /// Printed when the installer fails (usually a stale lock).
+    pub(crate) hints: Vec<String>,
+}
+
+/// An index as the helper sees it: the URL, a plain username and secret
+/// *ids*; the helper reads the secret values from `/run/secrets/<id>`.
+/// The spec guarantees that a username (plain or secret) comes with a
+/// `password_secret` and the other way round; the helper checks it again.
+#[derive(Debug, Serialize)]
+pub(crate) struct IndexConfig<'a> {
+    name: &'a str,
+    url: &'a str,
+    username: Option<&'a str>,
+    username_secret: Option<&'a str>,
+    password_secret: Option<&'a str>,
+    default: bool,
+}
+
+impl<'a> HelperConfig<'a> {
+    pub(crate) fn new(mode: Mode<'a>, indexes: &'a [Index]) -> Self {
+        Self {
+            version: VERSION,
+            mode,
+            indexes: indexes.iter().map(IndexConfig::from).collect(),
+        }
+    }
+
+    /// The bytes of `install.json`.
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        // Cannot fail: only strings, booleans, integers and structs, no
+        // maps with non-string keys. An empty file would make the helper
+        // stop with a clear error rather than guess.
+        serde_json::to_vec_pretty(self).unwrap_or_default()
+    }
+}
+
+impl<'a> From<&'a Index> for IndexConfig<'a> {
+    fn from(index: &'a Index) -> Self {
+        let (username, username_secret) = match &index.username {
+            Some(Username::Plain(user)) => (Some(user.as_str()), None),
+            Some(Username::Secret(id)) => (None, Some(id.as_str())),
+            None => (None, None),
+        };
+        Self {
+            name: index.name.as_str(),
+            url: index.url.as_str(),
+            username,
+            username_secret,
+            password_secret: index.password_secret.as_ref().map(|s| s.as_str()),
+            default: index.default,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GROUPS: &[String] = &[];
+
+    /// An extra index without credentials.
+    fn index<'a>(name: &'a str, url: &'a str) -> IndexConfig<'a> {
+        IndexConfig {
+            name,
+            url,
+            username: None,
+            username_secret: None,
+            password_secret: None,
+            default: false,
+        }
+    }
+
+    fn config<'a>(mode: Mode<'a>, indexes: Vec<IndexConfig<'a>>) -> HelperConfig<'a> {
+        HelperConfig {
+            version: VERSION,
+            mode,
+            indexes,
+        }
+    }
+
+    /// One config of each mode, named like its mode; `testdata/<name>.json`
+    /// holds its bytes, which `test_install.py` feeds to `install.py`.
+    fn examples<'a>(
+        groups: &'a [String],
+        extras: &'a [String],
+    ) -> Vec<(&'static str, HelperConfig<'a>)> {
+        let lock = |tool: &str, cache_dir: &'a str, hint: &str| LockInstall {
+            venv: "/opt/venv",
+            tool: format!("/opt/pyfront-tools/bin/{tool}"),
+            cwd: "/run/pyfront/context",
+            cache_dir,
+            groups,
+            extras,
+            hints: vec![hint.to_owned()],
+        };
+        vec![
+            (
+                "pip-requirements",
+                config(
+                    Mode::PipRequirements {
+                        venv: "/opt/venv",
+                        cwd: "/run/pyfront/context",
+                        requirements: vec![
+                            "/run/pyfront/context/requirements.txt".to_owned(),
+                            "/run/pyfront/context/requirements/extra.txt".to_owned(),
+                        ],
+                    },
+                    vec![
+                        IndexConfig {
+                            username: Some("gitlab-ci-token"),
+                            password_secret: Some("pypi_token"),
+                            default: true,
+                            ..index("corp", "https://gitlab.example.com/pypi/simple")
+                        },
+                        IndexConfig {
+                            username_secret: Some("art_user"),
+                            password_secret: Some("art_token"),
+                            ..index("artifactory.eu", "https://artifactory.example.com/simple")
+                        },
+                        index("mirror", "http://mirror.internal:8080/simple"),
+                    ],
+                ),
+            ),
+            (
+                "pip-project",
+                config(
+                    Mode::PipProject {
+                        venv: "/opt/venv",
+                        project: "/run/pyfront/context",
+                    },
+                    vec![IndexConfig {
+                        username: Some("ci"),
+                        password_secret: Some("pypi_token"),
+                        ..index("corp", "https://pypi.corp.example/simple")
+                    }],
+                ),
+            ),
+            (
+                "tool-provision",
+                config(
+                    Mode::ToolProvision {
+                        venv: "/opt/pyfront-tools",
+                        requirements: vec!["/run/pyfront/helper/tools.txt".to_owned()],
+                    },
+                    Vec::new(),
+                ),
+            ),
+            (
+                "uv-sync",
+                config(
+                    Mode::UvSync(lock("uv", "/root/.cache/uv", "run `uv lock`")),
+                    vec![IndexConfig {
+                        username: Some("gitlab-ci-token"),
+                        password_secret: Some("pypi_token"),
+                        ..index("acme-private", "https://gitlab.example.com/acme/simple")
+                    }],
+                ),
+            ),
+            (
+                "poetry-install",
+                config(
+                    Mode::PoetryInstall(lock(
+                        "poetry",
+                        "/root/.cache/pypoetry",
+                        "run `poetry lock`",
+                    )),
+                    vec![IndexConfig {
+                        username_secret: Some("nexus_user"),
+                        password_secret: Some("nexus_password"),
+                        ..index("acme.private", "https://nexus.example.com/simple")
+                    }],
+                ),
+            ),
+        ]
+    }
+
+    fn testdata(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/plan/installers/testdata")
+            .join(format!("{name}.json"))
+    }
+
+    /// The bytes of every mode's config are exactly `testdata/<mode>.json`
+    /// (`UPDATE_GOLDEN=1` rewrites them; review the diff like code).
+    #[test]
+    fn every_mode_serializes_to_its_testdata() {
+        let groups = ["main".to_owned(), "ml".to_owned()];
+        let extras = ["s3".to_owned()];
+        let examples = examples(&groups, &extras);
+        let mut names: Vec<&str> = examples.iter().map(|(name, _)| *name).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "pip-project",
+                "pip-requirements",
+                "poetry-install",
+                "tool-provision",
+                "uv-sync"
+            ]
+        );
+        for (name, config) in &examples {
+            let json = String::from_utf8(config.to_json()).unwrap();
+            assert!(
+                json.starts_with(&format!("{{\n  \"version\": 1,\n  \"mode\": \"{name}\",\n")),
+                "{json}"
+            );
+            let path = testdata(name);
+            if std::env::var_os("UPDATE_GOLDEN").is_some() {
+                std::fs::write(&path, &json).unwrap();
+                continue;
+            }
+            let expected = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(json, expected, "{}", path.display());
+        }
+    }
+
+    #[test]
+    fn the_same_config_serializes_to_the_same_bytes() {
+        let build = || {
+            config(
+                Mode::UvSync(LockInstall {
+                    venv: "/opt/venv",
+                    tool: "/opt/pyfront-tools/bin/uv".to_owned(),
+                    cwd: "/run/pyfront/context",
+                    cache_dir: "/root/.cache/uv",
+                    groups: GROUPS,
+                    extras: GROUPS,
+                    hints: Vec::new(),
+                }),
+                vec![IndexConfig {
+                    username: Some("u"),
+                    password_secret: Some("p"),
+                    ..index("a", "https://a.example/simple")
+                }],
+            )
+            .to_json()
+        };
+        let first = build();
+        for _ in 0..10 {
+            assert_eq!(build(), first);
+        }
+    }
+
+    #[test]
+    fn the_version_and_the_mode_come_first() {
+        let config = HelperConfig::new(
+            Mode::PipProject {
+                venv: "/opt/venv",
+                project: "/run/pyfront/context",
+            },
+            &[],
+        );
+        assert_eq!(
+            String::from_utf8(config.to_json()).unwrap(),
+            concat!(
+                "{\n",
+                "  \"version\": 1,\n",
+                "  \"mode\": \"pip-project\",\n",
+                "  \"venv\": \"/opt/venv\",\n",
+                "  \"project\": \"/run/pyfront/context\",\n",
+                "  \"indexes\": []\n",
+                "}"
+            )
+        );
+    }
+}
