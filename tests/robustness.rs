@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use pyfront::convert::runtime_config;
 use pyfront::image::BaseConfig;
+use pyfront::redact::DisplaySafeUrl;
 use pyfront::spec::{interpolate, BuildArgs, Diagnostic, Spec, SpecError, SpecErrorKind};
 use serde_json::Value;
 
@@ -979,8 +980,9 @@ fn every_kind() -> Vec<SpecErrorKind> {
             reason: s(),
         },
         SpecErrorKind::CredentialsInUrl,
+        SpecErrorKind::LooksLikeToken { what: "x" },
         SpecErrorKind::InvalidUrl {
-            value: s(),
+            value: DisplaySafeUrl::new(s()),
             reason: s(),
         },
         SpecErrorKind::InvalidName {

@@ -36,7 +36,9 @@ use crate::spec::{Diagnostic, Spec, SpecError, SpecErrorKind};
 /// The context file whose patterns the app code copy excludes.
 pub const DOCKERIGNORE: &str = ".dockerignore";
 
-/// Everything that stops a conversion. Messages never hold a secret value.
+/// Everything that stops a conversion. Messages never hold a secret value:
+/// spec errors and lint findings are redacted when made, and the entry
+/// points pass every message through `crate::redact` once more.
 #[derive(Debug, thiserror::Error)]
 pub enum ConvertError {
     /// A spec (or install input) error, located: `file:line:col: message`.
@@ -81,8 +83,14 @@ pub fn parse_spec(
         };
         ConvertError::Spec(Box::new(Diagnostic::new(filename, "", &error)))
     })?;
-    Spec::parse(text, &options.build_args)
-        .map_err(|e| ConvertError::Spec(Box::new(Diagnostic::new(filename, text, &e))))
+    Spec::parse(text, &options.build_args).map_err(|e| {
+        ConvertError::Spec(Box::new(Diagnostic::with_build_args(
+            filename,
+            text,
+            &options.build_args,
+            &e,
+        )))
+    })
 }
 
 /// Converts the spec `source` for `platforms` (at least one). `created` is
@@ -203,9 +211,10 @@ async fn read_install_inputs<I: Inputs>(
     let mut read = inputs.context_files(&paths).await?.into_iter();
     let dockerignore = read.next().flatten().unwrap_or_default();
     let locate = |error: SpecError| {
-        ConvertError::Spec(Box::new(Diagnostic::new(
+        ConvertError::Spec(Box::new(Diagnostic::with_build_args(
             &options.filename,
             spec_text,
+            &options.build_args,
             &error,
         )))
     };

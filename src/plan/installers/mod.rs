@@ -110,7 +110,10 @@ fn index_configs(indexes: &[Index]) -> Vec<IndexConfig<'_>> {
         .iter()
         .map(|i| IndexConfig {
             name: i.name.as_str(),
-            url: i.url.as_str(),
+            // The installer must reach the index: the one place its URL
+            // leaves the redacting type. It holds no credentials (the spec
+            // refuses them); those come from the secret mounts.
+            url: i.url.unredacted(),
             username: match &i.username {
                 Some(Username::Plain(u)) => Some(u),
                 _ => None,
