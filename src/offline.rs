@@ -242,7 +242,8 @@ pub fn init(dir: &Path, syntax: &str, force: bool) -> Result<String, String> {
             target.display()
         ));
     }
-    let project = crate::init::detect(dir)?;
+    // A broken `pyproject.toml` is quoted back by its TOML error.
+    let project = crate::init::detect(dir).map_err(|e| Redacted::new(e).into_string())?;
     let text = crate::init::render(&project, syntax);
     std::fs::write(&target, text)
         .map_err(|e| format!("cannot write `{}`: {e}", target.display()))?;

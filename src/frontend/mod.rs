@@ -151,11 +151,12 @@ pub fn run() -> ! {
         }
         match returned {
             Ok(_) => 0,
-            Err(status) => {
-                eprintln!(
-                    "pyfront: the gateway call `Return` failed: {}",
-                    status.message()
-                );
+            Err(source) => {
+                let error = FrontendError::Rpc {
+                    call: "Return",
+                    source,
+                };
+                eprintln!("pyfront: {}", error.chain());
                 1
             }
         }
