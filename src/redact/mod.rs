@@ -27,7 +27,7 @@
 //! is left alone, so masking twice changes nothing.
 
 mod rules;
-pub mod url;
+mod url;
 
 use std::collections::BTreeMap;
 use std::fmt;
