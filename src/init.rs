@@ -146,7 +146,12 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
         requirements,
         indexes: named
             .into_iter()
-            .filter_map(|n| n.url.map(|u| (n.name, u)))
+            // Credentials a `pyproject.toml` may carry stay there: the spec
+            // refuses them, and the starter spec is printed and committed.
+            .filter_map(|n| {
+                let url = crate::redact::DisplaySafeUrl::new(n.url?).without_userinfo();
+                Some((n.name, url.unredacted().to_owned()))
+            })
             .collect(),
         python,
         module,

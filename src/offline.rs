@@ -11,6 +11,7 @@ use crate::convert::{block_on, convert, ConvertError, Converted, FsInputs};
 use crate::image::{timestamp, Platform};
 use crate::llb::to_json;
 use crate::options::{keys, BuildOptions};
+use crate::redact::Redacted;
 
 /// What `check` and `llb` are asked, as flags.
 pub struct Request {
@@ -57,9 +58,11 @@ impl Request {
 
     /// Runs the conversion core on the spec and the context directory.
     fn convert(&self) -> Result<(BuildOptions, Converted), String> {
-        let options = self.options()?;
-        let source = std::fs::read(&self.file)
-            .map_err(|e| format!("cannot read `{}`: {e}", self.display()))?;
+        // Bad flags are quoted back (`--build-arg SOURCE_DATE_EPOCH=...`).
+        let options = self.options().map_err(|e| Redacted::new(e).into_string())?;
+        let source = std::fs::read(&self.file).map_err(|e| {
+            Redacted::new(format!("cannot read `{}`: {e}", self.display())).into_string()
+        })?;
         let platforms = if options.platforms.is_empty() {
             vec![Platform::linux_amd64()]
         } else {
@@ -84,8 +87,13 @@ impl Request {
 }
 
 /// An error as the CLI prints it: a located one rustc-style, anything else
-/// with its causes.
+/// with its causes; through the redaction policy (a rendered diagnostic is
+/// redacted already, and masking twice changes nothing).
 fn render(error: &ConvertError) -> String {
+    Redacted::new(unredacted_render(error)).into_string()
+}
+
+fn unredacted_render(error: &ConvertError) -> String {
     match error {
         ConvertError::Spec(d) => d.render(),
         other => {
@@ -127,9 +135,11 @@ pub fn check(request: &Request) -> Result<CheckReport, String> {
     stderr.push_str(&format!("{display}: ok\n"));
     let outline =
         crate::convert::subrequests::outline_text(&converted.spec, &converted.spec_text, &display);
+    // Both are text made of redacted parts and the file's path: once more
+    // through the policy as a whole.
     Ok(CheckReport {
-        stderr,
-        stdout: align_columns(&outline),
+        stderr: Redacted::new(stderr).into_string(),
+        stdout: Redacted::new(align_columns(&outline)).into_string(),
     })
 }
 
@@ -232,7 +242,8 @@ pub fn init(dir: &Path, syntax: &str, force: bool) -> Result<String, String> {
             target.display()
         ));
     }
-    let project = crate::init::detect(dir)?;
+    // A broken `pyproject.toml` is quoted back by its TOML error.
+    let project = crate::init::detect(dir).map_err(|e| Redacted::new(e).into_string())?;
     let text = crate::init::render(&project, syntax);
     std::fs::write(&target, text)
         .map_err(|e| format!("cannot write `{}`: {e}", target.display()))?;

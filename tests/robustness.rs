@@ -22,6 +22,7 @@ use std::process::{Command, Output};
 
 use pyfront::convert::runtime_config;
 use pyfront::image::BaseConfig;
+use pyfront::redact::DisplaySafeUrl;
 use pyfront::spec::{interpolate, BuildArgs, Diagnostic, Spec, SpecError, SpecErrorKind};
 use serde_json::Value;
 
@@ -1088,8 +1089,9 @@ fn every_kind() -> Vec<SpecErrorKind> {
             reason: s(),
         },
         SpecErrorKind::CredentialsInUrl,
+        SpecErrorKind::LooksLikeToken { what: "x" },
         SpecErrorKind::InvalidUrl {
-            value: s(),
+            value: DisplaySafeUrl::new(s()),
             reason: s(),
         },
         SpecErrorKind::InvalidName {

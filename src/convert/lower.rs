@@ -14,6 +14,7 @@ use crate::llb::{
     Mount, NetMode, Output, ResolveMode,
 };
 use crate::plan::{InstallStep, Plan, CONTEXT_MOUNT, HELPER_MOUNT, SECRETS_DIR, VENV};
+use crate::redact::Redacted;
 
 /// The name of the local source holding the build context.
 pub const CONTEXT_LOCAL: &str = "context";
@@ -36,13 +37,24 @@ pub struct LowerOptions {
 }
 
 impl LowerOptions {
-    /// A step name's stage tag, as the Dockerfile frontend writes it.
-    fn stage(&self, stage: &str) -> String {
-        if self.platform_in_names {
-            format!("[{} {stage}]", self.constraints.platform)
+    /// A step's name (`[builder] pip install ...`): its stage tag, as the
+    /// Dockerfile frontend writes it, then `what`, through the redaction
+    /// policy (names are shown in every build log).
+    fn name(&self, stage: &str, what: &str) -> String {
+        let name = if self.platform_in_names {
+            format!("[{} {stage}] {what}", self.constraints.platform)
         } else {
-            format!("[{stage}]")
-        }
+            format!("[{stage}] {what}")
+        };
+        Redacted::new(name).into_string()
+    }
+}
+
+/// The history entry of a layer pyfront adds (`docker history` shows it),
+/// through the redaction policy.
+fn history(what: &str) -> LayerHistory {
+    LayerHistory {
+        created_by: Redacted::new(format!("pyfront: {what}")).into_string(),
     }
 }
 
@@ -87,7 +99,7 @@ fn helper_exec(
     let helper = mkfiles(
         &helper_files,
         c,
-        &format!("{} pyfront {key} helper", opts.stage("builder")),
+        &opts.name("builder", &format!("pyfront {key} helper")),
     );
     let mut mounts = vec![Mount::ReadOnly {
         dest: HELPER_MOUNT.to_owned(),
@@ -109,7 +121,7 @@ fn helper_exec(
                 ..LocalOptions::default()
             },
             c,
-            &format!("{} load {key} inputs", opts.stage("builder")),
+            &opts.name("builder", &format!("load {key} inputs")),
         );
         mounts.push(Mount::ReadOnly {
             dest: CONTEXT_MOUNT.to_owned(),
@@ -166,7 +178,7 @@ fn helper_exec(
             ..Exec::default()
         },
         c,
-        &format!("{} {}", opts.stage("builder"), step.title),
+        &opts.name("builder", &step.title),
     )
 }
 
@@ -181,7 +193,7 @@ fn context_source(excludes: &[String], opts: &LowerOptions) -> Output {
             ..LocalOptions::default()
         },
         &opts.constraints,
-        &format!("{} load build context", opts.stage("app")),
+        &opts.name("app", "load build context"),
     )
 }
 
@@ -194,7 +206,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         &b.base.normalized,
         opts.resolve_mode,
         c,
-        &format!("{} FROM {}", opts.stage("builder"), b.base.original),
+        &opts.name("builder", &format!("FROM {}", b.base.original)),
     );
 
     if !b.system_packages.is_empty() {
@@ -233,11 +245,9 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
                 ..Exec::default()
             },
             c,
-            &format!("{} {title}", opts.stage("builder")),
+            &opts.name("builder", &title),
         );
-        builder_layers.push(LayerHistory {
-            created_by: format!("pyfront: {title}"),
-        });
+        builder_layers.push(history(&title));
     }
 
     // Without pip: the builder's pip installs into it (see install.py), so
@@ -254,17 +264,13 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
             ..Exec::default()
         },
         c,
-        &format!("{} {venv_title}", opts.stage("builder")),
+        &opts.name("builder", &venv_title),
     );
-    builder_layers.push(LayerHistory {
-        created_by: format!("pyfront: {venv_title}"),
-    });
+    builder_layers.push(history(&venv_title));
 
     if let Some(tools) = &b.tools {
         root = helper_exec(&root, tools, opts, "tools", &[]);
-        builder_layers.push(LayerHistory {
-            created_by: format!("pyfront: {}", tools.title),
-        });
+        builder_layers.push(history(&tools.title));
     }
     root = helper_exec(
         &root,
@@ -273,14 +279,10 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         "install",
         &plan.app.context_excludes,
     );
-    builder_layers.push(LayerHistory {
-        created_by: format!("pyfront: {}", b.install.title),
-    });
+    builder_layers.push(history(&b.install.title));
     if let Some(project) = &b.project {
         root = helper_exec(&root, project, opts, "project", &plan.app.context_excludes);
-        builder_layers.push(LayerHistory {
-            created_by: format!("pyfront: {}", project.title),
-        });
+        builder_layers.push(history(&project.title));
     }
     let builder = root;
 
@@ -289,7 +291,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         &a.base.normalized,
         opts.resolve_mode,
         c,
-        &format!("{} FROM {}", opts.stage("app"), a.base.original),
+        &opts.name("app", &format!("FROM {}", a.base.original)),
     );
     let with_venv = copy(
         Some(&app_base),
@@ -300,7 +302,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
             contents_only: true,
         },
         c,
-        &format!("{} COPY --from=builder {VENV} {VENV}", opts.stage("app")),
+        &opts.name("app", &format!("COPY --from=builder {VENV} {VENV}")),
     );
     let context = context_source(&a.context_excludes, opts);
     let workdir = a.workdir.as_str();
@@ -313,15 +315,11 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
             contents_only: true,
         },
         c,
-        &format!("{} COPY . {workdir}", opts.stage("app")),
+        &opts.name("app", &format!("COPY . {workdir}")),
     );
     let app_layers = vec![
-        LayerHistory {
-            created_by: format!("pyfront: COPY --from=builder {VENV} {VENV}"),
-        },
-        LayerHistory {
-            created_by: format!("pyfront: COPY . {workdir}"),
-        },
+        history(&format!("COPY --from=builder {VENV} {VENV}")),
+        history(&format!("COPY . {workdir}")),
     ];
     Lowered {
         builder,

@@ -32,12 +32,14 @@ use crate::llb::Definition;
 use crate::options::BuildOptions;
 use crate::plan::installers::{Collector, Location, RequirementsError};
 use crate::plan::{ContextInputs, Plan, Target};
-use crate::spec::{ContextPath, Diagnostic, Spec, SpecError, SpecErrorKind};
+use crate::spec::{BuildArgs, ContextPath, Diagnostic, Spec, SpecError, SpecErrorKind};
 
 /// The context file whose patterns the app code copy excludes.
 pub const DOCKERIGNORE: &str = ".dockerignore";
 
-/// Everything that stops a conversion. Messages never hold a secret value.
+/// Everything that stops a conversion. Messages never hold a secret value:
+/// spec errors and lint findings are redacted when made, and the entry
+/// points pass every message through `crate::redact` once more.
 #[derive(Debug, thiserror::Error)]
 pub enum ConvertError {
     /// A spec (or install input) error, located: `file:line:col: message`.
@@ -82,8 +84,14 @@ pub fn parse_spec(
         };
         ConvertError::Spec(Box::new(Diagnostic::new(filename, "", &error)))
     })?;
-    Spec::parse(text, &options.build_args)
-        .map_err(|e| ConvertError::Spec(Box::new(Diagnostic::new(filename, text, &e))))
+    Spec::parse(text, &options.build_args).map_err(|e| {
+        ConvertError::Spec(Box::new(Diagnostic::with_build_args(
+            filename,
+            text,
+            &options.build_args,
+            &e,
+        )))
+    })
 }
 
 /// Converts the spec `source` for `platforms` (at least one). `created` is
@@ -209,9 +217,10 @@ async fn read_install_inputs<I: Inputs>(
         ..ContextInputs::default()
     };
     let locate = |error: SpecError| {
-        ConvertError::Spec(Box::new(Diagnostic::new(
+        ConvertError::Spec(Box::new(Diagnostic::with_build_args(
             &options.filename,
             spec_text,
+            &options.build_args,
             &error,
         )))
     };
@@ -274,6 +283,7 @@ async fn read_install_inputs<I: Inputs>(
                 return Err(ConvertError::Spec(Box::new(Diagnostic::located(
                     editable.file.as_str(),
                     collector.source(&editable.file).unwrap_or_default(),
+                    &options.build_args,
                     Some(editable.span.clone()),
                     &format!("`-e {path}` would link the venv to the build context, which the image does not have"),
                     Some(format!("write `{path}` without `-e`: pyfront installs a copy of it into the venv")),
@@ -301,6 +311,7 @@ fn locate_requirement(
     ConvertError::Spec(Box::new(Diagnostic::located(
         file,
         source,
+        &BuildArgs::new(),
         span,
         &error.to_string(),
         error.hint(),

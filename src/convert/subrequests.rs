@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::go_json::{base64, position, Range};
 use crate::options::{Subrequest, DESCRIBE, OUTLINE, TARGETS};
+use crate::redact::{looks_secret_name, mask, redact_spec, Redacted};
 use crate::spec::{span_lines, Spec, Username};
 
 const VERSION: &str = "1.0.0";
@@ -128,16 +129,16 @@ pub fn parse_for_outline(
 }
 
 /// The result metadata of `request` for `spec` (file `filename`, text
-/// `text`, already redacted where it goes into `sources`).
+/// `text`). Every text in it went through the redaction policy; the spec
+/// goes into `sources` as `redact_spec` gives it.
 pub fn result(
     request: Subrequest,
     spec: Option<(&Spec, &str)>,
     filename: &str,
-    redacted: &str,
 ) -> BTreeMap<String, Vec<u8>> {
     let (json, txt) = match (request, spec) {
         (Subrequest::Describe, _) | (_, None) => describe(),
-        (Subrequest::Outline, Some((spec, text))) => outline(spec, text, filename, redacted),
+        (Subrequest::Outline, Some((spec, text))) => outline(spec, text, filename, true),
         (Subrequest::Targets, Some((spec, _))) => targets(spec),
     };
     BTreeMap::from([
@@ -150,18 +151,34 @@ pub fn result(
 /// The outline as `pyfront check` prints it: the `result.txt` of
 /// `frontend.outline`.
 pub fn outline_text(spec: &Spec, text: &str, filename: &str) -> String {
-    outline(spec, text, filename, "").1
+    outline(spec, text, filename, false).1
 }
 
-fn outline(spec: &Spec, text: &str, filename: &str, redacted: &str) -> (String, String) {
+/// The text of an outline field, through the policy.
+fn shown(text: &str) -> String {
+    Redacted::new(text).into_string()
+}
+
+/// The outline as JSON and text; `with_source`: the redacted spec in
+/// `sources` (not needed by `pyfront check`).
+fn outline(spec: &Spec, text: &str, filename: &str, with_source: bool) -> (String, String) {
     let defaults = defaults(text);
     let args: Vec<Arg> = spec
         .used_build_args
         .iter()
-        .map(|name| Arg {
-            name: name.clone(),
-            description: format!("interpolated into {filename}"),
-            value: defaults.get(name).cloned().unwrap_or_default(),
+        .map(|name| {
+            let default = defaults.get(name).map_or("", String::as_str);
+            Arg {
+                name: shown(name),
+                description: shown(&format!("interpolated into {filename}")),
+                // A secret-looking arg's default is a secret whatever it
+                // looks like (`${CI_JOB_TOKEN:-...}`).
+                value: if looks_secret_name(name) && !default.is_empty() {
+                    mask().to_owned()
+                } else {
+                    shown(default)
+                },
+            }
         })
         .collect();
     let mut secrets: Vec<Secret> = Vec::new();
@@ -172,11 +189,12 @@ fn outline(spec: &Spec, text: &str, filename: &str, redacted: &str) -> (String, 
             _ => None,
         };
         for (id, role) in password.chain(username) {
-            let use_ = format!("{role} of index `{}`", index.name.as_str());
-            match secrets.iter_mut().find(|s| s.name == id.as_str()) {
+            let use_ = shown(&format!("{role} of index `{}`", index.name.as_str()));
+            let name = shown(id.as_str());
+            match secrets.iter_mut().find(|s| s.name == name) {
                 Some(known) => known.description.push_str(&format!(", {use_}")),
                 None => secrets.push(Secret {
-                    name: id.as_str().to_owned(),
+                    name,
                     description: use_,
                     required: true,
                     location: location(text, index.span.clone()),
@@ -199,15 +217,24 @@ fn outline(spec: &Spec, text: &str, filename: &str, redacted: &str) -> (String, 
         txt.push_str("SECRET\tREQUIRED\tUSED AS\tPASS IT WITH\n");
         for s in &secrets {
             txt.push_str(&format!(
-                "{}\ttrue\t{} ({filename}:{})\t--secret id={},env=VARIABLE (or src=FILE)\n",
-                s.name, s.description, s.line, s.name
+                "{}\ttrue\t{} ({}:{})\t--secret id={},env=VARIABLE (or src=FILE)\n",
+                s.name,
+                s.description,
+                shown(filename),
+                s.line,
+                s.name
             ));
         }
     }
+    let sources = if with_source {
+        vec![base64(redact_spec(text).as_bytes())]
+    } else {
+        Vec::new()
+    };
     let outline = Outline {
         args,
         secrets,
-        sources: vec![base64(redacted.as_bytes())],
+        sources,
     };
     (
         serde_json::to_string_pretty(&outline).unwrap_or_default(),
@@ -237,13 +264,13 @@ fn targets(spec: &Spec) -> (String, String) {
                 name: "app",
                 default: true,
                 description: "the runtime image: venv and app code on the app base",
-                base: spec.app.base.original.clone(),
+                base: shown(&spec.app.base.original),
             },
             Target {
                 name: "builder",
                 default: false,
                 description: "the builder stage with the installed venv",
-                base: spec.build.base.original.clone(),
+                base: shown(&spec.build.base.original),
             },
         ],
     };
@@ -295,12 +322,7 @@ mod tests {
     #[test]
     fn outline_lists_args_and_secrets_with_locations() {
         let spec = Spec::parse(SPEC, &BuildArgs::new()).unwrap();
-        let meta = result(
-            Subrequest::Outline,
-            Some((&spec, SPEC)),
-            "pyfront.toml",
-            SPEC,
-        );
+        let meta = result(Subrequest::Outline, Some((&spec, SPEC)), "pyfront.toml");
         let json: serde_json::Value = serde_json::from_slice(&meta["result.json"]).unwrap();
         assert_eq!(json["args"][0]["Name"], "API");
         assert_eq!(json["args"][0]["Value"], "https://x.example");
@@ -317,16 +339,11 @@ mod tests {
     #[test]
     fn targets_and_describe() {
         let spec = Spec::parse(SPEC, &BuildArgs::new()).unwrap();
-        let meta = result(
-            Subrequest::Targets,
-            Some((&spec, SPEC)),
-            "pyfront.toml",
-            SPEC,
-        );
+        let meta = result(Subrequest::Targets, Some((&spec, SPEC)), "pyfront.toml");
         let json: serde_json::Value = serde_json::from_slice(&meta["result.json"]).unwrap();
         assert_eq!(json["Targets"][0]["name"], "app");
         assert_eq!(json["Targets"][0]["default"], true);
-        let meta = result(Subrequest::Describe, None, "", "");
+        let meta = result(Subrequest::Describe, None, "");
         let json: serde_json::Value = serde_json::from_slice(&meta["result.json"]).unwrap();
         assert_eq!(json[0]["name"], OUTLINE);
     }

@@ -53,7 +53,7 @@ pub async fn build(
 
     if options.request == Some(Subrequest::Describe) {
         return Ok(BuildResult::metadata_only(
-            crate::convert::subrequests::result(Subrequest::Describe, None, "", ""),
+            crate::convert::subrequests::result(Subrequest::Describe, None, ""),
             &caps,
         ));
     }
@@ -67,13 +67,11 @@ pub async fn build(
         // An outline must work before the user knows which args to pass.
         let spec = crate::convert::subrequests::parse_for_outline(&options, &spec_bytes)?;
         let spec_text = String::from_utf8_lossy(&spec_bytes);
-        let redacted = crate::redact::redact_spec(&spec_text);
         return Ok(BuildResult::metadata_only(
             crate::convert::subrequests::result(
                 request,
                 Some((&spec, &spec_text)),
                 &options.filename,
-                &redacted,
             ),
             &caps,
         ));

@@ -51,8 +51,14 @@ pub enum FrontendError {
 }
 
 impl FrontendError {
-    /// The message with its causes, `: `-separated, for BuildKit's output.
+    /// The message with its causes, `: `-separated, for BuildKit's output,
+    /// through the redaction policy: a cause may be a status from BuildKit
+    /// that quotes anything (a registry URL with its password).
     pub fn chain(&self) -> String {
+        crate::redact::Redacted::new(self.unredacted_chain()).into_string()
+    }
+
+    fn unredacted_chain(&self) -> String {
         let mut message = self.to_string();
         let mut source = std::error::Error::source(self);
         while let Some(s) = source {
@@ -86,8 +92,9 @@ impl FrontendError {
         }
     }
 
-    /// The status `Return` carries for this error.
-    fn status(&self) -> Status {
+    /// The status `Return` carries for this error: the redacted
+    /// [`Self::chain`] and, for a spec error, the redacted source lines.
+    pub fn status(&self) -> Status {
         Status {
             code: self.code() as i32,
             message: self.chain(),
@@ -144,11 +151,12 @@ pub fn run() -> ! {
         }
         match returned {
             Ok(_) => 0,
-            Err(status) => {
-                eprintln!(
-                    "pyfront: the gateway call `Return` failed: {}",
-                    status.message()
-                );
+            Err(source) => {
+                let error = FrontendError::Rpc {
+                    call: "Return",
+                    source,
+                };
+                eprintln!("pyfront: {}", error.chain());
                 1
             }
         }
@@ -197,6 +205,21 @@ mod tests {
         assert!(status.message.starts_with("pyfront.toml:2:1: "));
         assert_eq!(status.details.len(), 1);
         assert_eq!(status.details[0].type_url, errdefs::SOURCE_TYPE_URL);
+    }
+
+    #[test]
+    fn causes_from_buildkit_are_redacted() {
+        let status = FrontendError::Rpc {
+            call: "Solve",
+            source: tonic::Status::unknown(
+                "failed to fetch https://user:hunter22@host/simple?token=abc glpat-0123456789abcdefghij",
+            ),
+        }
+        .status();
+        assert_eq!(
+            status.message,
+            "the gateway call `Solve` failed: failed to fetch https://user:****@host/simple?token=**** ****"
+        );
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub(super) async fn report(
                     detail: warning
                         .hint
                         .iter()
-                        .map(|h| h.clone().into_bytes())
+                        .map(|h| h.as_str().as_bytes().to_vec())
                         .collect(),
                     url: String::new(),
                     info,

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use crate::image::BaseConfig;
+use crate::redact::Redacted;
 use crate::spec::{Installer, Spec, Username};
 
 /// What the resolved base images tell the lints. Offline (`pyfront check`)
@@ -20,12 +21,31 @@ pub struct Bases<'a> {
 }
 
 /// A lint finding. `span` points into the spec when the finding has a place.
+/// Its texts quote names and URLs from the spec, so they are [`Redacted`]
+/// when the warning is made: every channel (`pyfront check`, BuildKit's
+/// `Warn`, a progress vertex, a lint error) prints the safe form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
     pub rule: &'static str,
-    pub message: String,
-    pub hint: Option<String>,
+    pub message: Redacted,
+    pub hint: Option<Redacted>,
     pub span: Option<Range<usize>>,
+}
+
+impl Warning {
+    fn new(
+        rule: &'static str,
+        message: String,
+        hint: Option<String>,
+        span: Option<Range<usize>>,
+    ) -> Self {
+        Self {
+            rule,
+            message: Redacted::new(message),
+            hint: hint.map(Redacted::new),
+            span,
+        }
+    }
 }
 
 impl std::fmt::Display for Warning {
@@ -43,11 +63,7 @@ fn is_tooling_arg(name: &str) -> bool {
     name.starts_with("BUILDKIT_") || name.starts_with("PYFRONT_") || name == "SOURCE_DATE_EPOCH"
 }
 
-fn is_loopback(authority: &str) -> bool {
-    let host = authority
-        .strip_prefix('[')
-        .and_then(|h| h.split(']').next())
-        .unwrap_or_else(|| authority.split(':').next().unwrap_or_default());
+fn is_loopback(host: &str) -> bool {
     host == "localhost" || host == "::1" || host.starts_with("127.")
 }
 
@@ -62,7 +78,7 @@ pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, bases: Option<Bases<'_>
         .chain(used.iter().copied())
         .collect::<BTreeSet<_>>()
     {
-        if is_tooling_arg(name) || !crate::redact::looks_secret_arg(name) {
+        if is_tooling_arg(name) || !crate::redact::looks_secret_name(name) {
             continue;
         }
         let id = name.to_ascii_lowercase();
@@ -71,48 +87,49 @@ pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, bases: Option<Bases<'_>
         } else {
             "is passed to the build"
         };
-        out.push(Warning {
-            rule: "secret-build-arg",
-            message: format!(
+        out.push(Warning::new(
+            "secret-build-arg",
+            format!(
                 "build arg `{name}` looks like a secret and {where_}: build args land in the cache key, the image history and provenance"
             ),
-            hint: Some(format!(
+            Some(format!(
                 "pass it with `--secret id={id},env={name}` and reference it as `password-secret = \"{id}\"`"
             )),
-            span: None,
-        });
+            None,
+        ));
     }
     for index in &spec.indexes {
-        if index.url.as_str().starts_with("http://") && !is_loopback(index.url.authority()) {
+        if index.url.scheme() == "http" && !is_loopback(index.url.host()) {
             let has_credentials = index.password_secret.is_some()
                 || matches!(index.username, Some(Username::Secret(_)));
-            out.push(Warning {
-                rule: "plain-http-index",
-                message: format!(
-                    "index `{}` is plain HTTP{}",
+            out.push(Warning::new(
+                "plain-http-index",
+                format!(
+                    "index `{}` (`{}`) is plain HTTP{}",
                     index.name,
+                    index.url,
                     if has_credentials {
                         ": its credentials cross the network unencrypted"
                     } else {
                         ""
                     }
                 ),
-                hint: Some("use an `https://` URL".to_owned()),
-                span: Some(index.span.clone()),
-            });
+                Some("use an `https://` URL".to_owned()),
+                Some(index.span.clone()),
+            ));
         }
         if spec.install.with == Installer::Pip && !index.default && index.packages.is_empty() {
-            out.push(Warning {
-                rule: "extra-index-confusion",
-                message: format!(
+            out.push(Warning::new(
+                "extra-index-confusion",
+                format!(
                     "index `{}` is an extra index for pip: pip takes each package from whichever index has the highest version, so a public package can replace a private one of the same name",
                     index.name
                 ),
-                hint: Some(
+                Some(
                     "set `default = true` on the private index (and serve public packages through it), or use uv or Poetry with a lock".to_owned(),
                 ),
-                span: Some(index.span.clone()),
-            });
+                Some(index.span.clone()),
+            ));
         }
     }
     // Without the base's config the app's user is known only if the spec
@@ -128,14 +145,14 @@ pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, bases: Option<Bases<'_>
         (None, None) => false,
     };
     if runs_as_root {
-        out.push(Warning {
-            rule: "runs-as-root",
-            message: "the app runs as root".to_owned(),
-            hint: Some(
+        out.push(Warning::new(
+            "runs-as-root",
+            "the app runs as root".to_owned(),
+            Some(
                 "set `user = \"1000:1000\"` (or a user the runtime base has) in `[app]`".to_owned(),
             ),
-            span: None,
-        });
+            None,
+        ));
     }
     if let Some(Bases {
         builder,
@@ -171,14 +188,14 @@ fn python_mismatch(builder_env: &[String], app_env: &[String]) -> Option<Warning
             .map(|v| v.split('.').take(2).collect::<Vec<_>>().join("."))
     };
     match (version(builder_env), version(app_env)) {
-        (Some(b), Some(a)) if a != b => Some(Warning {
-            rule: "python-mismatch",
-            message: format!(
+        (Some(b), Some(a)) if a != b => Some(Warning::new(
+            "python-mismatch",
+            format!(
                 "the builder base has Python {b} but the runtime base has Python {a}: the venv built for {b} will not run"
             ),
-            hint: Some("use the same Python version in `[build] base` and `[app] base`".to_owned()),
-            span: None,
-        }),
+            Some("use the same Python version in `[build] base` and `[app] base`".to_owned()),
+            None,
+        )),
         _ => None,
     }
 }
@@ -219,14 +236,17 @@ mod tests {
         let w = lint(&s, &passed, None);
         assert_eq!(rules(&w), ["secret-build-arg"]);
         assert!(
-            w[0].message.contains("is interpolated into the spec"),
+            w[0].message
+                .as_str()
+                .contains("is interpolated into the spec"),
             "{}",
             w[0]
         );
         assert!(w[0]
             .hint
-            .as_deref()
+            .as_ref()
             .unwrap()
+            .as_str()
             .contains("--secret id=ci_job_token,env=CI_JOB_TOKEN"));
     }
 
@@ -238,7 +258,7 @@ mod tests {
         );
         let w = lint(&s, &BTreeSet::new(), None);
         assert_eq!(rules(&w), ["plain-http-index", "extra-index-confusion"]);
-        assert!(w[0].message.contains("unencrypted"));
+        assert!(w[0].message.as_str().contains("unencrypted"));
     }
 
     #[test]
@@ -294,6 +314,7 @@ mod tests {
         assert!(python_mismatch(&b, &a)
             .unwrap()
             .message
+            .as_str()
             .contains("Python 3.11"));
         assert!(python_mismatch(&b, &["PYTHON_VERSION=3.11.2".to_owned()]).is_none());
         assert!(python_mismatch(&b, &[]).is_none());

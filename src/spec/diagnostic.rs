@@ -3,9 +3,11 @@
 //! One place computes positions; the CLI prints [`Diagnostic::render`] and the
 //! frontend sends the same position to BuildKit.
 
-use super::SpecError;
+use super::{BuildArgs, SpecError};
+use crate::redact::{KnownSecrets, Redacted};
 
-/// A spec error located in a named file.
+/// A spec error located in a named file. Every text it holds went
+/// through the redaction policy when it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub file: String,
@@ -20,10 +22,18 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A diagnostic for a spec parsed without build args.
     pub fn new(file: &str, source: &str, error: &SpecError) -> Self {
+        Self::with_build_args(file, source, &BuildArgs::new(), error)
+    }
+
+    /// A diagnostic for a spec parsed with `args`: the values of
+    /// secret-looking args are masked wherever the message quotes them.
+    pub fn with_build_args(file: &str, source: &str, args: &BuildArgs, error: &SpecError) -> Self {
         Self::located(
             file,
             source,
+            args,
             error.span.clone(),
             &error.to_string(),
             error.hint(),
@@ -31,10 +41,12 @@ impl Diagnostic {
     }
 
     /// A diagnostic for any input file pyfront reads (the spec, a
-    /// requirement file): `message` and `hint` at `span` of `source`.
+    /// requirement file): `message` and `hint` at `span` of `source`,
+    /// redacted with the values of the secret-looking `args`.
     pub fn located(
         file: &str,
         source: &str,
+        args: &BuildArgs,
         span: Option<std::ops::Range<usize>>,
         message: &str,
         hint: Option<String>,
@@ -43,17 +55,18 @@ impl Diagnostic {
         let start = floor_char_boundary(source, span.start.min(source.len()));
         let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
         let (line, column) = line_column(source, start);
-        // Diagnostics hold only redacted source: a token pasted into the
-        // spec (a URL password, `password = "..."`) is masked before any
-        // channel can print it, and so is a message or hint quoting it.
-        let secrets = crate::redact::secret_values(source);
-        let hide = |text: String| crate::redact::mask_values(&text, &secrets);
+        // Diagnostics hold only redacted text: a token pasted into the spec
+        // (a URL password, `password = "..."`, a `glpat-...` anywhere) is
+        // masked before any channel can print it, and so is a message or
+        // hint quoting it, even after interpolation moved it.
+        let known = KnownSecrets::new(source, args);
+        let hide = |text: &str| Redacted::new(known.mask(text)).into_string();
         Self {
-            file: file.to_owned(),
+            file: hide(file),
             line,
             column,
-            message: hide(escape_controls(message)),
-            hint: hint.map(hide),
+            message: hide(&escape_controls(message)),
+            hint: hint.map(|h| hide(&h)),
             source: crate::redact::redact_spec(source),
             span: start..end,
         }

@@ -5,6 +5,8 @@
 
 use std::ops::Range;
 
+use crate::redact::DisplaySafeUrl;
+
 /// A spec error with the byte range of the offending TOML value or key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecError {
@@ -52,7 +54,15 @@ pub enum SpecErrorKind {
     #[error("index URL must not contain credentials")]
     CredentialsInUrl,
     #[error("invalid index URL `{value}`: {reason}")]
-    InvalidUrl { value: String, reason: String },
+    InvalidUrl {
+        value: DisplaySafeUrl,
+        reason: String,
+    },
+    /// A recognised token (`glpat-...`) or a secret-looking value (a
+    /// `?private_token=` query) where only names belong: it would be
+    /// stored in the LLB, the build cache and the image history.
+    #[error("the {what} holds what looks like a token or password")]
+    LooksLikeToken { what: &'static str },
     #[error("invalid {what} `{value}`: {reason}")]
     InvalidName {
         what: &'static str,
@@ -90,7 +100,10 @@ pub enum SpecErrorKind {
     #[error("index `{name}` is not a `{table}` of `pyproject.toml`; the installer finds its credentials by that name")]
     IndexNotInProject { name: String, table: &'static str },
     #[error("`pyproject.toml` gives index `{name}` the URL `{project_url}`, not this one")]
-    IndexUrlMismatch { name: String, project_url: String },
+    IndexUrlMismatch {
+        name: String,
+        project_url: DisplaySafeUrl,
+    },
     #[error("`{package}` is locked from index `{index}` in `{lock}`, but the spec has no `[[index]]` named `{index}`")]
     LockedFromUndeclaredIndex {
         package: String,
@@ -100,7 +113,7 @@ pub enum SpecErrorKind {
     #[error("`{package}` is locked from `{url}` in `{lock}`, which no `{table}` of `pyproject.toml` names")]
     LockedFromUnknownUrl {
         package: String,
-        url: String,
+        url: DisplaySafeUrl,
         lock: &'static str,
         table: &'static str,
     },
@@ -136,6 +149,11 @@ impl SpecErrorKind {
                  `password-secret = \"<secret id>\"`, then build with `--secret id=<secret id>,env=VAR`"
                     .to_owned(),
             ),
+            Self::LooksLikeToken { .. } => Some(
+                "credentials reach a build only as BuildKit secrets: build with `--secret id=<secret id>,env=VAR` \
+                 and name the secret with `password-secret = \"<secret id>\"` on the `[[index]]`"
+                    .to_owned(),
+            ),
             Self::IncompleteCredentials { missing, .. } => {
                 Some(format!("add `{missing} = \"...\"` to this `[[index]]`"))
             }
@@ -149,7 +167,8 @@ impl SpecErrorKind {
                 "add an `[[index]]` named `{index}` with its URL (and `username` / `password-secret` if it needs credentials)"
             )),
             Self::IndexUrlMismatch { project_url, .. } => Some(format!(
-                "set `url = \"{project_url}\"` here, or change `pyproject.toml` and re-lock"
+                "set `url = \"{}\"` here, or change `pyproject.toml` and re-lock",
+                project_url.without_userinfo()
             )),
             Self::PinnedPackageFromOtherIndex { index, .. } => Some(format!(
                 "a public package may have replaced the private one (dependency confusion): pin it to `{index}` in \

@@ -265,14 +265,14 @@ impl Validator<'_> {
         let app = self.app(raw.app)?;
         let build = Build {
             base: match &raw.build.base {
-                Some(b) => self.checked(b, ImageRef::parse)?,
+                Some(b) => self.checked(b, "image reference", ImageRef::parse)?,
                 None => app.base.clone(),
             },
             system_packages: raw
                 .build
                 .system_packages
                 .iter()
-                .map(|p| self.checked(p, AptPackage::parse))
+                .map(|p| self.checked(p, "system package", AptPackage::parse))
                 .collect::<Result<_, _>>()?,
         };
         let install = self.install(raw.install)?;
@@ -305,9 +305,9 @@ impl Validator<'_> {
     }
 
     fn app(&mut self, raw: RawApp) -> Result<App, SpecError> {
-        let base = self.checked(&raw.base, ImageRef::parse)?;
+        let base = self.checked(&raw.base, "image reference", ImageRef::parse)?;
         let workdir = match &raw.workdir {
-            Some(w) => self.checked(w, ImagePath::parse)?,
+            Some(w) => self.checked(w, "workdir", ImagePath::parse)?,
             None => {
                 ImagePath::parse(DEFAULT_WORKDIR).map_err(|kind| SpecError { span: None, kind })?
             }
@@ -413,7 +413,7 @@ impl Validator<'_> {
                     ));
                 }
                 for r in requirements.get_ref() {
-                    let value = self.checked(r, ContextPath::parse)?;
+                    let value = self.checked(r, "requirement file", ContextPath::parse)?;
                     if seen.insert(value.clone()) {
                         inputs.push(Located {
                             value,
@@ -471,7 +471,7 @@ impl Validator<'_> {
                 .map(|l| l.get_ref().as_slice())
                 .unwrap_or_default()
             {
-                let value = this.text(item)?;
+                let value = this.plain(item, what)?;
                 if !is_group_name(&value) {
                     return Err(SpecError::new(
                         item.span(),
@@ -507,7 +507,7 @@ impl Validator<'_> {
                 };
                 Some(match written {
                     Some(v) => {
-                        let value = self.text(v)?;
+                        let value = self.plain(v, "version")?;
                         if !is_version(&value) {
                             return Err(SpecError::new(
                                 v.span(),
@@ -541,7 +541,7 @@ impl Validator<'_> {
         let mut default_seen = false;
         for spanned in &raw {
             let r = spanned.get_ref();
-            let name = self.checked(&r.name, IndexName::parse)?;
+            let name = self.checked(&r.name, "index name", IndexName::parse)?;
             if !names_seen.insert(name.clone()) {
                 return Err(SpecError::new(
                     r.name.span(),
@@ -550,7 +550,10 @@ impl Validator<'_> {
                     },
                 ));
             }
-            let url = self.checked(&r.url, IndexUrl::parse)?;
+            // Not `checked`: `IndexUrl::parse` finds tokens itself, and
+            // tells a password in the userinfo apart.
+            let url = IndexUrl::parse(&self.text(&r.url)?)
+                .map_err(|kind| SpecError::new(r.url.span(), kind))?;
             let username = match (&r.username, &r.username_secret) {
                 (Some(_), Some(s)) => {
                     return Err(SpecError::new(
@@ -561,7 +564,7 @@ impl Validator<'_> {
                     ))
                 }
                 (Some(u), None) => {
-                    let value = self.text(u)?;
+                    let value = self.plain(u, "username")?;
                     if value.is_empty() {
                         return Err(SpecError::new(
                             u.span(),
@@ -574,13 +577,17 @@ impl Validator<'_> {
                     }
                     Some(Username::Plain(value))
                 }
-                (None, Some(s)) => Some(Username::Secret(self.checked(s, SecretId::parse)?)),
+                (None, Some(s)) => Some(Username::Secret(self.checked(
+                    s,
+                    "secret id",
+                    SecretId::parse,
+                )?)),
                 (None, None) => None,
             };
             let password_secret = r
                 .password_secret
                 .as_ref()
-                .map(|p| self.checked(p, SecretId::parse))
+                .map(|p| self.checked(p, "secret id", SecretId::parse))
                 .transpose()?;
             match (&username, &password_secret) {
                 (Some(_), None) => {
@@ -620,7 +627,7 @@ impl Validator<'_> {
                 .map(|l| l.get_ref().as_slice())
                 .unwrap_or_default()
             {
-                let value = self.text(p)?;
+                let value = self.plain(p, "package pattern")?;
                 if !is_package_pattern(&value) {
                     return Err(SpecError::new(
                         p.span(),
@@ -676,13 +683,30 @@ impl Validator<'_> {
         Ok(value)
     }
 
-    /// Interpolates, then validates with `parse`; errors point at the value.
+    /// Interpolates a value that configures the build (a name, a path, a
+    /// URL): everything but the `[app]` runtime config, which is the user's
+    /// data for the image. Such a value reaches the LLB, the build cache
+    /// and messages, so a recognised token in it is refused.
+    fn plain(&mut self, s: &Spanned<String>, what: &'static str) -> Result<String, SpecError> {
+        let value = self.text(s)?;
+        if crate::redact::contains_token(&value) {
+            return Err(SpecError::new(
+                s.span(),
+                SpecErrorKind::LooksLikeToken { what },
+            ));
+        }
+        Ok(value)
+    }
+
+    /// Interpolates a build-configuring value (see [`Self::plain`]), then
+    /// validates it with `parse`; errors point at the value.
     fn checked<T>(
         &mut self,
         s: &Spanned<String>,
+        what: &'static str,
         parse: impl Fn(&str) -> Result<T, SpecErrorKind>,
     ) -> Result<T, SpecError> {
-        let value = self.text(s)?;
+        let value = self.plain(s, what)?;
         parse(&value).map_err(|kind| SpecError::new(s.span(), kind))
     }
 

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::SpecErrorKind;
+use crate::redact::DisplaySafeUrl;
 
 fn invalid(what: &'static str, value: &str, reason: &'static str) -> SpecErrorKind {
     SpecErrorKind::InvalidName {
@@ -77,47 +78,54 @@ fn plain_name(value: &str, what: &'static str) -> Result<(), SpecErrorKind> {
     Ok(())
 }
 
-/// An index URL without credentials: `http(s)://host[:port]/path`.
+/// An index URL without credentials: `http(s)://host[:port]/path`. Shown
+/// (`Display`, `Debug`, `Serialize`) through the redaction policy, like
+/// every URL; [`IndexUrl::unredacted`] gives it to the installer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct IndexUrl(String);
+pub struct IndexUrl(DisplaySafeUrl);
 
 impl IndexUrl {
     pub fn parse(value: &str) -> Result<Self, SpecErrorKind> {
-        let bad = |reason: &str| SpecErrorKind::InvalidUrl {
-            value: value.to_owned(),
-            reason: reason.to_owned(),
-        };
+        let url = DisplaySafeUrl::new(value);
         // Credentials first, whatever else is wrong: the other messages
         // repeat the value, and it must not carry a password into a log.
-        let after_scheme = value.split_once("://").map_or(value, |(_, r)| r);
-        if after_scheme
-            .split(['/', '?', '#'])
-            .next()
-            .unwrap_or_default()
-            .contains('@')
-        {
+        if url.has_userinfo() {
             return Err(SpecErrorKind::CredentialsInUrl);
         }
-        let rest = value
-            .strip_prefix("https://")
-            .or_else(|| value.strip_prefix("http://"))
-            .ok_or_else(|| bad("expected an `http://` or `https://` URL"))?;
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        if authority.is_empty() || authority.starts_with(':') {
+        if url.has_credentials() {
+            return Err(SpecErrorKind::LooksLikeToken { what: "index URL" });
+        }
+        let bad = |reason: &str| SpecErrorKind::InvalidUrl {
+            value: url.clone(),
+            reason: reason.to_owned(),
+        };
+        if !matches!(url.scheme(), Some("http" | "https")) {
+            return Err(bad("expected an `http://` or `https://` URL"));
+        }
+        if url.host_port().is_empty() || url.host_port().starts_with(':') {
             return Err(bad("the URL has no host"));
         }
         if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad("URLs cannot contain spaces or control characters"));
         }
-        Ok(Self(value.to_owned()))
+        Ok(Self(url))
     }
-    pub fn as_str(&self) -> &str {
-        &self.0
+    /// The URL as written, for the installer that must reach it.
+    pub fn unredacted(&self) -> &str {
+        self.0.unredacted()
     }
-    /// `host[:port]`, for messages and lints.
-    pub fn authority(&self) -> &str {
-        let rest = self.0.split_once("://").map_or("", |(_, r)| r);
-        rest.split(['/', '?', '#']).next().unwrap_or_default()
+    pub fn scheme(&self) -> &str {
+        self.0.scheme().unwrap_or_default()
+    }
+    /// The host, without port, for lints.
+    pub fn host(&self) -> &str {
+        self.0.host()
+    }
+}
+
+impl fmt::Display for IndexUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
 }
 
@@ -402,7 +410,17 @@ mod tests {
         assert!(IndexUrl::parse("https://").is_err());
         assert!(IndexUrl::parse("https://a b/").is_err());
         let url = IndexUrl::parse("http://127.0.0.1:8080/simple/").unwrap();
-        assert_eq!(url.authority(), "127.0.0.1:8080");
+        assert_eq!((url.scheme(), url.host()), ("http", "127.0.0.1"));
+        for token in [
+            "https://host/simple?private_token=abc",
+            "https://host/glpat-0123456789abcdefghij/simple",
+        ] {
+            assert_eq!(
+                IndexUrl::parse(token).unwrap_err(),
+                SpecErrorKind::LooksLikeToken { what: "index URL" },
+                "{token}"
+            );
+        }
     }
 
     #[test]

@@ -53,7 +53,7 @@ fn parses_the_issue_example() {
     assert_eq!(spec.install.inputs[0].value.as_str(), "requirements.txt");
     let index = &spec.indexes[0];
     assert_eq!(
-        index.url.as_str(),
+        index.url.unredacted(),
         "https://gitlab.example.com/api/v4/groups/42/-/packages/pypi/simple"
     );
     assert_eq!(

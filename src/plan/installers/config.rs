@@ -109,7 +109,10 @@ impl<'a> From<&'a Index> for IndexConfig<'a> {
         };
         Self {
             name: index.name.as_str(),
-            url: index.url.as_str(),
+            // The installer must reach the index: the one place its URL
+            // leaves the redacting type. It holds no credentials (the spec
+            // refuses them); those come from the secret mounts.
+            url: index.url.unredacted(),
             username,
             username_secret,
             password_secret: index.password_secret.as_ref().map(|s| s.as_str()),

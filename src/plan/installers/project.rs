@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::redact::DisplaySafeUrl;
 use crate::spec::{normalize_package_name, Index, Installer, Spec, SpecError, SpecErrorKind};
 
 /// `pyproject.toml`, only the tables that name indexes.
@@ -73,8 +74,12 @@ struct LockedSource {
 
 const PYPI_SIMPLE: &str = "https://pypi.org/simple";
 
+/// The same index: credentials aside (a `pyproject.toml` may carry them;
+/// the spec never does), and a trailing `/` aside.
 fn same_url(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/') == b.trim_end_matches('/')
+    let bare = |url: &str| DisplaySafeUrl::new(url).without_userinfo();
+    let (a, b) = (bare(a), bare(b));
+    a.unredacted().trim_end_matches('/') == b.unredacted().trim_end_matches('/')
 }
 
 /// `*` matches any run of characters; names are PEP 503 normalized.
@@ -152,12 +157,12 @@ pub fn check_project(spec: &Spec, pyproject: &str, lock: &str) -> Result<(), Spe
             ));
         };
         if let Some(url) = &found.url {
-            if !same_url(url, index.url.as_str()) {
+            if !same_url(url, index.url.unredacted()) {
                 return Err(SpecError::new(
                     index.span.clone(),
                     SpecErrorKind::IndexUrlMismatch {
                         name: index.name.to_string(),
-                        project_url: url.clone(),
+                        project_url: DisplaySafeUrl::new(url.as_str()),
                     },
                 ));
             }
@@ -224,7 +229,7 @@ enum LockedFrom {
     /// The public PyPI (no project index).
     PyPi,
     /// A registry URL the project does not name.
-    Unknown(String),
+    Unknown(DisplaySafeUrl),
 }
 
 impl LockedFrom {
@@ -232,7 +237,7 @@ impl LockedFrom {
         match self {
             Self::Named(n) => n,
             Self::PyPi => "PyPI",
-            Self::Unknown(u) => u,
+            Self::Unknown(u) => u.unredacted(),
         }
     }
     fn describe(&self) -> String {
@@ -262,7 +267,7 @@ fn locked_index(
             } else if same_url(url, PYPI_SIMPLE) {
                 Some(LockedFrom::PyPi)
             } else {
-                Some(LockedFrom::Unknown(url.clone()))
+                Some(LockedFrom::Unknown(DisplaySafeUrl::new(url.as_str())))
             }
         }
         _ => match &package.source {
