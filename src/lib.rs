@@ -14,9 +14,10 @@
 //! BuildKit gateway: session, caps, subrequests, results) and the CLI
 //! (`main.rs`: `pyfront check`, `pyfront llb`, `pyfront init`).
 //!
-//! Shared leaves: `image` (platform, image configs), `options` (typed build
-//! options from BuildKit's key/value opts), `redact` (the one redaction
-//! policy), `lint`.
+//! Shared leaves: `image` (platform, image configs), `source` (the one
+//! source map: byte spans → lines and columns), `redact` (the one redaction
+//! policy). Above them: `options` (typed build options from BuildKit's
+//! key/value opts) and `lint`.
 
 pub mod convert;
 pub mod frontend;
@@ -28,4 +29,5 @@ pub mod offline;
 pub mod options;
 pub mod plan;
 pub mod redact;
+pub mod source;
 pub mod spec;

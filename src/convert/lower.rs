@@ -14,6 +14,9 @@ use crate::llb::{
     Mount, NetMode, Output, ResolveMode,
 };
 use crate::plan::{InstallStep, Plan, CONTEXT_MOUNT, HELPER_MOUNT, SECRETS_DIR, VENV};
+use crate::source::SourceMap;
+
+use super::go_json::proto_range;
 
 /// The name of the local source holding the build context.
 pub const CONTEXT_LOCAL: &str = "context";
@@ -28,8 +31,8 @@ pub struct LowerOptions {
     /// The builder base image's environment (`KEY=value`). Not the venv's:
     /// the steps run the builder's own Python.
     pub builder_env: Vec<String>,
-    /// The spec's text, to turn the steps' spec spans into line ranges.
-    pub spec_text: Option<String>,
+    /// The spec, to turn the steps' spec spans into line ranges.
+    pub source_map: Option<SourceMap>,
     /// Name steps with their platform (`[linux/386 builder] ...`): one of
     /// several platforms is being built.
     pub platform_in_names: bool,
@@ -136,21 +139,11 @@ fn helper_exec(
     }
     let mut env = opts.builder_env.clone();
     env.extend(step.env.iter().map(|(k, v)| format!("{k}={v}")));
-    let source_ranges = match &opts.spec_text {
-        Some(text) => step
+    let source_ranges = match &opts.source_map {
+        Some(map) => step
             .locations
             .iter()
-            .map(|span| {
-                let (first, last) = crate::spec::span_lines(text, span.clone());
-                let at = |line: usize| crate::llb::pb::Position {
-                    line: i32::try_from(line).unwrap_or(i32::MAX),
-                    character: 0,
-                };
-                crate::llb::pb::Range {
-                    start: Some(at(first)),
-                    end: Some(at(last)),
-                }
-            })
+            .map(|span| proto_range(map.range(span.clone()).whole_lines()))
             .collect(),
         None => Vec::new(),
     };
@@ -347,7 +340,7 @@ mod tests {
                 resolve_mode: ResolveMode::Default,
                 network: NetMode::Host,
                 builder_env: vec!["PATH=/usr/bin".to_owned()],
-                spec_text: None,
+                source_map: None,
                 platform_in_names: false,
             },
         )

@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::go_json::{base64, position, Range};
+use super::go_json::{base64, Range};
 use crate::options::{Subrequest, DESCRIBE, OUTLINE, TARGETS};
-use crate::spec::{span_lines, Spec, Username};
+use crate::source::SourceRange;
+use crate::spec::{Spec, Username};
 
 const VERSION: &str = "1.0.0";
 
@@ -24,14 +25,11 @@ struct Location {
     ranges: Vec<Range>,
 }
 
-fn location(text: &str, span: std::ops::Range<usize>) -> Location {
-    let (first, last) = span_lines(text, span);
+/// The whole lines of `range`.
+fn location(range: SourceRange) -> Location {
     Location {
         source_index: 0,
-        ranges: vec![Range {
-            start: position(first, 0),
-            end: position(last, 0),
-        }],
+        ranges: vec![Range::from(range.whole_lines())],
     }
 }
 
@@ -164,6 +162,7 @@ fn outline(spec: &Spec, text: &str, filename: &str, redacted: &str) -> (String, 
             value: defaults.get(name).cloned().unwrap_or_default(),
         })
         .collect();
+    let map = crate::source::SourceMap::new(filename, text);
     let mut secrets: Vec<Secret> = Vec::new();
     for index in &spec.indexes {
         let password = index.password_secret.iter().map(|id| (id, "password"));
@@ -175,13 +174,16 @@ fn outline(spec: &Spec, text: &str, filename: &str, redacted: &str) -> (String, 
             let use_ = format!("{role} of index `{}`", index.name.as_str());
             match secrets.iter_mut().find(|s| s.name == id.as_str()) {
                 Some(known) => known.description.push_str(&format!(", {use_}")),
-                None => secrets.push(Secret {
-                    name: id.as_str().to_owned(),
-                    description: use_,
-                    required: true,
-                    location: location(text, index.span.clone()),
-                    line: span_lines(text, index.span.clone()).0,
-                }),
+                None => {
+                    let range = map.range(index.span.clone());
+                    secrets.push(Secret {
+                        name: id.as_str().to_owned(),
+                        description: use_,
+                        required: true,
+                        location: location(range),
+                        line: range.start.line,
+                    });
+                }
             }
         }
     }

@@ -13,7 +13,8 @@
 //! ([`validate`]) interpolates `${ARG}` references and validates every value
 //! into a newtype ([`names`]), keeping the span of each value for errors.
 //! Errors are a span plus a kind ([`error`]); [`diagnostic`] turns the span
-//! into a line and column when rendering.
+//! into a line and column when rendering, through the one
+//! [`crate::source::SourceMap`].
 
 mod diagnostic;
 mod error;
@@ -23,7 +24,7 @@ mod names;
 mod raw;
 mod validate;
 
-pub use diagnostic::{line_column, span_lines, Diagnostic};
+pub use diagnostic::Diagnostic;
 pub use error::{SpecError, SpecErrorKind};
 pub use interpolate::{interpolate, BuildArgs};
 pub use model::{
