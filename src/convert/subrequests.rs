@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::go_json::{base64, Range};
 use crate::options::{Subrequest, DESCRIBE, OUTLINE, TARGETS};
 use crate::source::SourceRange;
-use crate::spec::{Spec, Username};
+use crate::spec::Spec;
 
 const VERSION: &str = "1.0.0";
 
@@ -165,12 +165,7 @@ fn outline(spec: &Spec, text: &str, filename: &str, redacted: &str) -> (String, 
     let map = crate::source::SourceMap::new(filename, text);
     let mut secrets: Vec<Secret> = Vec::new();
     for index in &spec.indexes {
-        let password = index.password_secret.iter().map(|id| (id, "password"));
-        let username = match &index.username {
-            Some(Username::Secret(id)) => Some((id, "username")),
-            _ => None,
-        };
-        for (id, role) in password.chain(username) {
+        for (id, role) in index.secrets() {
             let use_ = format!("{role} of index `{}`", index.name.as_str());
             match secrets.iter_mut().find(|s| s.name == id.as_str()) {
                 Some(known) => known.description.push_str(&format!(", {use_}")),

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use crate::image::BaseConfig;
-use crate::spec::{Installer, Spec, Username};
+use crate::spec::{Installer, Spec};
 
 /// What the resolved base images tell the lints. Offline (`pyfront check`)
 /// no engine resolves them, and the lints that need them are skipped.
@@ -84,8 +84,7 @@ pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, bases: Option<Bases<'_>
     }
     for index in &spec.indexes {
         if index.url.as_str().starts_with("http://") && !is_loopback(index.url.authority()) {
-            let has_credentials = index.password_secret.is_some()
-                || matches!(index.username, Some(Username::Secret(_)));
+            let has_credentials = index.secrets().next().is_some();
             out.push(Warning {
                 rule: "plain-http-index",
                 message: format!(

@@ -28,8 +28,8 @@ pub use diagnostic::Diagnostic;
 pub use error::{SpecError, SpecErrorKind};
 pub use interpolate::{interpolate, BuildArgs};
 pub use model::{
-    App, Build, Index, Install, Installer, Located, Spec, Username, DEFAULT_POETRY_VERSION,
-    DEFAULT_UV_VERSION, DEFAULT_WORKDIR,
+    App, Build, Index, Install, Installer, Located, SecretRole, Spec, Username,
+    DEFAULT_POETRY_VERSION, DEFAULT_UV_VERSION, DEFAULT_WORKDIR,
 };
 pub use names::{AptPackage, ContextPath, ImagePath, ImageRef, IndexName, IndexUrl, SecretId};
 pub use validate::normalize_package_name;

@@ -130,19 +130,57 @@ pub enum Username {
     Secret(SecretId),
 }
 
+/// What an index reads a secret as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretRole {
+    Password,
+    Username,
+}
+
+impl SecretRole {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Username => "username",
+        }
+    }
+}
+
+impl std::fmt::Display for SecretRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Index {
+    /// The secrets this index reads, password first. The one list: the
+    /// plan's secret mounts, the helper's config, the outline and the lints
+    /// all read it.
+    pub fn secrets(&self) -> impl Iterator<Item = (&SecretId, SecretRole)> {
+        let username = match &self.username {
+            Some(Username::Secret(id)) => Some(id),
+            _ => None,
+        };
+        let password = self.password_secret.as_ref();
+        password
+            .map(|id| (id, SecretRole::Password))
+            .into_iter()
+            .chain(username.map(|id| (id, SecretRole::Username)))
+    }
+
+    /// The secret this index reads as `role`, if any.
+    pub fn secret(&self, role: SecretRole) -> Option<&SecretId> {
+        self.secrets().find(|(_, r)| *r == role).map(|(id, _)| id)
+    }
+}
+
 impl Spec {
     /// Every secret id the build needs, sorted and deduplicated.
     pub fn secret_ids(&self) -> Vec<SecretId> {
         let mut ids: Vec<SecretId> = self
             .indexes
             .iter()
-            .flat_map(|i| {
-                let user = match &i.username {
-                    Some(Username::Secret(id)) => Some(id.clone()),
-                    _ => None,
-                };
-                user.into_iter().chain(i.password_secret.clone())
-            })
+            .flat_map(|i| i.secrets().map(|(id, _)| id.clone()))
             .collect();
         ids.sort();
         ids.dedup();

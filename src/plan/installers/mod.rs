@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::{
     BuilderStage, CacheDir, HelperFile, InstallStep, CONTEXT_MOUNT, HELPER_MOUNT, TOOLS_VENV, VENV,
 };
-use crate::spec::{Index, Installer, Spec, Username};
+use crate::spec::{Index, Installer, SecretId, SecretRole, Spec, Username};
 
 const PROGRAM: &str = include_str!("install.py");
 const PROGRAM_NAME: &str = "install.py";
@@ -115,11 +115,8 @@ fn index_configs(indexes: &[Index]) -> Vec<IndexConfig<'_>> {
                 Some(Username::Plain(u)) => Some(u),
                 _ => None,
             },
-            username_secret: match &i.username {
-                Some(Username::Secret(id)) => Some(id.as_str()),
-                _ => None,
-            },
-            password_secret: i.password_secret.as_ref().map(|s| s.as_str()),
+            username_secret: i.secret(SecretRole::Username).map(SecretId::as_str),
+            password_secret: i.secret(SecretRole::Password).map(SecretId::as_str),
             default: i.default,
         })
         .collect()
