@@ -16,8 +16,9 @@
 //!
 //! Shared leaves: `image` (platform, image configs), `source` (the one
 //! source map: byte spans → lines and columns), `redact` (the one redaction
-//! policy). Above them: `options` (typed build options from BuildKit's
-//! key/value opts) and `lint`.
+//! policy), `pyproject` (the Python project files, as read). Above them:
+//! `options` (typed build options from BuildKit's key/value opts) and
+//! `lint`.
 
 pub mod convert;
 pub mod frontend;
@@ -28,6 +29,7 @@ pub mod llb;
 pub mod offline;
 pub mod options;
 pub mod plan;
+mod pyproject;
 pub mod redact;
 pub mod source;
 pub mod spec;

@@ -7,69 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
+use crate::pyproject::{Lock, LockedPackage, NamedIndex, PyProject};
 use crate::spec::{normalize_package_name, Index, Installer, Spec, SpecError, SpecErrorKind};
-
-/// `pyproject.toml`, only the tables that name indexes.
-#[derive(Debug, Default, Deserialize)]
-struct PyProject {
-    #[serde(default)]
-    tool: Tool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Tool {
-    #[serde(default)]
-    poetry: Option<PoetryTool>,
-    #[serde(default)]
-    uv: Option<UvTool>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct PoetryTool {
-    #[serde(default)]
-    source: Vec<NamedIndex>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct UvTool {
-    #[serde(default)]
-    index: Vec<NamedIndex>,
-}
-
-#[derive(Debug, Deserialize)]
-struct NamedIndex {
-    name: String,
-    #[serde(default)]
-    url: Option<String>,
-}
-
-/// A lock file, only each package's name and source.
-#[derive(Debug, Default, Deserialize)]
-struct Lock {
-    #[serde(default)]
-    package: Vec<LockedPackage>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LockedPackage {
-    name: String,
-    #[serde(default)]
-    source: Option<LockedSource>,
-}
-
-/// uv: `source = { registry = "URL" }` (or `virtual`, `git`, ...);
-/// Poetry: `[package.source] type = "legacy", url, reference = NAME`.
-#[derive(Debug, Deserialize)]
-struct LockedSource {
-    #[serde(default)]
-    registry: Option<String>,
-    #[serde(default, rename = "type")]
-    kind: Option<String>,
-    #[serde(default)]
-    reference: Option<String>,
-}
 
 const PYPI_SIMPLE: &str = "https://pypi.org/simple";
 
