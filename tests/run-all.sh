@@ -23,8 +23,8 @@ step "format and lints"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 
-step "unit, golden and robustness tests"
-cargo test --locked --lib --bins --test golden --test robustness
+step "unit, golden, robustness and layering tests"
+cargo test --locked --lib --bins --test golden --test robustness --test layers
 
 step "fuzz smoke (tests/fuzz-smoke.sh)"
 bash tests/fuzz-smoke.sh
