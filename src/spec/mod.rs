@@ -8,11 +8,11 @@
 //! ```
 //!
 //! Parsing happens in two steps. `serde` deserializes the TOML straight into
-//! the `Raw*` structs of [`raw`] (unknown keys, wrong types and missing keys
+//! the `Raw*` structs of `raw` (unknown keys, wrong types and missing keys
 //! are reported by the TOML parser with their span). Then [`Spec::parse`]
-//! ([`validate`]) interpolates `${ARG}` references and validates every value
-//! into a newtype ([`names`]), keeping the span of each value for errors.
-//! Errors are a span plus a kind ([`error`]); [`diagnostic`] turns the span
+//! (`validate`) interpolates `${ARG}` references and validates every value
+//! into a newtype (`names`), keeping the span of each value for errors.
+//! Errors are a span plus a kind (`error`); `diagnostic` turns the span
 //! into a line and column when rendering, through the one
 //! [`crate::source::SourceMap`].
 

@@ -1,5 +1,5 @@
 //! The validated spec: every string interpolated and checked into a
-//! newtype. Built only by [`super::validate`]; read by the plan, the
+//! newtype. Built only by `validate`; read by the plan, the
 //! installers, the lints and the outline.
 
 use std::collections::BTreeMap;

@@ -2,7 +2,7 @@
 //! Field names are the spec-v1 contract. Unknown keys, wrong types and
 //! missing keys are rejected here, by the TOML parser, with their span;
 //! every value keeps its span (`Spanned`) for the errors found later by
-//! [`super::validate`].
+//! `validate`.
 
 use std::collections::BTreeMap;
 
