@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
+use crate::pyproject::PyProject;
 
 /// What `init` found in a project directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,49 +20,6 @@ pub struct Project {
     /// A module with `__main__.py`, for `cmd`.
     pub module: Option<String>,
     pub module_in_src: bool,
-}
-
-#[derive(Default, Deserialize)]
-struct PyProject {
-    #[serde(default)]
-    project: Option<ProjectTable>,
-    #[serde(default)]
-    tool: Option<Tool>,
-}
-
-#[derive(Default, Deserialize)]
-struct ProjectTable {
-    #[serde(default, rename = "requires-python")]
-    requires_python: Option<String>,
-}
-
-#[derive(Default, Deserialize)]
-struct Tool {
-    #[serde(default)]
-    poetry: Option<Poetry>,
-    #[serde(default)]
-    uv: Option<Uv>,
-}
-
-#[derive(Default, Deserialize)]
-struct Poetry {
-    #[serde(default)]
-    source: Vec<Named>,
-    #[serde(default)]
-    dependencies: Option<toml::Table>,
-}
-
-#[derive(Default, Deserialize)]
-struct Uv {
-    #[serde(default)]
-    index: Vec<Named>,
-}
-
-#[derive(Deserialize)]
-struct Named {
-    name: String,
-    #[serde(default)]
-    url: Option<String>,
 }
 
 const DEFAULT_PYTHON: &str = "3.12";
@@ -85,23 +42,15 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
             .map_err(|e| format!("`pyproject.toml` is not valid TOML: {}", e.message()))?,
         None => PyProject::default(),
     };
-    let tool = pyproject.tool.unwrap_or_default();
+    let mut tool = pyproject.tool;
     let (installer, named) = if dir.join("uv.lock").is_file() {
         ("uv", tool.uv.unwrap_or_default().index)
     } else if dir.join("poetry.lock").is_file() {
         (
             "poetry",
             tool.poetry
-                .as_ref()
-                .map(|p| {
-                    p.source
-                        .iter()
-                        .map(|s| Named {
-                            name: s.name.clone(),
-                            url: s.url.clone(),
-                        })
-                        .collect()
-                })
+                .as_mut()
+                .map(|p| std::mem::take(&mut p.source))
                 .unwrap_or_default(),
         )
     } else {
@@ -136,7 +85,7 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
         .or_else(|| {
             tool.poetry
                 .and_then(|p| p.dependencies)
-                .and_then(|d| d.get("python").and_then(|v| v.as_str().map(str::to_owned)))
+                .and_then(|d| d.python)
                 .and_then(|r| python_version(&r))
         })
         .unwrap_or_else(|| DEFAULT_PYTHON.to_owned());

@@ -14,9 +14,11 @@
 //! BuildKit gateway: session, caps, subrequests, results) and the CLI
 //! (`main.rs`: `pyfront check`, `pyfront llb`, `pyfront init`).
 //!
-//! Shared leaves: `image` (platform, image configs), `options` (typed build
-//! options from BuildKit's key/value opts), `redact` (the one redaction
-//! policy), `lint`.
+//! Shared leaves: `image` (platform, image configs), `source` (the one
+//! source map: byte spans → lines and columns), `redact` (the one redaction
+//! policy), `pyproject` (the Python project files, as read). Above them:
+//! `options` (typed build options from BuildKit's key/value opts) and
+//! `lint`.
 
 pub mod convert;
 pub mod frontend;
@@ -27,5 +29,7 @@ pub mod llb;
 pub mod offline;
 pub mod options;
 pub mod plan;
+mod pyproject;
 pub mod redact;
+pub mod source;
 pub mod spec;

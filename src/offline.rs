@@ -121,13 +121,14 @@ pub struct CheckReport {
 pub fn check(request: &Request) -> Result<CheckReport, String> {
     let (_options, converted) = request.convert()?;
     let display = request.display();
+    let map = crate::source::SourceMap::new(&display, &converted.spec_text);
     let mut stderr = String::new();
     for warning in &converted.warnings {
         let at = warning.span.as_ref().map_or_else(
             || display.clone(),
             |span| {
-                let (line, column) = crate::spec::line_column(&converted.spec_text, span.start);
-                format!("{display}:{line}:{column}")
+                let at = map.position(span.start);
+                format!("{display}:{}:{}", at.line, at.column)
             },
         );
         stderr.push_str(&format!("{at}: warning: {warning}\n"));

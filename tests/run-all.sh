@@ -45,8 +45,8 @@ step "helper programs: py_compile, pyflakes3, unit tests"
     done
 )
 
-step "unit, golden and robustness tests"
-cargo test --locked --lib --bins --test golden --test robustness
+step "unit, golden, robustness, layering and redaction tests"
+cargo test --locked --lib --bins --test golden --test robustness --test layers --test redaction
 
 step "fuzz smoke (tests/fuzz-smoke.sh)"
 bash tests/fuzz-smoke.sh

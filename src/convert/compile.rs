@@ -6,6 +6,7 @@ use crate::image::{BaseConfig, Platform};
 use crate::llb::{marshal_with_source, pb, Constraints, Definition};
 use crate::options::BuildOptions;
 use crate::plan::{Plan, Target};
+use crate::source::SourceMap;
 
 /// The LLB of the requested target, plus the lowered stages.
 pub struct Compiled {
@@ -47,26 +48,24 @@ pub fn compile(
         builder_env.retain(|e| !e.starts_with("SOURCE_DATE_EPOCH="));
         builder_env.push(format!("SOURCE_DATE_EPOCH={REPRODUCIBLE_EPOCH}"));
     }
-    let lowered = lower(
-        plan,
-        &LowerOptions {
-            constraints: Constraints {
-                platform: platform.clone(),
-                ignore_cache: options.no_cache,
-                session_id: options.session_id.clone(),
-            },
-            resolve_mode: options.resolve_mode,
-            network: options.network,
-            builder_env,
-            spec_text: spec_text.map(str::to_owned),
-            platform_in_names: options.platforms.len() > 1,
+    let lower_options = LowerOptions {
+        constraints: Constraints {
+            platform: platform.clone(),
+            ignore_cache: options.no_cache,
+            session_id: options.session_id.clone(),
         },
-    );
+        resolve_mode: options.resolve_mode,
+        network: options.network,
+        builder_env,
+        source_map: spec_text.map(|text| SourceMap::new(&options.filename, text)),
+        platform_in_names: options.platforms.len() > 1,
+    };
+    let lowered = lower(plan, &lower_options);
     // The spec rides along (redacted, as in error details) so that BuildKit
     // can show the `[install]` / `[[index]]` lines when a step fails.
-    let info = spec_text.map(|text| pb::SourceInfo {
-        filename: options.filename.clone(),
-        data: crate::redact::redact_spec(text).into_bytes(),
+    let info = lower_options.source_map.map(|map| pb::SourceInfo {
+        filename: map.name().to_owned(),
+        data: crate::redact::redact_spec(map.text()).into_bytes(),
         language: "TOML".to_owned(),
         definition: None,
     });

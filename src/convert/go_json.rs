@@ -1,8 +1,13 @@
 //! BuildKit's JSON shapes as Go's `encoding/json` writes them: `pb.Range`,
 //! `pb.Position` and `[]byte` as base64. Shared by the outline
-//! (`subrequests`) and the frontend's error and warning details.
+//! (`subrequests`) and the frontend's error and warning details. Also
+//! [`proto_range`], the same range as the protobuf `pb.Range` that op
+//! locations and warnings carry.
 
 use serde::Serialize;
+
+use crate::llb::pb;
+use crate::source::SourceRange;
 
 /// `pb.Range`.
 #[derive(Serialize)]
@@ -28,6 +33,27 @@ pub fn position(line: usize, character: usize) -> Position {
     Position {
         line: i32::try_from(line).unwrap_or(i32::MAX),
         character: i32::try_from(character).unwrap_or(i32::MAX),
+    }
+}
+
+impl From<SourceRange> for Range {
+    fn from(range: SourceRange) -> Self {
+        Self {
+            start: position(range.start.line, range.start.character()),
+            end: position(range.end.line, range.end.character()),
+        }
+    }
+}
+
+/// `range` as the protobuf `pb.Range`.
+pub fn proto_range(range: SourceRange) -> pb::Range {
+    let at = |p: crate::source::Position| pb::Position {
+        line: i32::try_from(p.line).unwrap_or(i32::MAX),
+        character: i32::try_from(p.character()).unwrap_or(i32::MAX),
+    };
+    pb::Range {
+        start: Some(at(range.start)),
+        end: Some(at(range.end)),
     }
 }
 

@@ -10,10 +10,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::go_json::{base64, position, Range};
+use super::go_json::{base64, Range};
 use crate::options::{Subrequest, DESCRIBE, OUTLINE, TARGETS};
 use crate::redact::{looks_secret_name, mask, redact_spec, Redacted};
-use crate::spec::{span_lines, Spec, Username};
+use crate::source::SourceRange;
+use crate::spec::Spec;
 
 const VERSION: &str = "1.0.0";
 
@@ -25,14 +26,11 @@ struct Location {
     ranges: Vec<Range>,
 }
 
-fn location(text: &str, span: std::ops::Range<usize>) -> Location {
-    let (first, last) = span_lines(text, span);
+/// The whole lines of `range`.
+fn location(range: SourceRange) -> Location {
     Location {
         source_index: 0,
-        ranges: vec![Range {
-            start: position(first, 0),
-            end: position(last, 0),
-        }],
+        ranges: vec![Range::from(range.whole_lines())],
     }
 }
 
@@ -181,25 +179,24 @@ fn outline(spec: &Spec, text: &str, filename: &str, with_source: bool) -> (Strin
             }
         })
         .collect();
+    let map = crate::source::SourceMap::new(filename, text);
     let mut secrets: Vec<Secret> = Vec::new();
     for index in &spec.indexes {
-        let password = index.password_secret.iter().map(|id| (id, "password"));
-        let username = match &index.username {
-            Some(Username::Secret(id)) => Some((id, "username")),
-            _ => None,
-        };
-        for (id, role) in password.chain(username) {
+        for (id, role) in index.secrets() {
             let use_ = shown(&format!("{role} of index `{}`", index.name.as_str()));
             let name = shown(id.as_str());
             match secrets.iter_mut().find(|s| s.name == name) {
                 Some(known) => known.description.push_str(&format!(", {use_}")),
-                None => secrets.push(Secret {
-                    name,
-                    description: use_,
-                    required: true,
-                    location: location(text, index.span.clone()),
-                    line: span_lines(text, index.span.clone()).0,
-                }),
+                None => {
+                    let range = map.range(index.span.clone());
+                    secrets.push(Secret {
+                        name,
+                        description: use_,
+                        required: true,
+                        location: location(range),
+                        line: range.start.line,
+                    });
+                }
             }
         }
     }

@@ -30,7 +30,8 @@
 use bollard_buildkit_proto::google::protobuf::Any;
 use serde::Serialize;
 
-use crate::convert::go_json::{base64, position, Range};
+use crate::convert::go_json::{base64, proto_range, Range};
+use crate::source::SourceMap;
 use crate::spec::Diagnostic;
 
 /// The type URL BuildKit registers for `errdefs.Source`.
@@ -69,18 +70,15 @@ pub(crate) fn source_detail(diagnostic: &Diagnostic) -> Option<Any> {
     if diagnostic.source().is_empty() {
         return None;
     }
-    let ((line, character), (end_line, end_character)) = diagnostic.line_range();
-    let data = excerpt(diagnostic.source(), line, end_line);
+    let range = diagnostic.line_range();
+    let data = excerpt(diagnostic.source(), range.start.line, range.end.line);
     let source = Source {
         info: SourceInfo {
             filename: &diagnostic.file,
             data: base64(data.as_bytes()),
             language: LANGUAGE,
         },
-        ranges: vec![Range {
-            start: position(line, character),
-            end: position(end_line, end_character),
-        }],
+        ranges: vec![Range::from(range)],
     };
     Some(Any {
         type_url: SOURCE_TYPE_URL.to_owned(),
@@ -110,26 +108,15 @@ pub(crate) fn warn_location(
     bollard_buildkit_proto::pb::SourceInfo,
     Vec<bollard_buildkit_proto::pb::Range>,
 ) {
-    let located = crate::spec::SpecError::new(span, crate::spec::SpecErrorKind::EmptyGroups);
-    let diagnostic = Diagnostic::new(file, source, &located);
-    let ((line, character), (end_line, end_character)) = diagnostic.line_range();
+    let map = SourceMap::new(file, crate::redact::redact_spec(source));
+    let range = map.range(span);
     let info = bollard_buildkit_proto::pb::SourceInfo {
         filename: file.to_owned(),
-        data: excerpt(&crate::redact::redact_spec(source), line, end_line).into_bytes(),
-        language: "TOML".to_owned(),
+        data: excerpt(map.text(), range.start.line, range.end.line).into_bytes(),
+        language: LANGUAGE.to_owned(),
         definition: None,
     };
-    let range = bollard_buildkit_proto::pb::Range {
-        start: Some(bollard_buildkit_proto::pb::Position {
-            line: i32::try_from(line).unwrap_or(i32::MAX),
-            character: i32::try_from(character).unwrap_or(i32::MAX),
-        }),
-        end: Some(bollard_buildkit_proto::pb::Position {
-            line: i32::try_from(end_line).unwrap_or(i32::MAX),
-            character: i32::try_from(end_character).unwrap_or(i32::MAX),
-        }),
-    };
-    (info, vec![range])
+    (info, vec![proto_range(range)])
 }
 
 #[cfg(test)]

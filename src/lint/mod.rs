@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use crate::image::BaseConfig;
 use crate::redact::Redacted;
-use crate::spec::{Installer, Spec, Username};
+use crate::spec::{Installer, Spec};
 
 /// What the resolved base images tell the lints. Offline (`pyfront check`)
 /// no engine resolves them, and the lints that need them are skipped.
@@ -100,8 +100,7 @@ pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, bases: Option<Bases<'_>
     }
     for index in &spec.indexes {
         if index.url.scheme() == "http" && !is_loopback(index.url.host()) {
-            let has_credentials = index.password_secret.is_some()
-                || matches!(index.username, Some(Username::Secret(_)));
+            let has_credentials = index.secrets().next().is_some();
             out.push(Warning::new(
                 "plain-http-index",
                 format!(

@@ -10,16 +10,17 @@
 //! A leaf library: it knows no spec and no plan (`convert::lower` maps the
 //! plan onto it), only the neutral `image::Platform`.
 
+mod exec;
+mod file;
 mod json;
 mod marshal;
 mod ops;
 
+pub use exec::{exec, CacheSharing, Exec, Mount, NetMode};
+pub use file::{copy, mkfiles, CopyOptions};
 pub use json::to_json;
 pub use marshal::{digest, marshal, marshal_with_source, Definition};
-pub use ops::{
-    copy, exec, image, local, mkfiles, CacheSharing, Constraints, CopyOptions, Exec, LocalOptions,
-    Mount, NetMode, Output, ResolveMode,
-};
+pub use ops::{image, local, Constraints, LocalOptions, Output, ResolveMode};
 
 /// BuildKit's proto types, re-exported for the frontend.
 pub use bollard_buildkit_proto::pb;

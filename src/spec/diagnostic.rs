@@ -1,10 +1,12 @@
 //! Turns a [`SpecError`] span into a line and column, and renders it.
 //!
-//! One place computes positions; the CLI prints [`Diagnostic::render`] and the
-//! frontend sends the same position to BuildKit.
+//! Positions come from the one [`SourceMap`]; the CLI prints
+//! [`Diagnostic::render`] and the frontend sends the same position to
+//! BuildKit.
 
 use super::{BuildArgs, SpecError};
 use crate::redact::{KnownSecrets, Redacted};
+use crate::source::{SourceMap, SourceRange};
 
 /// A spec error located in a named file. Every text it holds went
 /// through the redaction policy when it was made.
@@ -16,8 +18,8 @@ pub struct Diagnostic {
     pub column: usize,
     pub message: String,
     pub hint: Option<String>,
-    /// The whole source, kept for rendering the offending line.
-    source: String,
+    /// The whole source, redacted, kept for rendering the offending line.
+    source: SourceMap,
     span: std::ops::Range<usize>,
 }
 
@@ -51,10 +53,9 @@ impl Diagnostic {
         message: &str,
         hint: Option<String>,
     ) -> Self {
-        let span = span.unwrap_or(0..0);
-        let start = floor_char_boundary(source, span.start.min(source.len()));
-        let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
-        let (line, column) = line_column(source, start);
+        let written = SourceMap::new(file, source);
+        let span = written.clamp(span.unwrap_or(0..0));
+        let start = written.position(span.start);
         // Diagnostics hold only redacted text: a token pasted into the spec
         // (a URL password, `password = "..."`, a `glpat-...` anywhere) is
         // masked before any channel can print it, and so is a message or
@@ -63,45 +64,39 @@ impl Diagnostic {
         let hide = |text: &str| Redacted::new(known.mask(text)).into_string();
         Self {
             file: hide(file),
-            line,
-            column,
+            line: start.line,
+            column: start.column,
             message: hide(&escape_controls(message)),
             hint: hint.map(|h| hide(&h)),
-            source: crate::redact::redact_spec(source),
-            span: start..end,
+            source: SourceMap::new(file, crate::redact::redact_spec(source)),
+            span,
         }
     }
 
     /// The 0-based line range of the span, for BuildKit source ranges.
     pub fn end_line_column(&self) -> (usize, usize) {
-        line_column(&self.source, self.span.end)
+        let end = self.source.position(self.span.end);
+        (end.line, end.column)
     }
 
     /// The source as shown to users: redacted by `crate::redact`, byte for
     /// byte, so positions are unchanged.
     pub fn source(&self) -> &str {
-        &self.source
+        self.source.text()
     }
 
-    /// The span for BuildKit's `pb.Range`: start and end as (line, character),
-    /// lines 1-based (`errdefs.Source.Print` shows `lines[line-1]`),
-    /// characters 0-based, end exclusive. A span that ends with a newline
-    /// ends on the line that newline closes, so no extra line is marked.
-    pub fn line_range(&self) -> ((usize, usize), (usize, usize)) {
-        let (line, column) = line_column(&self.source, self.span.start);
-        let mut end = self.span.end;
-        if end > self.span.start && self.source[..end].ends_with('\n') {
-            end -= 1;
-        }
-        let (end_line, end_column) = line_column(&self.source, end);
-        ((line, column - 1), (end_line, end_column - 1))
+    /// The span for BuildKit's `pb.Range`: lines 1-based
+    /// (`errdefs.Source.Print` shows `lines[line-1]`), end exclusive, a
+    /// trailing newline not marking an extra line.
+    pub fn line_range(&self) -> SourceRange {
+        self.source.range(self.span.clone())
     }
 
     /// Rustc-style report: `error: ...`, `--> file:line:col`, the line, a caret.
     pub fn render(&self) -> String {
         use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
         let mut group = Level::ERROR.primary_title(&self.message).element(
-            Snippet::source(&self.source)
+            Snippet::source(self.source.text())
                 .path(&self.file)
                 .annotation(AnnotationKind::Primary.span(self.span.clone())),
         );
@@ -127,35 +122,6 @@ impl std::fmt::Display for Diagnostic {
     }
 }
 
-/// The 1-based first and last line of `span` in `source`.
-pub fn span_lines(source: &str, span: std::ops::Range<usize>) -> (usize, usize) {
-    let start = floor_char_boundary(source, span.start.min(source.len()));
-    let mut end = floor_char_boundary(source, span.end.clamp(start, source.len()));
-    if end > start && source[..end].ends_with('\n') {
-        end -= 1;
-    }
-    (line_column(source, start).0, line_column(source, end).0)
-}
-
-/// The 1-based line and column (in characters) of byte `offset`.
-pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    // A byte-order mark is not a column: editors do not show it.
-    let line_start = before.rfind('\n').map_or_else(
-        || {
-            if before.starts_with('\u{feff}') {
-                '\u{feff}'.len_utf8()
-            } else {
-                0
-            }
-        },
-        |i| i + 1,
-    );
-    let column = source[line_start..offset].chars().count() + 1;
-    (line, column)
-}
-
 /// Control characters from spec values are shown escaped (`\u{1b}`), so an
 /// error message cannot send terminal escapes into a build log.
 fn escape_controls(message: &str) -> String {
@@ -174,17 +140,19 @@ fn escape_controls(message: &str) -> String {
         .collect()
 }
 
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::spec::SpecErrorKind;
+
+    /// `((line, character), (end line, end character))`.
+    fn range(d: &Diagnostic) -> ((usize, usize), (usize, usize)) {
+        let r = d.line_range();
+        (
+            (r.start.line, r.start.character()),
+            (r.end.line, r.end.character()),
+        )
+    }
 
     #[test]
     fn positions_are_one_based_and_count_characters() {
@@ -205,11 +173,11 @@ mod tests {
         let start = source.find('"').unwrap();
         let error = SpecError::new(start..start + 3, SpecErrorKind::EmptyRequirements);
         let d = Diagnostic::new("pyfront.toml", source, &error);
-        assert_eq!(d.line_range(), ((2, 5), (2, 8)));
+        assert_eq!(range(&d), ((2, 5), (2, 8)));
         // A span over whole lines, newline included, ends on its last line.
         let error = SpecError::new(0..start + 4, SpecErrorKind::EmptyRequirements);
         let d = Diagnostic::new("pyfront.toml", source, &error);
-        assert_eq!(d.line_range(), ((1, 0), (2, 8)));
+        assert_eq!(range(&d), ((1, 0), (2, 8)));
         assert_eq!(d.source(), source);
     }
 

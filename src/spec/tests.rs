@@ -66,6 +66,40 @@ fn parses_the_issue_example() {
 }
 
 #[test]
+fn an_index_lists_its_secrets_password_first() {
+    let spec = Spec::parse(
+        "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n[[index]]\nname = \"a\"\nurl = \"https://a.example/simple\"\nusername-secret = \"user\"\npassword-secret = \"token\"\n[[index]]\nname = \"b\"\nurl = \"https://b.example/simple\"\nusername = \"u\"\npassword-secret = \"token\"\n[[index]]\nname = \"c\"\nurl = \"https://c.example/simple\"\n",
+        &BuildArgs::new(),
+    )
+    .unwrap();
+    let listed = |i: &Index| -> Vec<(String, SecretRole)> {
+        i.secrets().map(|(id, r)| (id.to_string(), r)).collect()
+    };
+    assert_eq!(
+        listed(&spec.indexes[0]),
+        [
+            ("token".to_owned(), SecretRole::Password),
+            ("user".to_owned(), SecretRole::Username)
+        ]
+    );
+    assert_eq!(
+        listed(&spec.indexes[1]),
+        [("token".to_owned(), SecretRole::Password)]
+    );
+    assert!(listed(&spec.indexes[2]).is_empty());
+    assert_eq!(
+        spec.indexes[0]
+            .secret(SecretRole::Username)
+            .map(SecretId::as_str),
+        Some("user")
+    );
+    assert_eq!(spec.indexes[1].secret(SecretRole::Username), None);
+    assert_eq!(SecretRole::Username.to_string(), "username");
+    let ids: Vec<String> = spec.secret_ids().iter().map(ToString::to_string).collect();
+    assert_eq!(ids, ["token", "user"]);
+}
+
+#[test]
 fn minimal_spec_uses_defaults() {
     let spec = Spec::parse(
         "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n",

@@ -1,0 +1,104 @@
+use super::*;
+use crate::image::Platform;
+use crate::llb::{marshal, to_json};
+use crate::spec::{BuildArgs, Spec};
+use serde_json::Value;
+
+fn lowered(spec: &str, dockerignore: &str) -> Lowered {
+    let spec = Spec::parse(spec, &BuildArgs::new()).unwrap();
+    let context = crate::plan::ContextInputs {
+        dockerignore: dockerignore.to_owned(),
+        ..Default::default()
+    };
+    let plan = Plan::new(&spec, &context);
+    lower(
+        &plan,
+        &LowerOptions {
+            constraints: Constraints {
+                platform: Platform::linux_amd64(),
+                ignore_cache: false,
+                session_id: None,
+            },
+            resolve_mode: ResolveMode::Default,
+            network: NetMode::Host,
+            builder_env: vec!["PATH=/usr/bin".to_owned()],
+            source_map: None,
+            platform_in_names: false,
+        },
+    )
+}
+
+const SPEC: &str = r#"
+[app]
+base = "python:3.11-slim"
+[install]
+with = "pip"
+requirements = ["requirements.txt"]
+[[index]]
+name = "private"
+url = "https://pypi.example/simple"
+username = "u"
+password-secret = "pypi_token"
+"#;
+
+fn ops(out: &Output) -> Vec<Value> {
+    let json = to_json(&marshal(out).proto);
+    json["ops"].as_array().unwrap().clone()
+}
+
+fn named<'a>(ops: &'a [Value], prefix: &str) -> &'a Value {
+    ops.iter()
+        .find(|o| {
+            o["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with(prefix))
+        })
+        .unwrap_or_else(|| panic!("no op named {prefix}"))
+}
+
+#[test]
+fn the_install_step_sees_only_the_requirement_files() {
+    let l = lowered(SPEC, ".git\n");
+    let ops = ops(&l.app);
+    let inputs = named(&ops, "[builder] load install inputs");
+    assert_eq!(
+        inputs["op"]["source"]["attrs"]["local.includepattern"],
+        "[\"requirements.txt\"]"
+    );
+    let install = &named(&ops, "[builder] pip install")["op"]["exec"];
+    let mounts = install["mounts"].as_array().unwrap();
+    let secret = mounts.iter().find(|m| m["type"] == "secret").unwrap();
+    assert_eq!(secret["dest"], "/run/secrets/pypi_token");
+    assert_eq!(secret["secret"]["mode"], "400");
+    assert_eq!(secret["secret"]["optional"], true);
+    assert_eq!(install["network"], "host");
+    // No secret value, no credentialed URL in argv or env.
+    let text = install.to_string();
+    assert!(!text.contains('@'), "{text}");
+}
+
+#[test]
+fn venv_and_app_are_separate_layers() {
+    let l = lowered(SPEC, ".git\n");
+    let ops = ops(&l.app);
+    let venv = named(&ops, "[app] COPY --from=builder");
+    let app = named(&ops, "[app] COPY . /app");
+    assert_eq!(venv["op"]["file"][0]["action"]["copy"]["src"], "/opt/venv");
+    // The app copy builds on the venv copy, not the other way round.
+    let app_input = app["op"]["inputs"][0].as_str().unwrap();
+    assert!(app_input.starts_with(venv["digest"].as_str().unwrap()));
+    let context = named(&ops, "[app] load build context");
+    assert_eq!(
+        context["op"]["source"]["attrs"]["local.excludepatterns"],
+        "[\".git\"]"
+    );
+    assert_eq!(l.app_layers.len(), 2);
+}
+
+#[test]
+fn marshaling_is_stable() {
+    let one = marshal(&lowered(SPEC, "").app).to_bytes();
+    for _ in 0..50 {
+        assert_eq!(one, marshal(&lowered(SPEC, "").app).to_bytes());
+    }
+}

@@ -1,0 +1,167 @@
+//! The Python project files pyfront reads: `pyproject.toml` (`[project]`,
+//! `[tool.poetry]`, `[tool.uv]`) and the lock files (`uv.lock`,
+//! `poetry.lock`). One model for `pyfront init` (which infers a starter
+//! spec) and the installers' project check (which compares the indexes with
+//! the spec's). Each struct holds only the fields pyfront reads; every other
+//! key is ignored, so a project file is never rejected for what pyfront
+//! does not use.
+//!
+//! A leaf: plain `serde` structs, nothing of the crate.
+
+use serde::{Deserialize, Deserializer};
+
+/// `pyproject.toml`.
+#[derive(Debug, Default, Deserialize)]
+pub struct PyProject {
+    #[serde(default, deserialize_with = "hint")]
+    pub project: Option<Project>,
+    #[serde(default)]
+    pub tool: Tool,
+}
+
+/// `[project]` (PEP 621).
+#[derive(Debug, Default, Deserialize)]
+pub struct Project {
+    #[serde(default, rename = "requires-python", deserialize_with = "hint")]
+    pub requires_python: Option<String>,
+}
+
+/// `[tool]`.
+#[derive(Debug, Default, Deserialize)]
+pub struct Tool {
+    #[serde(default)]
+    pub poetry: Option<Poetry>,
+    #[serde(default)]
+    pub uv: Option<Uv>,
+}
+
+/// `[tool.poetry]`.
+#[derive(Debug, Default, Deserialize)]
+pub struct Poetry {
+    /// `[[tool.poetry.source]]`.
+    #[serde(default)]
+    pub source: Vec<NamedIndex>,
+    #[serde(default, deserialize_with = "hint")]
+    pub dependencies: Option<PoetryDependencies>,
+}
+
+/// `[tool.poetry.dependencies]`, only the Python constraint.
+#[derive(Debug, Default, Deserialize)]
+pub struct PoetryDependencies {
+    #[serde(default, deserialize_with = "hint")]
+    pub python: Option<String>,
+}
+
+/// `[tool.uv]`.
+#[derive(Debug, Default, Deserialize)]
+pub struct Uv {
+    /// `[[tool.uv.index]]`.
+    #[serde(default)]
+    pub index: Vec<NamedIndex>,
+}
+
+/// A `[[tool.poetry.source]]` or `[[tool.uv.index]]`.
+#[derive(Debug, Deserialize)]
+pub struct NamedIndex {
+    pub name: String,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// A lock file (`uv.lock`, `poetry.lock`), only each package's name and
+/// source.
+#[derive(Debug, Default, Deserialize)]
+pub struct Lock {
+    #[serde(default)]
+    pub package: Vec<LockedPackage>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LockedPackage {
+    pub name: String,
+    #[serde(default)]
+    pub source: Option<LockedSource>,
+}
+
+/// uv: `source = { registry = "URL" }` (or `virtual`, `git`, ...);
+/// Poetry: `[package.source] type = "legacy", url, reference = NAME`.
+#[derive(Debug, Deserialize)]
+pub struct LockedSource {
+    #[serde(default)]
+    pub registry: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// A value pyfront only takes a hint from (the Python version `init`
+/// writes): one of another type reads as absent instead of failing the
+/// whole file.
+fn hint<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = toml::Value::deserialize(deserializer)?;
+    Ok(value.try_into().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_indexes_and_python_and_ignores_the_rest() {
+        let p: PyProject = toml::from_str(
+            "[project]\nname = \"x\"\nrequires-python = \">=3.11\"\n[tool.poetry.dependencies]\npython = \"^3.12\"\nsix = \"*\"\n[[tool.poetry.source]]\nname = \"corp\"\nurl = \"https://corp.example/simple\"\n[[tool.uv.index]]\nname = \"private\"\nexplicit = true\n[tool.black]\nline-length = 100\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.project.and_then(|p| p.requires_python).as_deref(),
+            Some(">=3.11")
+        );
+        let poetry = p.tool.poetry.unwrap();
+        assert_eq!(poetry.source[0].name, "corp");
+        assert_eq!(
+            poetry.dependencies.and_then(|d| d.python).as_deref(),
+            Some("^3.12")
+        );
+        let uv = p.tool.uv.unwrap();
+        assert_eq!(
+            (uv.index[0].name.as_str(), uv.index[0].url.as_deref()),
+            ("private", None)
+        );
+    }
+
+    #[test]
+    fn a_hint_of_another_type_reads_as_absent() {
+        let p: PyProject =
+            toml::from_str("project = 3\n[tool.poetry]\ndependencies = \"x\"\n").unwrap();
+        assert!(p.project.is_none());
+        assert!(p.tool.poetry.unwrap().dependencies.is_none());
+        let p: PyProject = toml::from_str("[project]\nrequires-python = 3\n").unwrap();
+        assert!(p.project.unwrap().requires_python.is_none());
+        // What the check compares is still checked.
+        assert!(toml::from_str::<PyProject>("[[tool.uv.index]]\nurl = \"u\"\n").is_err());
+    }
+
+    #[test]
+    fn reads_both_lock_formats() {
+        let uv: Lock = toml::from_str(
+            "version = 1\n[[package]]\nname = \"six\"\nversion = \"1\"\nsource = { registry = \"https://pypi.org/simple\" }\n",
+        )
+        .unwrap();
+        let source = uv.package[0].source.as_ref().unwrap();
+        assert_eq!(source.registry.as_deref(), Some("https://pypi.org/simple"));
+        let poetry: Lock = toml::from_str(
+            "[[package]]\nname = \"corp-lib\"\nversion = \"1\"\n[package.source]\ntype = \"legacy\"\nurl = \"https://corp.example/simple\"\nreference = \"corp\"\n",
+        )
+        .unwrap();
+        let source = poetry.package[0].source.as_ref().unwrap();
+        assert_eq!(
+            (source.kind.as_deref(), source.reference.as_deref()),
+            (Some("legacy"), Some("corp"))
+        );
+    }
+}

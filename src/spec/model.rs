@@ -1,0 +1,189 @@
+//! The validated spec: every string interpolated and checked into a
+//! newtype. Built only by `validate`; read by the plan, the
+//! installers, the lints and the outline.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::Deserialize;
+
+use super::{AptPackage, ContextPath, ImagePath, ImageRef, IndexName, IndexUrl, SecretId};
+
+/// The default working directory of the app in the runtime image.
+pub const DEFAULT_WORKDIR: &str = "/app";
+
+/// Which tool installs the dependencies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Installer {
+    Pip,
+    Poetry,
+    Uv,
+}
+
+impl Installer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pip => "pip",
+            Self::Poetry => "poetry",
+            Self::Uv => "uv",
+        }
+    }
+
+    /// The lock file the installer reads next to `pyproject.toml`.
+    pub fn lock_file(self) -> Option<&'static str> {
+        match self {
+            Self::Pip => None,
+            Self::Poetry => Some("poetry.lock"),
+            Self::Uv => Some("uv.lock"),
+        }
+    }
+}
+
+/// The Poetry version provisioned in the builder when `poetry-version` is
+/// not set.
+pub const DEFAULT_POETRY_VERSION: &str = "2.5.1";
+/// The uv version provisioned in the builder when `uv-version` is not set.
+pub const DEFAULT_UV_VERSION: &str = "0.13.9";
+
+/// A validated spec. Every string here has been interpolated and checked.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Spec {
+    pub app: App,
+    pub build: Build,
+    pub install: Install,
+    pub indexes: Vec<Index>,
+    /// Build args the spec referenced, for lints and the outline.
+    pub used_build_args: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct App {
+    pub base: ImageRef,
+    pub workdir: ImagePath,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub env: BTreeMap<String, String>,
+    pub user: Option<String>,
+    /// `8080/tcp` form, sorted and deduplicated.
+    pub expose: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Build {
+    /// Defaults to the app base.
+    pub base: ImageRef,
+    pub system_packages: Vec<AptPackage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Install {
+    pub with: Installer,
+    /// pip: the requirement files. Poetry and uv: `pyproject.toml` and the
+    /// lock file (located at the `with` key, for errors).
+    pub inputs: Vec<Located<ContextPath>>,
+    /// Dependency groups; `main` is the project's own dependencies.
+    pub groups: Vec<String>,
+    pub extras: Vec<String>,
+    /// Poetry and uv: the version of the tool provisioned in the builder.
+    pub tool_version: Option<String>,
+    /// Poetry and uv: also install the project itself (non-editable), in a
+    /// step after the dependencies that sees the whole context.
+    pub project: bool,
+    /// The `with` key, to point run-time failures of the install at.
+    #[serde(skip)]
+    pub with_span: Range<usize>,
+}
+
+/// A value with the byte span of its TOML source, for errors found later
+/// (a requirement file missing from the context, say).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Located<T> {
+    pub value: T,
+    #[serde(skip)]
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Index {
+    pub name: IndexName,
+    pub url: IndexUrl,
+    pub username: Option<Username>,
+    pub password_secret: Option<SecretId>,
+    /// True: replaces PyPI (`--index-url`); false: an extra index.
+    pub default: bool,
+    /// Package name patterns pinned to this index (`*` wildcards).
+    pub packages: Vec<String>,
+    pub allow_dependency_confusion: bool,
+    #[serde(skip)]
+    pub span: Range<usize>,
+    #[serde(skip)]
+    pub packages_span: Option<Range<usize>>,
+}
+
+/// Where an index's username comes from. Only secret ids, never values.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Username {
+    Plain(String),
+    Secret(SecretId),
+}
+
+/// What an index reads a secret as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretRole {
+    Password,
+    Username,
+}
+
+impl SecretRole {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Username => "username",
+        }
+    }
+}
+
+impl std::fmt::Display for SecretRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Index {
+    /// The secrets this index reads, password first. The one list: the
+    /// plan's secret mounts, the helper's config, the outline and the lints
+    /// all read it.
+    pub fn secrets(&self) -> impl Iterator<Item = (&SecretId, SecretRole)> {
+        let username = match &self.username {
+            Some(Username::Secret(id)) => Some(id),
+            _ => None,
+        };
+        let password = self.password_secret.as_ref();
+        password
+            .map(|id| (id, SecretRole::Password))
+            .into_iter()
+            .chain(username.map(|id| (id, SecretRole::Username)))
+    }
+
+    /// The secret this index reads as `role`, if any.
+    pub fn secret(&self, role: SecretRole) -> Option<&SecretId> {
+        self.secrets().find(|(_, r)| *r == role).map(|(id, _)| id)
+    }
+}
+
+impl Spec {
+    /// Every secret id the build needs, sorted and deduplicated.
+    pub fn secret_ids(&self) -> Vec<SecretId> {
+        let mut ids: Vec<SecretId> = self
+            .indexes
+            .iter()
+            .flat_map(|i| i.secrets().map(|(id, _)| id.clone()))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
