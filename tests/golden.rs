@@ -1,8 +1,11 @@
 //! Golden tests of the `pyfront` binary, offline.
 //!
 //! - `tests/cases/<name>/`: `pyfront.toml`, optional `args` (one CLI word a
-//!   line) and `context/`; `llb.json` is the expected `pyfront llb --json`,
-//!   `outline.txt` what `pyfront check` prints (build args and secrets).
+//!   line) and `context/`. The expected outputs, read them in this order:
+//!   `plan.json` (`pyfront plan`: the stages and steps, helper files by
+//!   digest; the main one to review), `llb.json` (`pyfront llb --json`: the
+//!   ops BuildKit receives, large file data by digest) and `outline.txt`
+//!   (what `pyfront check` prints: build args and secrets).
 //! - `tests/invalid/<name>/`: specs that must fail; `stderr.txt` is the
 //!   expected rendered diagnostic.
 //!
@@ -80,6 +83,11 @@ fn valid_cases_match(subcommand: &[&str], golden: &str) {
         let stdout = stdout_of(&dir, subcommand);
         check_golden(&dir.join(golden), &String::from_utf8(stdout).unwrap());
     }
+}
+
+#[test]
+fn valid_cases_match_their_plan() {
+    valid_cases_match(&["plan"], "plan.json");
 }
 
 #[test]
