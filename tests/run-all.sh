@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # All of pyfront's tests, as `make test` and `.ci/run` run them:
-#   1. format and lint checks, unit, golden and robustness tests, a short
-#      smoke of the fuzz targets (no engine needed);
+#   1. format and lint checks, unit, golden, error text and robustness
+#      tests, a short smoke of the fuzz targets (no engine needed);
 #   2. the test harness: two real engines (Debian 12's Docker 20.10 with
 #      BuildKit 0.8, Debian 13's Docker 26.1 + buildx with BuildKit 0.13),
 #      local base images and an authenticated private index;
@@ -23,8 +23,8 @@ step "format and lints"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 
-step "unit, golden and robustness tests"
-cargo test --locked --lib --bins --test golden --test robustness
+step "unit, golden, error text and robustness tests"
+cargo test --locked --lib --bins --test golden --test error_texts --test robustness
 
 step "fuzz smoke (tests/fuzz-smoke.sh)"
 bash tests/fuzz-smoke.sh
