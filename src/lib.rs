@@ -12,7 +12,8 @@
 //!
 //! Entry points, both thin, both over [`convert::convert`]: `frontend` (the
 //! BuildKit gateway: session, caps, subrequests, results) and the CLI
-//! (`main.rs`: `pyfront check`, `pyfront llb`, `pyfront init`).
+//! (`main.rs`: `pyfront check`, `pyfront plan`, `pyfront llb`,
+//! `pyfront init`).
 //!
 //! Shared leaves: `image` (platform, image configs), `source` (the one
 //! source map: byte spans → lines and columns), `redact` (the one redaction

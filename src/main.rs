@@ -29,6 +29,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the build plan as JSON: the stages and steps a build would
+    /// run, before they are lowered to LLB (helper files by digest).
+    Plan {
+        #[command(flatten)]
+        input: SpecInput,
+    },
     /// Write a starter `pyfront.toml` for the project in a directory.
     Init {
         /// The project directory (the future build context).
@@ -91,6 +97,9 @@ fn main() -> ExitCode {
         None => Err("no subcommand; run `pyfront --help` (as a BuildKit frontend, pyfront runs from a `# syntax=` line)".to_owned()),
         Some(Command::Llb { input, json }) => pyfront::offline::llb(&input.request(), json)
             .and_then(|bytes| write_stdout(&bytes)),
+        Some(Command::Plan { input }) => {
+            pyfront::offline::plan(&input.request()).and_then(|bytes| write_stdout(&bytes))
+        }
         Some(Command::Init { dir, syntax, force }) => {
             pyfront::offline::init(&dir, &syntax, force).map(|message| eprintln!("{message}"))
         }

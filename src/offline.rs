@@ -1,8 +1,8 @@
-//! The CLI's offline entry point: `pyfront check` and `pyfront llb` run the
-//! same conversion core as a build ([`crate::convert::convert`]), with the
-//! context directory as inputs and no engine (base images are not
-//! resolved). So `check` fails wherever a build would fail before solving,
-//! with the same message.
+//! The CLI's offline entry point: `pyfront check`, `pyfront plan` and
+//! `pyfront llb` run the same conversion core as a build
+//! ([`crate::convert::convert`]), with the context directory as inputs and
+//! no engine (base images are not resolved). So `check` fails wherever a
+//! build would fail before solving, with the same message.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use crate::llb::to_json;
 use crate::options::{keys, BuildOptions};
 use crate::redact::Redacted;
 
-/// What `check` and `llb` are asked, as flags.
+/// What `check`, `plan` and `llb` are asked, as flags.
 pub struct Request {
     pub file: PathBuf,
     pub context: PathBuf,
@@ -159,6 +159,18 @@ pub fn llb(request: &Request, json: bool) -> Result<Vec<u8>, String> {
             several.len()
         )),
     }
+}
+
+/// The plan `plan` prints: the stages and steps of the build, as JSON. It
+/// does not depend on `--target` or `--platform` (lowering does), but the
+/// flags are checked as for `llb`.
+pub fn plan(request: &Request) -> Result<Vec<u8>, String> {
+    let (_options, converted) = request.convert()?;
+    // Straight from the struct, not through `Value`: fields keep their
+    // declaration order (builder before app, base first).
+    let mut text = serde_json::to_string_pretty(&converted.plan).map_err(|e| e.to_string())?;
+    text.push('\n');
+    Ok(text.into_bytes())
 }
 
 fn pretty(value: &serde_json::Value) -> Result<Vec<u8>, String> {

@@ -1,8 +1,12 @@
 //! Golden tests of the `pyfront` binary, offline.
 //!
 //! - `tests/cases/<name>/`: `pyfront.toml`, optional `args` (one CLI word a
-//!   line) and `context/`; `llb.json` is the expected `pyfront llb --json`,
-//!   `outline.txt` what `pyfront check` prints (build args and secrets).
+//!   line) and `context/`. The expected outputs, read them in this order:
+//!   `plan.json` (`pyfront plan`: the stages and steps, helper files by
+//!   digest; the main one to review), `llb.json` (`pyfront llb --json`: the
+//!   ops BuildKit receives, large file data by digest) and `check.txt`
+//!   (what `pyfront check` prints: the verdict and warnings, then the
+//!   build args and secrets the build needs).
 //! - `tests/invalid/<name>/`: specs that must fail; `stderr.txt` is the
 //!   expected rendered diagnostic.
 //!
@@ -83,13 +87,30 @@ fn valid_cases_match(subcommand: &[&str], golden: &str) {
 }
 
 #[test]
+fn valid_cases_match_their_plan() {
+    valid_cases_match(&["plan"], "plan.json");
+}
+
+#[test]
 fn valid_cases_match_their_llb() {
     valid_cases_match(&["llb", "--json"], "llb.json");
 }
 
+/// `check.txt`: both streams of `pyfront check`, as a user sees them:
+/// the verdict and warnings (stderr), then the outline (stdout), which
+/// says so when the build needs no build args or secrets.
 #[test]
-fn valid_cases_match_their_outline() {
-    valid_cases_match(&["check"], "outline.txt");
+fn valid_cases_match_their_check_output() {
+    for dir in case_dirs("cases") {
+        let out = pyfront(&dir, &["check"], &[]);
+        assert!(out.status.success(), "{}", dir.display());
+        let text = format!(
+            "-- stderr --\n{}-- stdout --\n{}",
+            String::from_utf8(out.stderr).unwrap(),
+            String::from_utf8(out.stdout).unwrap()
+        );
+        check_golden(&dir.join("check.txt"), &text);
+    }
 }
 
 #[test]

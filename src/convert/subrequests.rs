@@ -200,29 +200,46 @@ fn outline(spec: &Spec, text: &str, filename: &str, with_source: bool) -> (Strin
             }
         }
     }
-    let mut txt = String::new();
-    if !args.is_empty() {
-        txt.push_str("BUILD ARG\tDEFAULT\tDESCRIPTION\n");
-        for a in &args {
-            txt.push_str(&format!("{}\t{}\t{}\n", a.name, a.value, a.description));
-        }
+    let mut args_txt = String::from("BUILD ARG\tDEFAULT\tDESCRIPTION\n");
+    for a in &args {
+        args_txt.push_str(&format!("{}\t{}\t{}\n", a.name, a.value, a.description));
     }
-    if !secrets.is_empty() {
-        if !txt.is_empty() {
-            txt.push('\n');
-        }
-        txt.push_str("SECRET\tREQUIRED\tUSED AS\tPASS IT WITH\n");
-        for s in &secrets {
-            txt.push_str(&format!(
-                "{}\ttrue\t{} ({}:{})\t--secret id={},env=VARIABLE (or src=FILE)\n",
-                s.name,
-                s.description,
-                shown(filename),
-                s.line,
-                s.name
-            ));
-        }
+    let mut secrets_txt = String::from(
+        "SECRET	REQUIRED	USED AS	PASS IT WITH
+",
+    );
+    for s in &secrets {
+        secrets_txt.push_str(&format!(
+            "{}	true	{} ({}:{})	--secret id={},env=VARIABLE (or src=FILE)
+",
+            s.name,
+            s.description,
+            shown(filename),
+            s.line,
+            s.name
+        ));
     }
+    // An empty table says so: a user (and a snapshot) can tell "needs
+    // nothing" from "printed nothing".
+    let txt = match (args.is_empty(), secrets.is_empty()) {
+        (true, true) => "no build args, no secrets
+"
+        .to_owned(),
+        (true, false) => format!(
+            "no build args
+
+{secrets_txt}"
+        ),
+        (false, true) => format!(
+            "{args_txt}
+no secrets
+"
+        ),
+        (false, false) => format!(
+            "{args_txt}
+{secrets_txt}"
+        ),
+    };
     let sources = if with_source {
         vec![base64(redact_spec(text).as_bytes())]
     } else {
@@ -331,6 +348,29 @@ mod tests {
         );
         let txt = String::from_utf8(meta["result.txt"].clone()).unwrap();
         assert!(txt.contains("--secret id=pypi_token,env=VARIABLE"), "{txt}");
+    }
+
+    #[test]
+    fn an_empty_outline_says_so() {
+        let txt = |spec: &str| {
+            let parsed = Spec::parse(spec, &BuildArgs::new()).unwrap();
+            outline_text(&parsed, spec, "pyfront.toml")
+        };
+        let plain = "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n";
+        assert_eq!(txt(plain), "no build args, no secrets\n");
+        let no_secrets = SPEC
+            .replace("username = \"u\"\n", "")
+            .replace("password-secret = \"pypi_token\"\n", "");
+        assert_eq!(
+            txt(&no_secrets),
+            "BUILD ARG\tDEFAULT\tDESCRIPTION\nAPI\thttps://x.example\tinterpolated into pyfront.toml\n\nno secrets\n"
+        );
+        let no_args = SPEC.replace("${API:-https://x.example}", "https://x.example");
+        assert!(
+            txt(&no_args).starts_with("no build args\n\nSECRET\t"),
+            "{}",
+            txt(&no_args)
+        );
     }
 
     #[test]

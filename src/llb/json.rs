@@ -1,6 +1,8 @@
 //! A readable JSON view of a definition, for `pyfront llb --json`, golden
 //! snapshots and reviews. It decodes the serialized bytes, so it shows what
-//! BuildKit receives, not what we meant to send.
+//! BuildKit receives, not what we meant to send. Large file data is shown
+//! by name, digest and size (see `INLINE_FILE_LIMIT`): a view, not a copy;
+//! the protobuf bytes (`pyfront llb` without `--json`) hold everything.
 
 use bollard_buildkit_proto::pb;
 use prost::Message;
@@ -164,8 +166,7 @@ fn file_action_json(a: &pb::FileAction) -> Value {
             }
         }),
         Some(pb::file_action::Action::Mkfile(f)) => {
-            let data = String::from_utf8(f.data.clone())
-                .unwrap_or_else(|_| format!("<{} bytes>", f.data.len()));
+            let data = file_data(&f.path, &f.data);
             json!({ "mkfile": { "path": f.path, "mode": format!("{:o}", f.mode), "data": data } })
         }
         Some(pb::file_action::Action::Mkdir(d)) => json!({ "mkdir": { "path": d.path } }),
@@ -178,4 +179,44 @@ fn file_action_json(a: &pb::FileAction) -> Value {
         "output": a.output,
         "action": action,
     })
+}
+
+/// Files up to this size are shown as text. The small files a reviewer must
+/// read (the helper's JSON config: under 1 KB with two indexes, about 200
+/// bytes more per index; `tools.txt`: one line) stay inline; the helper
+/// program (about 10 KB, in every helper step) is shown by digest, so a
+/// snapshot shows that it changed without repeating it.
+const INLINE_FILE_LIMIT: usize = 4096;
+
+/// A `mkfile`'s data as shown: the text when it is small UTF-8, else
+/// `<NAME sha256:HEX, N bytes>` (the digest of exactly the bytes sent).
+fn file_data(path: &str, data: &[u8]) -> String {
+    match std::str::from_utf8(data) {
+        Ok(text) if data.len() <= INLINE_FILE_LIMIT => text.to_owned(),
+        _ => {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            format!("<{name} {}, {} bytes>", digest(data), data.len())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_text_files_are_inline_and_large_or_binary_ones_by_digest() {
+        assert_eq!(file_data("/tools.txt", b"uv==0.13.9\n"), "uv==0.13.9\n");
+        let limit = "x".repeat(INLINE_FILE_LIMIT);
+        assert_eq!(file_data("/a.json", limit.as_bytes()), limit);
+        let big = format!("{limit}y");
+        assert_eq!(
+            file_data("/run/install.py", big.as_bytes()),
+            format!("<install.py {}, 4097 bytes>", digest(big.as_bytes()))
+        );
+        assert_eq!(
+            file_data("blob", &[0xff, 0]),
+            format!("<blob {}, 2 bytes>", digest(&[0xff, 0]))
+        );
+    }
 }

@@ -87,11 +87,34 @@ pub struct InstallStep {
     pub locations: Vec<std::ops::Range<usize>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// A file of the helper program (the program, its config, ...), written
+/// read-only under [`HELPER_MOUNT`]. Serialized by name, size and digest,
+/// not contents: `pyfront plan` and its snapshots show that a file changed
+/// in one line (`pyfront llb --json` shows the small ones in full).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HelperFile {
     pub name: String,
-    #[serde(skip)]
     pub contents: Vec<u8>,
+}
+
+impl serde::Serialize for HelperFile {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        use sha2::{Digest, Sha256};
+        // `sha256:HEX`, as `pyfront llb --json` names the same bytes.
+        let digest: String =
+            Sha256::digest(&self.contents)
+                .iter()
+                .fold("sha256:".to_owned(), |mut out, b| {
+                    out.push_str(&format!("{b:02x}"));
+                    out
+                });
+        let mut s = serializer.serialize_struct("HelperFile", 3)?;
+        s.serialize_field("name", &self.name)?;
+        s.serialize_field("bytes", &self.contents.len())?;
+        s.serialize_field("digest", &digest)?;
+        s.end()
+    }
 }
 
 /// A cache mount that persists between builds (pip's download cache).
@@ -164,6 +187,22 @@ mod tests {
         assert_eq!(
             parse_dockerignore(text),
             [".git", "build", "!keep.txt", "!also", "*.pyc"]
+        );
+    }
+
+    #[test]
+    fn helper_files_serialize_by_name_size_and_digest() {
+        let file = HelperFile {
+            name: "tools.txt".to_owned(),
+            contents: b"abc".to_vec(),
+        };
+        assert_eq!(
+            serde_json::to_value(&file).unwrap(),
+            serde_json::json!({
+                "name": "tools.txt",
+                "bytes": 3,
+                "digest": "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            })
         );
     }
 
