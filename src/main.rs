@@ -40,8 +40,10 @@ enum Command {
         /// The project directory (the future build context).
         #[arg(long, default_value = ".")]
         dir: PathBuf,
-        /// The `# syntax=` image of the new spec.
-        #[arg(long, default_value = "pyfront:dev")]
+        /// The `# syntax=` image of the new spec: the pyfront image your
+        /// builds can reach (default: `$PYFRONT_SYNTAX`, else `pyfront:dev`,
+        /// the image `make image` builds).
+        #[arg(long, env = "PYFRONT_SYNTAX", default_value = pyfront::init::DEFAULT_SYNTAX)]
         syntax: String,
         /// Overwrite an existing `pyfront.toml`.
         #[arg(long)]

@@ -258,10 +258,19 @@ pub fn init(dir: &Path, syntax: &str, force: bool) -> Result<String, String> {
     // A broken `pyproject.toml` is quoted back by its TOML error.
     let project = crate::init::detect(dir).map_err(|e| Redacted::new(e).into_string())?;
     let text = crate::init::render(&project, syntax);
-    std::fs::write(&target, text)
+    std::fs::write(&target, &text)
         .map_err(|e| format!("cannot write `{}`: {e}", target.display()))?;
+    let secrets: String = crate::init::secret_ids(&text)
+        .iter()
+        .map(|id| format!(" --secret id={id},env=VARIABLE"))
+        .collect();
+    let build = if secrets.is_empty() {
+        String::new()
+    } else {
+        format!("; build with{secrets} (delete an index's credential lines if it needs none)")
+    };
     Ok(format!(
-        "wrote {} (with = \"{}\", Python {}); check it with `pyfront check -f {}`",
+        "wrote {} (with = \"{}\", Python {}, frontend `{syntax}`); check it with `pyfront check -f {}`{build}",
         target.display(),
         project.installer,
         project.python,

@@ -69,11 +69,13 @@ pub struct NamedIndex {
 }
 
 /// A lock file (`uv.lock`, `poetry.lock`), only each package's name and
-/// source.
+/// source, and uv's top-level `requires-python`.
 #[derive(Debug, Default, Deserialize)]
 pub struct Lock {
     #[serde(default)]
     pub package: Vec<LockedPackage>,
+    #[serde(default, rename = "requires-python")]
+    pub requires_python: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,460 @@
+//! `pyfront init`: a starter spec from what a project directory already says
+//! (its lock file or requirement files, its indexes, its Python version, its
+//! entry module). It asks nothing. The spec it writes builds as written once
+//! the values only the user knows are passed: each index's credentials are
+//! active `password-secret` lines, so the build asks for exactly those
+//! `--secret` flags.
+
+mod python;
+
+use std::path::Path;
+
+use crate::pyproject::{Lock, PyProject};
+
+/// What `init` found in a project directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub installer: &'static str,
+    /// pip: the requirement files, `requirements.txt` first.
+    pub requirements: Vec<String>,
+    /// `(name, url)` of each index `pyproject.toml` names.
+    pub indexes: Vec<(String, String)>,
+    /// pip: the `index-url` of the project's `pip.conf`.
+    pub pip_index: Option<String>,
+    /// `major.minor`.
+    pub python: String,
+    /// A module with `__main__.py`, for `cmd`.
+    pub module: Option<String>,
+    pub module_in_src: bool,
+}
+
+const DEFAULT_PYTHON: &str = "3.12";
+
+/// The `# syntax=` image when neither `--syntax` nor `PYFRONT_SYNTAX` names
+/// one: what `make image` tags.
+pub const DEFAULT_SYNTAX: &str = "pyfront:dev";
+
+/// Looks at `dir` and says what the spec should contain.
+pub fn detect(dir: &Path) -> Result<Project, String> {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+    let pyproject_text = read("pyproject.toml");
+    let pyproject: PyProject = match &pyproject_text {
+        Some(t) => toml::from_str(t)
+            .map_err(|e| format!("`pyproject.toml` is not valid TOML: {}", e.message()))?,
+        None => PyProject::default(),
+    };
+    let mut tool = pyproject.tool;
+    let (installer, named) = if dir.join("uv.lock").is_file() {
+        ("uv", tool.uv.unwrap_or_default().index)
+    } else if dir.join("poetry.lock").is_file() {
+        (
+            "poetry",
+            tool.poetry
+                .as_mut()
+                .map(|p| std::mem::take(&mut p.source))
+                .unwrap_or_default(),
+        )
+    } else {
+        ("pip", Vec::new())
+    };
+    let mut requirements = Vec::new();
+    if installer == "pip" {
+        requirements = requirement_roots(dir)?;
+    }
+    let pip_index = (installer == "pip")
+        .then(|| read("pip.conf").and_then(|t| pip_conf_index(&t)))
+        .flatten();
+    // An exact pin wins; else the newest Python every declared constraint
+    // allows (the project's, Poetry's, the lock's).
+    let lock_requires = read("uv.lock")
+        .and_then(|t| toml::from_str::<Lock>(&t).ok())
+        .and_then(|l| l.requires_python);
+    let constraints: Vec<String> = [
+        pyproject.project.and_then(|p| p.requires_python),
+        tool.poetry
+            .and_then(|p| p.dependencies)
+            .and_then(|d| d.python),
+        lock_requires,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let python = read(".python-version")
+        .and_then(|v| python::exact(&v))
+        .or_else(|| read("runtime.txt").and_then(|v| python::exact(&v)))
+        .or_else(|| {
+            let refs: Vec<&str> = constraints.iter().map(String::as_str).collect();
+            (!refs.is_empty())
+                .then(|| python::newest_allowed(&refs))
+                .flatten()
+        })
+        .unwrap_or_else(|| DEFAULT_PYTHON.to_owned());
+    let (module, module_in_src) = entry_module(dir);
+    Ok(Project {
+        installer,
+        requirements,
+        indexes: named
+            .into_iter()
+            // Credentials a `pyproject.toml` may carry stay there: the spec
+            // refuses them, and the starter spec is printed and committed.
+            .filter_map(|n| {
+                let url = crate::redact::DisplaySafeUrl::new(n.url?).without_userinfo();
+                Some((n.name, url.unredacted().to_owned()))
+            })
+            .collect(),
+        pip_index,
+        python,
+        module,
+        module_in_src,
+    })
+}
+
+/// The requirement files to name in the spec: the root
+/// `requirements*.txt` (not dev or test, `requirements.txt` first) that no
+/// other one includes (pip follows `-r` / `-c` itself), or else the
+/// production file of a `requirements/` folder.
+fn requirement_roots(dir: &Path) -> Result<Vec<String>, String> {
+    let wanted = |n: &str| {
+        n.starts_with("requirements")
+            && n.ends_with(".txt")
+            && !n.contains("dev")
+            && !n.contains("test")
+    };
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| wanted(n))
+        .collect();
+    found.sort_by_key(|n| (n != "requirements.txt", n.clone()));
+    // A file another found file includes (`-r requirements-base.txt`) is
+    // read through it.
+    let included: Vec<String> = found
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(dir.join(f)).ok())
+        .flat_map(|text| {
+            text.lines()
+                .filter_map(|l| {
+                    let l = l.trim();
+                    l.strip_prefix("-r")
+                        .or_else(|| l.strip_prefix("--requirement"))
+                        .map(|rest| rest.trim_start_matches('=').trim().to_owned())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    found.retain(|f| !included.contains(f));
+    if found.is_empty() {
+        for name in ["production.txt", "prod.txt", "base.txt", "main.txt"] {
+            if dir.join("requirements").join(name).is_file() {
+                found.push(format!("requirements/{name}"));
+                break;
+            }
+        }
+    }
+    if found.is_empty() {
+        return Err(format!(
+            "no `uv.lock`, `poetry.lock` or `requirements*.txt` in `{}`; lock the project first (`uv lock`, `poetry lock`) or write a requirements.txt",
+            dir.display()
+        ));
+    }
+    Ok(found)
+}
+
+/// The `index-url` of a project's `pip.conf` (`[global]` or `[install]`),
+/// without credentials.
+fn pip_conf_index(text: &str) -> Option<String> {
+    let url = text.lines().find_map(|l| {
+        let (key, value) = l.split_once('=')?;
+        matches!(key.trim(), "index-url" | "index_url").then(|| value.trim().to_owned())
+    })?;
+    let url = crate::redact::DisplaySafeUrl::new(url).without_userinfo();
+    Some(url.unredacted().to_owned())
+}
+
+/// The first `<module>/__main__.py` under `src/` or the project root.
+fn entry_module(dir: &Path) -> (Option<String>, bool) {
+    for (base, in_src) in [(dir.join("src"), true), (dir.to_path_buf(), false)] {
+        let Ok(entries) = std::fs::read_dir(&base) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().join("__main__.py").is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .collect();
+        names.sort();
+        if let Some(first) = names.into_iter().next() {
+            return (Some(first), in_src);
+        }
+    }
+    (None, false)
+}
+
+fn quoted(s: &str) -> String {
+    // A JSON string is a valid TOML basic string (same escapes).
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// The credential lines of the `i`-th index: active, so the build asks for
+/// exactly these secrets (an index that needs none: delete them). A GitLab
+/// registry takes the CI job token with the user `gitlab-ci-token`; other
+/// indexes get a username and a password secret.
+fn credential_lines(name: &str, url: &str, i: usize) -> Vec<String> {
+    let base: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if url.contains("/packages/pypi") {
+        let id = if i == 0 {
+            "pypi_token".to_owned()
+        } else {
+            format!("{base}_token")
+        };
+        vec![
+            "username = \"gitlab-ci-token\"".to_owned(),
+            format!("password-secret = {}", quoted(&id)),
+        ]
+    } else {
+        vec![
+            format!("username-secret = {}", quoted(&format!("{base}_username"))),
+            format!("password-secret = {}", quoted(&format!("{base}_password"))),
+        ]
+    }
+}
+
+/// The secret ids the starter spec asks for, in order.
+pub fn secret_ids(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with("password-secret") || l.starts_with("username-secret"))
+        .filter_map(|l| l.split('"').nth(1).map(str::to_owned))
+        .collect()
+}
+
+/// The starter spec's text.
+pub fn render(p: &Project, syntax: &str) -> String {
+    let mut out = format!(
+        "# syntax={syntax}\n# Written by `pyfront init`; see the README for every key.\n\n[app]\n"
+    );
+    out.push_str(&format!(
+        "base = {}\n",
+        quoted(&format!("python:{}-slim-bookworm", p.python))
+    ));
+    out.push_str("workdir = \"/app\"\n# Not root: the app cannot change its own code or venv.\nuser = \"1000:1000\"\n");
+    match &p.module {
+        Some(m) => {
+            out.push_str(&format!("cmd = [\"python\", \"-m\", {}]\n", quoted(m)));
+            if p.module_in_src {
+                out.push_str("env = { PYTHONPATH = \"/app/src\" }\n");
+            }
+        }
+        None => out.push_str("# cmd = [\"python\", \"-m\", \"yourapp\"]\n"),
+    }
+    out.push_str(&format!(
+        "\n[build]\nbase = {}\n# system-packages = [\"build-essential\"]\n\n[install]\nwith = \"{}\"\n",
+        quoted(&format!("python:{}-bookworm", p.python)),
+        p.installer
+    ));
+    if !p.requirements.is_empty() {
+        let list: Vec<String> = p.requirements.iter().map(|r| quoted(r)).collect();
+        out.push_str(&format!("requirements = [{}]\n", list.join(", ")));
+    }
+    let mut indexes: Vec<(String, String, bool)> = p
+        .indexes
+        .iter()
+        .map(|(n, u)| (n.clone(), u.clone(), false))
+        .collect();
+    if let Some(url) = &p.pip_index {
+        indexes.push(("private".to_owned(), url.clone(), true));
+    }
+    for (i, (name, url, default)) in indexes.iter().enumerate() {
+        out.push_str(&format!(
+            "\n[[index]]\nname = {}\nurl = {}\n",
+            quoted(name),
+            quoted(url)
+        ));
+        for line in credential_lines(name, url, i) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        if *default {
+            out.push_str("default = true\n");
+        }
+    }
+    if indexes.is_empty() {
+        out.push_str(
+            "\n# A private index (credentials only as a BuildKit secret):\n# [[index]]\n# name = \"private\"\n# url = \"${CI_API_V4_URL}/groups/${GROUP_ID}/-/packages/pypi/simple\"\n# username = \"gitlab-ci-token\"\n# password-secret = \"pypi_token\"\n# default = true\n",
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{BuildArgs, Spec};
+
+    fn dir(files: &[(&str, &str)]) -> tempdir::Dir {
+        let d = tempdir::Dir::new();
+        for (name, text) in files {
+            let path = d.0.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        d
+    }
+
+    /// A scratch directory without a dev-dependency.
+    mod tempdir {
+        pub struct Dir(pub std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Self {
+                let mut bytes = [0u8; 8];
+                let _ = std::fs::File::open("/dev/urandom")
+                    .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
+                let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                let path = std::env::temp_dir().join(format!("pyfront-init-{name}"));
+                std::fs::create_dir_all(&path).unwrap();
+                Self(path)
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_uv_project() {
+        let d = dir(&[
+            ("uv.lock", "version = 1\n"),
+            (
+                "pyproject.toml",
+                "[project]\nname = \"x\"\nrequires-python = \">=3.11\"\n[[tool.uv.index]]\nname = \"private\"\nurl = \"https://pypi.corp.example/simple\"\n",
+            ),
+            ("src/myapp/__main__.py", ""),
+        ]);
+        let p = detect(&d.0).unwrap();
+        assert_eq!(p.installer, "uv");
+        // `>=3.11` allows the default.
+        assert_eq!(p.python, "3.12");
+        assert_eq!(
+            p.indexes,
+            [(
+                "private".to_owned(),
+                "https://pypi.corp.example/simple".to_owned()
+            )]
+        );
+        assert_eq!(p.module.as_deref(), Some("myapp"));
+        let text = render(&p, "pyfront:dev");
+        let spec = Spec::parse(&text, &BuildArgs::new()).unwrap();
+        assert_eq!(spec.app.base.original, "python:3.12-slim-bookworm");
+        assert_eq!(spec.app.cmd.clone().unwrap(), ["python", "-m", "myapp"]);
+        assert_eq!(spec.indexes[0].name.as_str(), "private");
+    }
+
+    #[test]
+    fn a_pip_project() {
+        let d = dir(&[
+            ("requirements-prod.txt", "x\n"),
+            ("requirements.txt", "y\n"),
+            ("requirements-dev.txt", "z\n"),
+            (".python-version", "3.10.4\n"),
+        ]);
+        let p = detect(&d.0).unwrap();
+        assert_eq!(p.installer, "pip");
+        assert_eq!(
+            p.requirements,
+            ["requirements.txt", "requirements-prod.txt"]
+        );
+        assert_eq!(p.python, "3.10");
+        let spec = Spec::parse(&render(&p, "pyfront:dev"), &BuildArgs::new()).unwrap();
+        assert_eq!(spec.install.inputs.len(), 2);
+    }
+
+    #[test]
+    fn a_poetry_project_and_an_empty_one() {
+        let d = dir(&[
+            ("poetry.lock", ""),
+            ("pyproject.toml", "[tool.poetry.dependencies]\npython = \"^3.12\"\n[[tool.poetry.source]]\nname = \"corp\"\nurl = \"https://corp.example/simple\"\n"),
+        ]);
+        let p = detect(&d.0).unwrap();
+        assert_eq!((p.installer, p.python.as_str()), ("poetry", "3.12"));
+        assert!(Spec::parse(&render(&p, "pyfront:dev"), &BuildArgs::new()).is_ok());
+        let empty = dir(&[]);
+        assert!(detect(&empty.0).unwrap_err().contains("no `uv.lock`"));
+    }
+
+    #[test]
+    fn includes_and_runtime_txt_and_pip_conf() {
+        let d = dir(&[
+            ("requirements.txt", "-r requirements/production.txt\n"),
+            ("requirements/production.txt", "-r base.txt\n"),
+            ("requirements/base.txt", "django\n"),
+            ("runtime.txt", "python-3.11.6\n"),
+            (
+                "pip.conf",
+                "[global]\nindex-url = https://u:tok@gitlab.example.com/api/v4/projects/1/packages/pypi/simple\n",
+            ),
+        ]);
+        let p = detect(&d.0).unwrap();
+        assert_eq!(p.requirements, ["requirements.txt"]);
+        assert_eq!(p.python, "3.11");
+        let text = render(&p, "registry.example.com/platform/pyfront:0.1.0");
+        assert!(text.starts_with("# syntax=registry.example.com/platform/pyfront:0.1.0\n"));
+        let spec = Spec::parse(&text, &BuildArgs::new()).unwrap();
+        let index = &spec.indexes[0];
+        assert!(index.default);
+        assert_eq!(
+            index.url.unredacted(),
+            "https://gitlab.example.com/api/v4/projects/1/packages/pypi/simple"
+        );
+        assert_eq!(secret_ids(&text), ["pypi_token"]);
+    }
+
+    #[test]
+    fn root_files_that_others_include_are_not_listed() {
+        let d = dir(&[
+            (
+                "requirements-prod.txt",
+                "-r requirements-base.txt\ngunicorn\n",
+            ),
+            ("requirements-base.txt", "django\n"),
+            ("requirements-dev.txt", "-r requirements-prod.txt\npytest\n"),
+        ]);
+        assert_eq!(
+            detect(&d.0).unwrap().requirements,
+            ["requirements-prod.txt"]
+        );
+        let folder = dir(&[
+            ("requirements/production.txt", "x\n"),
+            ("requirements/local.txt", "y\n"),
+        ]);
+        assert_eq!(
+            detect(&folder.0).unwrap().requirements,
+            ["requirements/production.txt"]
+        );
+    }
+
+    #[test]
+    fn other_indexes_get_a_username_and_password_secret() {
+        let d = dir(&[
+            ("poetry.lock", ""),
+            ("pyproject.toml", "[[tool.poetry.source]]\nname = \"Nexus-Private\"\nurl = \"https://nexus.example/repository/pypi/simple\"\n"),
+        ]);
+        let text = render(&detect(&d.0).unwrap(), DEFAULT_SYNTAX);
+        assert_eq!(
+            secret_ids(&text),
+            ["nexus_private_username", "nexus_private_password"]
+        );
+        assert!(Spec::parse(&text, &BuildArgs::new()).is_ok());
+    }
+}
