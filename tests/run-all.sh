@@ -24,7 +24,7 @@ step "format and lints"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 
-# The Python the install steps run (src/plan/installers/install.py) and its
+# The Python the install steps run (src/plan/installers/helper/install.py) and its
 # tests. pyflakes3 is a host package like any other: installed from
 # tests/harness/host-packages.txt, so a fresh machine gets it.
 step "helper programs: py_compile, pyflakes3, unit tests"

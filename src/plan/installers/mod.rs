@@ -29,7 +29,7 @@ use super::{
 };
 use crate::spec::{Installer, Spec};
 
-const PROGRAM: &str = include_str!("install.py");
+const PROGRAM: &str = include_str!("helper/install.py");
 const PROGRAM_NAME: &str = "install.py";
 const CONFIG_NAME: &str = "install.json";
 /// The masking policy pyfront's Rust code shares; the helper reads its

@@ -1,8 +1,8 @@
 """Tests of install.py's pure parts; no installer, network or secret runs.
 
-    python3 -m unittest discover -s src/plan/installers -p 'test_*.py'
+    python3 -m unittest discover -s src/plan/installers/helper -p 'test_*.py'
 
-testdata/<mode>.json are the configs config.rs's tests serialize, byte for
+../testdata/<mode>.json are the configs config.rs's tests serialize, byte for
 byte, so these tests read exactly what pyfront writes.
 """
 
@@ -20,12 +20,12 @@ import unittest
 import install
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
+REPO = os.path.normpath(os.path.join(HERE, "..", "..", "..", ".."))
 MODES = ["pip-project", "pip-requirements", "poetry-install", "tool-provision", "uv-sync"]
 
 
 def testdata(mode):
-    with open(os.path.join(HERE, "testdata", mode + ".json"), encoding="utf-8") as f:
+    with open(os.path.join(HERE, "..", "testdata", mode + ".json"), encoding="utf-8") as f:
         return json.load(f)
 
 

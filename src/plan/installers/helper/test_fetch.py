@@ -1,6 +1,6 @@
 """Tests of fetch.py, the fetch step of the hermetic install (issue 12).
 
-Standard library only: `python3 -m unittest discover -s src/installers -p 'test_*.py'`.
+Standard library only: `python3 -m unittest discover -s src/plan/installers/helper -p 'test_*.py'`.
 Every request goes to HTTP servers on 127.0.0.1 (ephemeral ports) that
 these tests start: an index with HTTP Basic auth, and a "CDN" on another
 port (so another origin) that redirects point to.
