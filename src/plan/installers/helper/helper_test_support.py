@@ -35,12 +35,14 @@ def install_modules():
 
 
 def fetch_modules():
-    """fetch.py and the modules it may import: every helper module but the
-    tests (the fetch step is not wired into the Rust side yet)."""
+    """fetch.py and the modules it may import: fetch_*.py and pyfront_*.py
+    (the fetch step is not wired into the Rust side yet, so no list names
+    them)."""
     return sorted(
         name
         for name in os.listdir(HERE)
-        if name.endswith(".py") and not name.startswith("test_") and name != os.path.basename(__file__)
+        if name == "fetch.py"
+        or (name.startswith(("fetch_", "pyfront_")) and name.endswith(".py") and not name.endswith("_test_support.py"))
     )
 
 
