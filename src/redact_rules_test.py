@@ -1,9 +1,12 @@
 """The redaction policy in Python, checked against the cases Rust checks.
 
-`Policy` is the reference the install helper (plan/installers/install.py)
+`Policy` is the reference the helper programs (plan/installers/helper/)
 will carry to mask installer output with the rules the frontend uses: it
 reads src/redact_rules.json and follows src/redact/mod.rs step for step.
-Both languages must pass src/redact_cases.json:
+What the helpers already share is not copied here: the rule file's reading
+and the URL userinfo rule are pyfront_redact.py's own, so the case table
+checks the code the helpers run. Both languages must pass
+src/redact_cases.json:
 
     python3 -m unittest discover -s src -p 'redact_rules_test.py'
 
@@ -14,9 +17,13 @@ import json
 import os
 import re
 import string
+import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "plan", "installers", "helper"))
+
+import pyfront_redact  # noqa: E402
 
 ALNUM = frozenset(string.ascii_letters + string.digits)
 CHARSETS = {
@@ -26,7 +33,6 @@ CHARSETS = {
 }
 # Rust's `u8::is_ascii_whitespace`.
 WHITESPACE = frozenset(" \t\n\x0c\r")
-AUTHORITY_END = WHITESPACE | frozenset("/?#\"'`<>")
 NAME_CHARS = ALNUM | {"_", "-", "."}
 BARE_VALUE_END = WHITESPACE | frozenset("&\"'`,;)]}<>")
 ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
@@ -34,8 +40,6 @@ ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 class Policy:
     def __init__(self, rules):
-        if rules["version"] != 1:
-            raise ValueError("redact_rules.json version %r" % rules["version"])
         self.rules = rules
         self.mask = rules["mask"]
 
@@ -76,18 +80,7 @@ class Policy:
         return merged
 
     def _userinfo(self, text):
-        found = []
-        i = text.find("://")
-        while i != -1:
-            start = end = i + 3
-            while end < len(text) and text[end] not in AUTHORITY_END:
-                end += 1
-            at = text.rfind("@", start, end)
-            if at != -1:
-                colon = text.find(":", start, at)
-                found.append((start if colon == -1 else colon + 1, at))
-            i = text.find("://", i + 3)
-        return found
+        return pyfront_redact.userinfo_secrets(text)
 
     def _tokens(self, text):
         found = []
@@ -175,7 +168,8 @@ def load(name):
 class SharedCases(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.policy = Policy(load("redact_rules.json"))
+        with open(os.path.join(HERE, "redact_rules.json"), encoding="utf-8") as f:
+            cls.policy = Policy(pyfront_redact.parse_rules(f.read()))
         cls.cases = load("redact_cases.json")
 
     def test_names(self):

@@ -25,9 +25,10 @@ step "format and lints"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 
-# The Python the install steps run (src/plan/installers/install.py) and its
-# tests. pyflakes3 is a host package like any other: installed from
-# tests/harness/host-packages.txt, so a fresh machine gets it.
+# The Python the build steps run (src/plan/installers/helper/: install.py,
+# fetch.py and their modules) and its tests. pyflakes3 is a host package like
+# any other: installed from tests/harness/host-packages.txt, so a fresh
+# machine gets it.
 step "helper programs: py_compile, pyflakes3, unit tests"
 # shellcheck disable=SC1091
 (. tests/harness/lib.sh && ensure_host_packages)

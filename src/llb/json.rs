@@ -188,15 +188,16 @@ fn file_action_json(a: &pb::FileAction) -> Value {
 /// snapshot shows that it changed without repeating it.
 const INLINE_FILE_LIMIT: usize = 4096;
 
-/// A `mkfile`'s data as shown: the text when it is small UTF-8, else
-/// `<NAME sha256:HEX, N bytes>` (the digest of exactly the bytes sent).
+/// A `mkfile`'s data as shown: the text of a small UTF-8 data file
+/// (`.json`, `.txt`), else `<NAME sha256:HEX, N bytes>` (the digest of
+/// exactly the bytes sent). Program code (the helper's `.py` modules) is
+/// reviewed in its source file; a snapshot shows only that it changed.
 fn file_data(path: &str, data: &[u8]) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let is_data = name.ends_with(".json") || name.ends_with(".txt");
     match std::str::from_utf8(data) {
-        Ok(text) if data.len() <= INLINE_FILE_LIMIT => text.to_owned(),
-        _ => {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            format!("<{name} {}, {} bytes>", digest(data), data.len())
-        }
+        Ok(text) if is_data && data.len() <= INLINE_FILE_LIMIT => text.to_owned(),
+        _ => format!("<{name} {}, {} bytes>", digest(data), data.len()),
     }
 }
 
@@ -217,6 +218,10 @@ mod tests {
         assert_eq!(
             file_data("blob", &[0xff, 0]),
             format!("<blob {}, 2 bytes>", digest(&[0xff, 0]))
+        );
+        assert_eq!(
+            file_data("/pyfront_redact.py", b"x = 1\n"),
+            format!("<pyfront_redact.py {}, 6 bytes>", digest(b"x = 1\n"))
         );
     }
 }

@@ -1,9 +1,10 @@
 //! `install.json`: the one definition of the helper's config.
 //!
-//! `install.py` validates it strictly (version, mode, the exact key set of
-//! the mode, types) and refuses anything else, so a change here is a change
-//! of the format: bump [`VERSION`] when a key changes meaning, and update
-//! `install.py`'s schema and `testdata/` with it.
+//! The helper (`helper/install_config.py`) validates it strictly (version,
+//! mode, the exact key set of the mode, types) and refuses anything else, so
+//! a change here is a change of the format: bump [`VERSION`] when a key
+//! changes meaning, and update `install_config.py`'s schema and `testdata/`
+//! with it.
 //!
 //! The bytes key the step's build cache: serde writes struct fields in
 //! declaration order, `version` first, then `mode` and that mode's fields,
@@ -13,7 +14,7 @@ use serde::Serialize;
 
 use crate::spec::{Index, Username};
 
-/// The config format `install.py` reads; it refuses any other.
+/// The config format the install helper reads; it refuses any other.
 pub(crate) const VERSION: u32 = 1;
 
 /// The whole config. Its fields are private: [`HelperConfig::new`] is the
@@ -148,7 +149,7 @@ mod tests {
     }
 
     /// One config of each mode, named like its mode; `testdata/<name>.json`
-    /// holds its bytes, which `test_install.py` feeds to `install.py`.
+    /// holds its bytes, which `helper/test_install_*.py` feed to the helper.
     fn examples<'a>(
         groups: &'a [String],
         extras: &'a [String],

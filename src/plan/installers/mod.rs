@@ -1,9 +1,10 @@
 //! Installer specifics: turn the spec's `[install]` and `[[index]]` tables
 //! into the plan's builder steps. Installers never build LLB.
 //!
-//! Every step runs the same helper program, `install.py`, with a JSON
-//! config (`install.json`, defined in `config`) and the shared masking
-//! rules (`redact_rules.json`) next to it. The config holds index URLs,
+//! Every step runs the same helper program, `helper/install.py` and the
+//! modules it imports (`HELPER_MODULES`), with a JSON config
+//! (`install.json`, defined in `config`) and the shared masking rules
+//! (`redact_rules.json`) next to it. The config holds index URLs,
 //! plain usernames and secret *ids*; the program reads the secret values
 //! from `/run/secrets/<id>` at run time. Spec values travel as JSON data,
 //! so no value is ever interpreted by a shell.
@@ -29,7 +30,28 @@ use super::{
 };
 use crate::spec::{Installer, Spec};
 
-const PROGRAM: &str = include_str!("install.py");
+/// `(file name, contents)` of each named file of `helper/`.
+macro_rules! helper_modules {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("helper/", $name)))),*]
+    };
+}
+
+/// The install helper as mounted at [`HELPER_MOUNT`]: its entry point,
+/// then every module it imports, directly or not (`helper_modules_are_complete`
+/// checks the list against their imports). A fixed order, so the step's
+/// bytes are the same on every build.
+const HELPER_MODULES: &[(&str, &str)] = helper_modules![
+    "install.py",
+    "install_config.py",
+    "install_credentials.py",
+    "install_failure.py",
+    "install_modes.py",
+    "install_process.py",
+    "pyfront_config.py",
+    "pyfront_redact.py",
+    "pyfront_secrets.py",
+];
 const PROGRAM_NAME: &str = "install.py";
 const CONFIG_NAME: &str = "install.json";
 /// The masking policy pyfront's Rust code shares; the helper reads its
@@ -103,11 +125,14 @@ fn helper_step(
         let ids: Vec<&str> = secret_ids.iter().map(|s| s.as_str()).collect();
         title.push_str(&format!(" (secrets: {})", ids.join(", ")));
     }
-    let mut helper_files = vec![
-        HelperFile {
-            name: PROGRAM_NAME.to_owned(),
-            contents: PROGRAM.as_bytes().to_vec(),
-        },
+    let mut helper_files: Vec<HelperFile> = HELPER_MODULES
+        .iter()
+        .map(|(name, source)| HelperFile {
+            name: (*name).to_owned(),
+            contents: source.as_bytes().to_vec(),
+        })
+        .collect();
+    helper_files.extend([
         HelperFile {
             name: CONFIG_NAME.to_owned(),
             contents: config.to_json(),
@@ -116,7 +141,7 @@ fn helper_step(
             name: REDACT_RULES_NAME.to_owned(),
             contents: REDACT_RULES.as_bytes().to_vec(),
         },
-    ];
+    ]);
     helper_files.extend(extra_files);
     InstallStep {
         title,
@@ -217,5 +242,58 @@ fn pip_cache() -> CacheDir {
     CacheDir {
         id: "pyfront-pip-cache".to_owned(),
         path: "/root/.cache/pip".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::{HELPER_MODULES, PROGRAM_NAME};
+
+    /// The helper modules a module's source imports: `import x` and
+    /// `from x import ...` lines naming a file of `helper/`.
+    fn helper_imports(source: &str) -> BTreeSet<String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/plan/installers/helper");
+        source
+            .lines()
+            .filter_map(|line| {
+                let rest = line
+                    .strip_prefix("from ")
+                    .or_else(|| line.strip_prefix("import "))?;
+                let module = rest.split([' ', ',', '.']).next()?;
+                let file = format!("{module}.py");
+                dir.join(&file).is_file().then_some(file)
+            })
+            .collect()
+    }
+
+    /// A module missing from the mount fails only in a build; one mounted
+    /// for nothing changes every step's cache key for nothing.
+    #[test]
+    fn helper_modules_are_complete() {
+        let mounted: BTreeSet<String> = HELPER_MODULES
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect();
+        assert_eq!(mounted.len(), HELPER_MODULES.len(), "a module listed twice");
+        assert_eq!(HELPER_MODULES[0].0, PROGRAM_NAME);
+        let mut reached = BTreeSet::from([PROGRAM_NAME.to_owned()]);
+        let mut todo = vec![PROGRAM_NAME.to_owned()];
+        while let Some(name) = todo.pop() {
+            let Some((_, source)) = HELPER_MODULES.iter().find(|(n, _)| *n == name) else {
+                panic!("`{name}` is imported but not in HELPER_MODULES");
+            };
+            for import in helper_imports(source) {
+                if reached.insert(import.clone()) {
+                    todo.push(import);
+                }
+            }
+        }
+        assert_eq!(
+            reached, mounted,
+            "HELPER_MODULES lists a module nothing imports"
+        );
     }
 }

@@ -1,0 +1,84 @@
+"""pyfront's install step, run inside the builder stage (pip, uv or Poetry).
+
+    python3 install.py CONFIG
+
+CONFIG is the step's `install.json` (install_config.py); `redact_rules.json`
+and this program's modules are read from next to this file, where pyfront
+mounts them (src/plan/installers/mod.rs). Index credentials arrive only as
+BuildKit secret files under /run/secrets. This program reads them at run
+time and hands them to the installer through its environment
+(install_modes.py), never through an argv or a file, and masks them in
+everything the installer and this program print (pyfront_redact.py). Spec
+values come from the config as JSON data; none is ever pasted into a shell
+command.
+
+The modules' functions are pure but for the few that touch the outside
+(install_credentials.py: secret files and the network; install_process.py:
+subprocesses); the test_*.py next to them test the rest without running an
+installer. Runs on the builder image's python3: stdlib only, Python 3.9 or
+later.
+"""
+
+import os
+import sys
+import traceback
+
+# A script's own directory is sys.path[0], except under `python3 -I`
+# (Python 3.11+): put it there then too, and nothing else.
+HERE = os.path.dirname(os.path.realpath(__file__))
+if sys.path[:1] != [HERE]:
+    sys.path.insert(0, HERE)
+
+from install_config import parse_config  # noqa: E402
+from install_credentials import gather_credentials  # noqa: E402
+from install_failure import Failure, report  # noqa: E402
+from install_modes import TOOLS, command, installer_failed  # noqa: E402
+from install_process import prepare_pip, run_installer  # noqa: E402
+from pyfront_redact import load_masker  # noqa: E402
+
+
+def run(argv, masker):
+    if len(argv) != 1:
+        raise Failure("usage: install.py CONFIG")
+    try:
+        with open(argv[0], "rb") as f:
+            text = f.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise Failure("cannot read the config %s: %s" % (argv[0], e))
+    config = parse_config(text, os.path.basename(argv[0]))
+    creds = gather_credentials(config["indexes"], masker)
+    pip, project_copy = None, None
+    if TOOLS[config["mode"]] == "pip":
+        pip, project_copy = prepare_pip(config)
+    args, env_additions = command(config, creds, pip, project_copy)
+    env = dict(os.environ)
+    env.update(env_additions)
+    code, rejected = run_installer(args, env, config.get("cwd"), masker)
+    if code != 0:
+        raise installer_failed(config, code, rejected)
+
+
+def main(argv=None, rules_dir=HERE):
+    """Runs the step for `argv` (default: this process's arguments) and
+    returns the exit status; `rules_dir` holds redact_rules.json."""
+    masker, problem = load_masker(rules_dir)
+    if problem:
+        sys.stderr.write("pyfront: warning: " + problem + "\n")
+    try:
+        run(sys.argv[1:] if argv is None else argv, masker)
+    except Failure as failure:
+        sys.stdout.flush()
+        sys.stderr.write(report(failure, masker))
+        sys.stderr.flush()
+        return 2
+    except Exception:
+        # A bug of ours: the traceback, masked like everything else.
+        sys.stdout.flush()
+        sys.stderr.write(masker.text(traceback.format_exc()))
+        sys.stderr.flush()
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

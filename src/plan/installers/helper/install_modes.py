@@ -1,0 +1,194 @@
+"""What each install mode runs: the installer's argv and the environment it
+adds, credentials included, and how a failed installer is reported.
+
+Pure functions of the config and the credentials (`Credential`): secrets
+reach an installer only through its environment (pip: the index URLs; uv:
+UV_INDEX_<NAME>_USERNAME/PASSWORD; Poetry:
+POETRY_HTTP_BASIC_<SOURCE>_USERNAME/PASSWORD), never through an argv.
+"""
+
+import re
+from urllib.parse import quote
+
+from install_failure import Failure
+
+# The program each mode runs, as messages name it.
+TOOLS = {
+    "pip-requirements": "pip",
+    "pip-project": "pip",
+    "tool-provision": "pip",
+    "uv-sync": "uv",
+    "poetry-install": "poetry",
+}
+
+
+# Credentials in the environment -------------------------------------------
+
+
+def uv_env_name(index_name):
+    """An index name as uv spells it in UV_INDEX_<NAME>_USERNAME/PASSWORD.
+
+    uv's IndexName::to_env_var (crates/uv-distribution-types/src/index_name.rs):
+    each ASCII letter or digit upper-cased, every other character `_`.
+    """
+    return "".join(c.upper() if c.isascii() and c.isalnum() else "_" for c in index_name)
+
+
+def poetry_env_name(source_name):
+    """A source name as Poetry spells it in POETRY_HTTP_BASIC_<SOURCE>_USERNAME.
+
+    Poetry's Config.get (src/poetry/config/config.py) looks the setting
+    `http-basic.<source>.username` up as `POETRY_` plus its `.`-separated
+    parts, each upper-cased (str.upper) with `-` replaced by `_`, joined by
+    `_`: so `.` and `-` become `_` and every other character stays.
+    """
+    return "_".join(part.upper().replace("-", "_") for part in source_name.split("."))
+
+
+def uv_credential_env(creds):
+    env = {}
+    for cred in creds:
+        name = uv_env_name(cred.index["name"])
+        env["UV_INDEX_%s_USERNAME" % name] = cred.username
+        env["UV_INDEX_%s_PASSWORD" % name] = cred.password
+    return env
+
+
+def poetry_credential_env(creds):
+    env = {}
+    for cred in creds:
+        name = poetry_env_name(cred.index["name"])
+        env["POETRY_HTTP_BASIC_%s_USERNAME" % name] = cred.username
+        env["POETRY_HTTP_BASIC_%s_PASSWORD" % name] = cred.password
+    return env
+
+
+def with_credentials(url, username, password):
+    scheme, rest = url.split("://", 1)
+    userinfo = quote(username, safe="") + ":" + quote(password, safe="")
+    return scheme + "://" + userinfo + "@" + rest
+
+
+# Commands -------------------------------------------------------------------
+
+
+def pip_env(indexes, creds):
+    """pip's environment: the indexes, with credentials in their URLs."""
+    by_name = {cred.index["name"]: cred for cred in creds}
+    default_url = None
+    extra_urls = []
+    trusted_hosts = []
+    for index in indexes:
+        url = index["url"]
+        cred = by_name.get(index["name"])
+        if cred:
+            url = with_credentials(url, cred.username, cred.password)
+        if index["url"].startswith("http://"):
+            trusted_hosts.append(index["url"].split("://", 1)[1].split("/", 1)[0].split(":", 1)[0])
+        if index["default"]:
+            default_url = url
+        else:
+            extra_urls.append(url)
+    env = {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"}
+    if default_url:
+        env["PIP_INDEX_URL"] = default_url
+    if extra_urls:
+        env["PIP_EXTRA_INDEX_URL"] = " ".join(extra_urls)
+    if trusted_hosts:
+        env["PIP_TRUSTED_HOST"] = " ".join(trusted_hosts)
+    return env
+
+
+def pip_argv(pip, config, project_copy=None):
+    """`pip` is the command that runs pip for the venv (see
+    `install_process.pip_in`); `project_copy` the writable copy of the
+    project (pip-project)."""
+    args = list(pip) + ["install"]
+    for requirement in config.get("requirements", []):
+        args += ["-r", requirement]
+    if project_copy:
+        args += ["--no-deps", "--no-cache-dir", project_copy]
+    return args
+
+
+def supports_python_option(pip_version_output):
+    """Whether `pip --version` printed a pip that has `--python` (22.3+)."""
+    match = re.match(rb"pip (\d+)\.(\d+)", pip_version_output)
+    return bool(match) and (int(match.group(1)), int(match.group(2))) >= (22, 3)
+
+
+def uv_env(config, creds):
+    env = uv_credential_env(creds)
+    env["UV_PROJECT_ENVIRONMENT"] = config["venv"]
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env["UV_LINK_MODE"] = "copy"
+    env["UV_NO_PROGRESS"] = "1"
+    env["UV_CACHE_DIR"] = config["cache_dir"]
+    return env
+
+
+def uv_argv(config):
+    args = [config["tool"], "sync", "--locked", "--no-install-project", "--no-editable"]
+    groups = config["groups"]
+    if "main" in groups:
+        args.append("--no-default-groups")
+        for group in groups:
+            if group != "main":
+                args += ["--group", group]
+    else:
+        for group in groups:
+            args += ["--only-group", group]
+    for extra in config["extras"]:
+        args += ["--extra", extra]
+    return args
+
+
+def poetry_env(config, creds):
+    env = poetry_credential_env(creds)
+    # Poetry must neither create its own venv nor touch a keyring.
+    env["POETRY_VIRTUALENVS_CREATE"] = "false"
+    env["POETRY_KEYRING_ENABLED"] = "false"
+    env["POETRY_NO_INTERACTION"] = "1"
+    env["POETRY_CACHE_DIR"] = config["cache_dir"]
+    env["VIRTUAL_ENV"] = config["venv"]
+    return env
+
+
+def poetry_argv(config):
+    args = [config["tool"], "install", "--no-root", "--no-interaction", "--no-ansi"]
+    args += ["--only", ",".join(config["groups"])]
+    for extra in config["extras"]:
+        args += ["--extras", extra]
+    return args
+
+
+def command(config, creds, pip=None, project_copy=None):
+    """The installer's argv and what it adds to the environment. `pip` and
+    `project_copy` are for the pip modes (see `pip_argv`)."""
+    mode = config["mode"]
+    if mode == "uv-sync":
+        return uv_argv(config), uv_env(config, creds)
+    if mode == "poetry-install":
+        return poetry_argv(config), poetry_env(config, creds)
+    return pip_argv(pip, config, project_copy), pip_env(config["indexes"], creds)
+
+
+# A failed installer -----------------------------------------------------------
+
+
+def rejected_in(line):
+    """Whether an installer's output line reports an HTTP 401 or 403."""
+    return b" 401" in line or b" 403" in line
+
+
+def installer_failed(config, code, rejected):
+    """The Failure for an installer that exited with `code`; `rejected`:
+    its output reported a 401 or 403."""
+    hints = list(config.get("hints", []))
+    if rejected:
+        ids = sorted({i["password_secret"] for i in config["indexes"] if i["password_secret"]})
+        hints.append(
+            "an index rejected the credentials (HTTP 401/403): check the token in secret %s"
+            % ", ".join("`%s`" % i for i in ids)
+        )
+    return Failure("%s failed with exit code %d" % (TOOLS[config["mode"]], code), hints)

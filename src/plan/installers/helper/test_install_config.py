@@ -1,0 +1,146 @@
+"""Tests of install_config.py: the configs pyfront writes are valid, and
+every other config is refused with a message that names the key.
+
+    python3 -m unittest discover -s src/plan/installers/helper -p 'test_*.py'
+"""
+
+import copy
+import json
+import os
+import unittest
+
+import install_config
+from helper_test_support import MODES, REPO, testdata
+
+
+class ConfigTest(unittest.TestCase):
+    def error(self, config):
+        with self.assertRaises(install_config.ConfigError) as caught:
+            install_config.validate_config(config)
+        return str(caught.exception)
+
+    def test_every_mode_of_config_rs_is_valid(self):
+        self.assertEqual(sorted(install_config.MODES), MODES)
+        for mode in MODES:
+            with self.subTest(mode=mode):
+                install_config.validate_config(testdata(mode))
+
+    def test_the_golden_cases_configs_are_valid(self):
+        # What pyfront really writes for tests/cases/*: install.json files
+        # inside the golden LLB.
+        cases = os.path.join(REPO, "tests", "cases")
+        seen = set()
+        for case in sorted(os.listdir(cases)):
+            with open(os.path.join(cases, case, "llb.json"), encoding="utf-8") as f:
+                llb = json.load(f)
+            for op in llb["ops"]:
+                for action in op.get("op", {}).get("file", []):
+                    mkfile = action.get("action", {}).get("mkfile")
+                    if mkfile and mkfile["path"] == "/install.json":
+                        config = json.loads(mkfile["data"])
+                        with self.subTest(case=case, mode=config.get("mode")):
+                            install_config.validate_config(config)
+                        seen.add(config["mode"])
+        self.assertEqual(sorted(seen), MODES)
+
+    def test_errors(self):
+        def changed(base, **changes):
+            config = testdata(base)
+            for key, value in changes.items():
+                if value is DELETE:
+                    del config[key]
+                else:
+                    config[key] = value
+            return config
+
+        def index_changed(**changes):
+            config = testdata("pip-requirements")
+            config["indexes"][0].update(changes)
+            return config
+
+        def index_deleted(key):
+            config = testdata("pip-requirements")
+            del config["indexes"][1][key]
+            return config
+
+        duplicate = testdata("pip-requirements")
+        duplicate["indexes"][2]["name"] = "corp"
+
+        cases = [
+            ([], "the config must be an object, not a list"),
+            (changed("uv-sync", version=DELETE), "missing key `version` (this install.py reads version 1)"),
+            (changed("uv-sync", version="1"), '`version` must be an integer, not "1"'),
+            (changed("uv-sync", version=True), "`version` must be an integer, not true"),
+            (changed("uv-sync", version=2), "config version 2 is not supported (this install.py reads version 1)"),
+            (changed("uv-sync", mode=DELETE), "missing key `mode`"),
+            (changed("uv-sync", mode=None), "`mode` must be a string, not null"),
+            (
+                changed("uv-sync", mode="uv"),
+                "unknown mode `uv` (known: `pip-project`, `pip-requirements`, `poetry-install`, "
+                "`tool-provision`, `uv-sync`)",
+            ),
+            (changed("uv-sync", create_venv=False), "unknown key `create_venv` in mode `uv-sync`"),
+            (changed("pip-project", cwd="/run/pyfront/context"), "unknown key `cwd` in mode `pip-project`"),
+            (changed("uv-sync", tool=DELETE), "missing key `tool` in mode `uv-sync`"),
+            (changed("pip-requirements", indexes=DELETE), "missing key `indexes` in mode `pip-requirements`"),
+            (changed("uv-sync", venv="opt/venv"), '`venv` must be an absolute path, not "opt/venv"'),
+            (changed("uv-sync", cache_dir=None), "`cache_dir` must be an absolute path, not null"),
+            (changed("uv-sync", groups="main"), '`groups` must be a list, not "main"'),
+            (changed("uv-sync", extras=["s3", 3]), "`extras[1]` must be a string, not 3"),
+            (changed("poetry-install", hints=[None]), "`hints[0]` must be a string, not null"),
+            (changed("tool-provision", requirements=["tools.txt"]),
+             '`requirements[0]` must be an absolute path, not "tools.txt"'),
+            (changed("pip-project", project={"path": "/"}), "`project` must be an absolute path, not an object"),
+            (changed("uv-sync", indexes={}), "`indexes` must be a list, not an object"),
+            (changed("uv-sync", indexes=["private"]), '`indexes[0]` must be an object, not "private"'),
+            (index_changed(priority=1), "unknown key `priority` in `indexes[0]`"),
+            (index_deleted("default"), "missing key `default` in `indexes[1]`"),
+            (index_changed(name="-corp"),
+             '`indexes[0].name` must be a name (a letter or digit, then letters, digits, `_`, `-`, `.`), '
+             'not "-corp"'),
+            (index_changed(url="ftp://host/simple"),
+             '`indexes[0].url` must be an http(s) URL without credentials, not "ftp://host/simple"'),
+            (index_changed(url="https://u:p@host/simple"),
+             '`indexes[0].url` must be an http(s) URL without credentials, not "https://u:p@host/simple"'),
+            (index_changed(username=7), "`indexes[0].username` must be null or a string, not 7"),
+            (index_changed(password_secret="../etc/passwd"),
+             "`indexes[0].password_secret` must be null or a secret id (a letter or digit, then letters, "
+             'digits, `_`, `-`, `.`), not "../etc/passwd"'),
+            (index_changed(default="yes"), '`indexes[0].default` must be true or false, not "yes"'),
+            (index_changed(username_secret="u"), "`indexes[0]` has both `username` and `username_secret`"),
+            (index_changed(password_secret=None), "`indexes[0]` has a username but no `password_secret`"),
+            (index_changed(username=None),
+             "`indexes[0]` has `password_secret` but no `username` or `username_secret`"),
+            (duplicate, "`indexes[2].name` repeats the index name `corp`"),
+            (changed("uv-sync", venv="x" * 70), '`venv` must be an absolute path, not "' + "x" * 56 + "..."),
+        ]
+        for config, message in cases:
+            with self.subTest(message=message):
+                self.assertEqual(self.error(config), message)
+
+    def test_parse_config_names_the_file(self):
+        cases = [
+            ("{", "install.json is not valid JSON: Expecting property name enclosed in double quotes: "
+                  "line 1 column 2 (char 1)"),
+            ('{"version": 1, "mode": "pip"}', "install.json: unknown mode `pip` (known: `pip-project`, "
+                                             "`pip-requirements`, `poetry-install`, `tool-provision`, `uv-sync`)"),
+        ]
+        for text, message in cases:
+            with self.subTest(text=text):
+                with self.assertRaises(install_config.Failure) as caught:
+                    install_config.parse_config(text, "install.json")
+                self.assertEqual(caught.exception.message, message)
+                self.assertEqual(caught.exception.hints, [install_config.CONFIG_HINT])
+
+    def test_validation_does_not_change_the_config(self):
+        config = testdata("pip-requirements")
+        before = copy.deepcopy(config)
+        install_config.validate_config(config)
+        self.assertEqual(config, before)
+
+
+DELETE = object()
+
+
+if __name__ == "__main__":
+    unittest.main()

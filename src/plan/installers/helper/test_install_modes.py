@@ -1,0 +1,212 @@
+"""Tests of install_modes.py: each mode's argv and environment, the
+credential variable names, and the failure of an installer.
+
+    python3 -m unittest discover -s src/plan/installers/helper -p 'test_*.py'
+"""
+
+import unittest
+
+import install_modes
+from install_credentials import Credential
+from helper_test_support import MODES, testdata
+
+
+def creds_for(config, values):
+    """Credentials for the indexes of `config` that have them; `values` maps
+    secret ids to secret values."""
+    out = []
+    for index in config["indexes"]:
+        if index["password_secret"]:
+            username = values[index["username_secret"]] if index["username_secret"] else index["username"]
+            out.append(Credential(index, username, values[index["password_secret"]]))
+    return out
+
+
+
+class EnvNameTest(unittest.TestCase):
+    # (index name, uv's spelling, Poetry's spelling). uv: ASCII letters and
+    # digits upper-cased, anything else `_`. Poetry: str.upper(), `-` and
+    # `.` to `_`, anything else kept.
+    TABLE = [
+        ("private", "PRIVATE", "PRIVATE"),
+        ("acme-private", "ACME_PRIVATE", "ACME_PRIVATE"),
+        ("acme.private", "ACME_PRIVATE", "ACME_PRIVATE"),
+        ("acme_private", "ACME_PRIVATE", "ACME_PRIVATE"),
+        ("Corp-PyPI.v2", "CORP_PYPI_V2", "CORP_PYPI_V2"),
+        ("123", "123", "123"),
+        ("a..b", "A__B", "A__B"),
+        ("a b", "A_B", "A B"),
+        ("a+b", "A_B", "A+B"),
+        ("café", "CAF_", "CAFÉ"),
+        ("straße", "STRA_E", "STRASSE"),
+        # Dotless i upper-cases to an ASCII I, which uv does not do.
+        ("ıx", "_X", "IX"),
+    ]
+
+    def test_uv(self):
+        for name, uv, _ in self.TABLE:
+            with self.subTest(name=name):
+                self.assertEqual(install_modes.uv_env_name(name), uv)
+
+    def test_poetry(self):
+        for name, _, poetry in self.TABLE:
+            with self.subTest(name=name):
+                self.assertEqual(install_modes.poetry_env_name(name), poetry)
+
+    def test_credential_variables(self):
+        index = {"name": "acme.private-2"}
+        creds = [Credential(index, "bot", "s3cret")]
+        self.assertEqual(
+            install_modes.uv_credential_env(creds),
+            {"UV_INDEX_ACME_PRIVATE_2_USERNAME": "bot", "UV_INDEX_ACME_PRIVATE_2_PASSWORD": "s3cret"},
+        )
+        self.assertEqual(
+            install_modes.poetry_credential_env(creds),
+            {
+                "POETRY_HTTP_BASIC_ACME_PRIVATE_2_USERNAME": "bot",
+                "POETRY_HTTP_BASIC_ACME_PRIVATE_2_PASSWORD": "s3cret",
+            },
+        )
+
+
+
+class CommandTest(unittest.TestCase):
+    SECRETS = {"pypi_token": "glpat/x+y", "art_user": "art bot", "art_token": "t@k", "nexus_user": "nx",
+               "nexus_password": "n p"}
+
+    def command(self, mode, **kwargs):
+        config = testdata(mode)
+        return install_modes.command(config, creds_for(config, self.SECRETS), **kwargs)
+
+    def test_pip_requirements(self):
+        argv, env = self.command("pip-requirements", pip=["python3", "-m", "pip"])
+        self.assertEqual(
+            argv,
+            ["python3", "-m", "pip", "install", "-r", "/run/pyfront/context/requirements.txt",
+             "-r", "/run/pyfront/context/requirements/extra.txt"],
+        )
+        self.assertEqual(
+            env,
+            {
+                "PIP_NO_INPUT": "1",
+                "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+                "PIP_PROGRESS_BAR": "off",
+                "PIP_INDEX_URL": "https://gitlab-ci-token:glpat%2Fx%2By@gitlab.example.com/pypi/simple",
+                "PIP_EXTRA_INDEX_URL": "https://art%20bot:t%40k@artifactory.example.com/simple "
+                "http://mirror.internal:8080/simple",
+                "PIP_TRUSTED_HOST": "mirror.internal",
+            },
+        )
+
+    def test_pip_project(self):
+        argv, env = self.command("pip-project", pip=["pip"], project_copy="/tmp/p/src")
+        self.assertEqual(argv, ["pip", "install", "--no-deps", "--no-cache-dir", "/tmp/p/src"])
+        self.assertEqual(env["PIP_EXTRA_INDEX_URL"], "https://ci:glpat%2Fx%2By@pypi.corp.example/simple")
+        self.assertNotIn("PIP_INDEX_URL", env)
+
+    def test_tool_provision(self):
+        argv, env = self.command("tool-provision", pip=["py", "-m", "pip", "--python", "/opt/pyfront-tools/bin/python"])
+        self.assertEqual(
+            argv,
+            ["py", "-m", "pip", "--python", "/opt/pyfront-tools/bin/python", "install",
+             "-r", "/run/pyfront/helper/tools.txt"],
+        )
+        self.assertEqual(env, {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"})
+
+    def test_uv_sync(self):
+        argv, env = self.command("uv-sync")
+        self.assertEqual(
+            argv,
+            ["/opt/pyfront-tools/bin/uv", "sync", "--locked", "--no-install-project", "--no-editable",
+             "--no-default-groups", "--group", "ml", "--extra", "s3"],
+        )
+        self.assertEqual(
+            env,
+            {
+                "UV_INDEX_ACME_PRIVATE_USERNAME": "gitlab-ci-token",
+                "UV_INDEX_ACME_PRIVATE_PASSWORD": "glpat/x+y",
+                "UV_PROJECT_ENVIRONMENT": "/opt/venv",
+                "UV_PYTHON_DOWNLOADS": "never",
+                "UV_LINK_MODE": "copy",
+                "UV_NO_PROGRESS": "1",
+                "UV_CACHE_DIR": "/root/.cache/uv",
+            },
+        )
+
+    def test_uv_groups_without_main(self):
+        config = testdata("uv-sync")
+        config["groups"] = ["dev", "ml"]
+        config["extras"] = []
+        self.assertEqual(
+            install_modes.uv_argv(config)[5:],
+            ["--only-group", "dev", "--only-group", "ml"],
+        )
+
+    def test_poetry_install(self):
+        argv, env = self.command("poetry-install")
+        self.assertEqual(
+            argv,
+            ["/opt/pyfront-tools/bin/poetry", "install", "--no-root", "--no-interaction", "--no-ansi",
+             "--only", "main,ml", "--extras", "s3"],
+        )
+        self.assertEqual(
+            env,
+            {
+                "POETRY_HTTP_BASIC_ACME_PRIVATE_USERNAME": "nx",
+                "POETRY_HTTP_BASIC_ACME_PRIVATE_PASSWORD": "n p",
+                "POETRY_VIRTUALENVS_CREATE": "false",
+                "POETRY_KEYRING_ENABLED": "false",
+                "POETRY_NO_INTERACTION": "1",
+                "POETRY_CACHE_DIR": "/root/.cache/pypoetry",
+                "VIRTUAL_ENV": "/opt/venv",
+            },
+        )
+
+    def test_secrets_never_reach_an_argv(self):
+        for mode in MODES:
+            with self.subTest(mode=mode):
+                argv, _ = self.command(mode, pip=["pip"], project_copy="/tmp/p")
+                for value in self.SECRETS.values():
+                    self.assertFalse(any(value in arg for arg in argv), argv)
+
+    def test_pip_python_option(self):
+        cases = [
+            (b"pip 22.3 from /usr/lib/python3/dist-packages/pip (python 3.11)\n", True),
+            (b"pip 23.0.1 from x\n", True),
+            (b"pip 22.2.2 from x\n", False),
+            (b"pip 9.0.1 from x\n", False),
+            (b"", False),
+        ]
+        for output, supported in cases:
+            with self.subTest(output=output):
+                self.assertEqual(install_modes.supports_python_option(output), supported)
+
+
+
+class InstallerFailedTest(unittest.TestCase):
+    def test_installer_failed(self):
+        config = testdata("uv-sync")
+        failure = install_modes.installer_failed(config, 1, rejected=False)
+        self.assertEqual(failure.message, "uv failed with exit code 1")
+        self.assertEqual(failure.hints, ["run `uv lock`"])
+        failure = install_modes.installer_failed(testdata("pip-requirements"), 2, rejected=True)
+        self.assertEqual(failure.message, "pip failed with exit code 2")
+        self.assertEqual(
+            failure.hints,
+            ["an index rejected the credentials (HTTP 401/403): check the token in secret "
+             "`art_token`, `pypi_token`"],
+        )
+        self.assertEqual(
+            install_modes.installer_failed(testdata("poetry-install"), 1, rejected=False).message,
+            "poetry failed with exit code 1",
+        )
+
+    def test_rejected_in(self):
+        self.assertTrue(install_modes.rejected_in(b"HTTP error 401 while getting"))
+        self.assertTrue(install_modes.rejected_in(b"status code 403 Forbidden"))
+        self.assertFalse(install_modes.rejected_in(b"Collecting x==1.401"))
+
+
+
+if __name__ == "__main__":
+    unittest.main()
