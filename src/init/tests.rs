@@ -1,0 +1,159 @@
+use super::*;
+use crate::spec::{BuildArgs, Spec};
+
+fn dir(files: &[(&str, &str)]) -> tempdir::Dir {
+    let d = tempdir::Dir::new();
+    for (name, text) in files {
+        let path = d.0.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    d
+}
+
+/// A scratch directory without a dev-dependency.
+mod tempdir {
+    pub struct Dir(pub std::path::PathBuf);
+    impl Dir {
+        pub fn new() -> Self {
+            let mut bytes = [0u8; 8];
+            let _ = std::fs::File::open("/dev/urandom")
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
+            let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let path = std::env::temp_dir().join(format!("pyfront-init-{name}"));
+            std::fs::create_dir_all(&path).unwrap();
+            Self(path)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+#[test]
+fn a_uv_project() {
+    let d = dir(&[
+        ("uv.lock", "version = 1\n"),
+        (
+            "pyproject.toml",
+            "[project]\nname = \"x\"\nrequires-python = \">=3.11\"\n[[tool.uv.index]]\nname = \"private\"\nurl = \"https://pypi.corp.example/simple\"\n",
+        ),
+        ("src/myapp/__main__.py", ""),
+    ]);
+    let p = detect(&d.0).unwrap();
+    assert_eq!(p.installer, "uv");
+    // `>=3.11` allows the default.
+    assert_eq!(p.python, "3.12");
+    assert_eq!(
+        p.indexes,
+        [(
+            "private".to_owned(),
+            "https://pypi.corp.example/simple".to_owned()
+        )]
+    );
+    assert_eq!(p.module.as_deref(), Some("myapp"));
+    let text = render(&p, "pyfront:dev");
+    let spec = Spec::parse(&text, &BuildArgs::new()).unwrap();
+    assert_eq!(spec.app.base.original, "python:3.12-slim-bookworm");
+    assert_eq!(spec.app.cmd.clone().unwrap(), ["python", "-m", "myapp"]);
+    assert_eq!(spec.indexes[0].name.as_str(), "private");
+}
+
+#[test]
+fn a_pip_project() {
+    let d = dir(&[
+        ("requirements-prod.txt", "x\n"),
+        ("requirements.txt", "y\n"),
+        ("requirements-dev.txt", "z\n"),
+        (".python-version", "3.10.4\n"),
+    ]);
+    let p = detect(&d.0).unwrap();
+    assert_eq!(p.installer, "pip");
+    assert_eq!(
+        p.requirements,
+        ["requirements.txt", "requirements-prod.txt"]
+    );
+    assert_eq!(p.python, "3.10");
+    let spec = Spec::parse(&render(&p, "pyfront:dev"), &BuildArgs::new()).unwrap();
+    assert_eq!(spec.install.inputs.len(), 2);
+}
+
+#[test]
+fn a_poetry_project_and_an_empty_one() {
+    let d = dir(&[
+        ("poetry.lock", ""),
+        ("pyproject.toml", "[tool.poetry.dependencies]\npython = \"^3.12\"\n[[tool.poetry.source]]\nname = \"corp\"\nurl = \"https://corp.example/simple\"\n"),
+    ]);
+    let p = detect(&d.0).unwrap();
+    assert_eq!((p.installer, p.python.as_str()), ("poetry", "3.12"));
+    assert!(Spec::parse(&render(&p, "pyfront:dev"), &BuildArgs::new()).is_ok());
+    let empty = dir(&[]);
+    assert!(detect(&empty.0).unwrap_err().contains("no `uv.lock`"));
+}
+
+#[test]
+fn includes_and_runtime_txt_and_pip_conf() {
+    let d = dir(&[
+        ("requirements.txt", "-r requirements/production.txt\n"),
+        ("requirements/production.txt", "-r base.txt\n"),
+        ("requirements/base.txt", "django\n"),
+        ("runtime.txt", "python-3.11.6\n"),
+        (
+            "pip.conf",
+            "[global]\nindex-url = https://u:tok@gitlab.example.com/api/v4/projects/1/packages/pypi/simple\n",
+        ),
+    ]);
+    let p = detect(&d.0).unwrap();
+    assert_eq!(p.requirements, ["requirements.txt"]);
+    assert_eq!(p.python, "3.11");
+    let text = render(&p, "registry.example.com/platform/pyfront:0.1.0");
+    assert!(text.starts_with("# syntax=registry.example.com/platform/pyfront:0.1.0\n"));
+    let spec = Spec::parse(&text, &BuildArgs::new()).unwrap();
+    let index = &spec.indexes[0];
+    assert!(index.default);
+    assert_eq!(
+        index.url.unredacted(),
+        "https://gitlab.example.com/api/v4/projects/1/packages/pypi/simple"
+    );
+    assert_eq!(secret_ids(&text), ["pypi_token"]);
+}
+
+#[test]
+fn root_files_that_others_include_are_not_listed() {
+    let d = dir(&[
+        (
+            "requirements-prod.txt",
+            "-r requirements-base.txt\ngunicorn\n",
+        ),
+        ("requirements-base.txt", "django\n"),
+        ("requirements-dev.txt", "-r requirements-prod.txt\npytest\n"),
+    ]);
+    assert_eq!(
+        detect(&d.0).unwrap().requirements,
+        ["requirements-prod.txt"]
+    );
+    let folder = dir(&[
+        ("requirements/production.txt", "x\n"),
+        ("requirements/local.txt", "y\n"),
+    ]);
+    assert_eq!(
+        detect(&folder.0).unwrap().requirements,
+        ["requirements/production.txt"]
+    );
+}
+
+#[test]
+fn other_indexes_get_a_username_and_password_secret() {
+    let d = dir(&[
+        ("poetry.lock", ""),
+        ("pyproject.toml", "[[tool.poetry.source]]\nname = \"Nexus-Private\"\nurl = \"https://nexus.example/repository/pypi/simple\"\n"),
+    ]);
+    let text = render(&detect(&d.0).unwrap(), DEFAULT_SYNTAX);
+    assert_eq!(
+        secret_ids(&text),
+        ["nexus_private_username", "nexus_private_password"]
+    );
+    assert!(Spec::parse(&text, &BuildArgs::new()).is_ok());
+}
