@@ -132,7 +132,7 @@ error: unclosed table, expected `]`
         Case {
             name: "unknown key",
             kind: K::Toml {
-                message: "unknown field `wokdir`, expected one of `base`, `workdir`, `cmd`, `entrypoint`, `env`, `user`, `expose`, `labels`".into(),
+                message: "unknown field `wokdir`, expected one of `base`, `workdir`, `cmd`, `entrypoint`, `env`, `user`, `expose`, `labels`, `system-packages`".into(),
             },
             spec: br#"
 [app]
@@ -146,7 +146,7 @@ requirements = ["requirements.txt"]
             files: &[],
             args: &[],
             stderr: r#"
-error: unknown field `wokdir`, expected one of `base`, `workdir`, `cmd`, `entrypoint`, `env`, `user`, `expose`, `labels`
+error: unknown field `wokdir`, expected one of `base`, `workdir`, `cmd`, `entrypoint`, `env`, `user`, `expose`, `labels`, `system-packages`
  --> pyfront.toml:3:1
   |
 3 | wokdir = "/srv"

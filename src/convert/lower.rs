@@ -8,7 +8,7 @@
 //! copy are separate ops so that each is its own layer: an app change leaves
 //! the venv layer untouched.
 
-use crate::image::LayerHistory;
+use crate::image::{LayerHistory, DEFAULT_PATH};
 use crate::llb::{
     copy, exec, image, local, mkfiles, CacheSharing, Constraints, CopyOptions, Exec, LocalOptions,
     Mount, NetMode, Output, ResolveMode,
@@ -16,6 +16,7 @@ use crate::llb::{
 use crate::plan::{InstallStep, Plan, CONTEXT_MOUNT, HELPER_MOUNT, SECRETS_DIR, VENV};
 use crate::redact::Redacted;
 use crate::source::SourceMap;
+use crate::spec::AptPackage;
 
 use super::go_json::proto_range;
 
@@ -70,11 +71,64 @@ pub struct Lowered {
     pub app_layers: Vec<LayerHistory>,
 }
 
-/// The apt step's shell program. Package names arrive as positional
+/// The builder's apt program. Package names arrive as positional
 /// arguments (`"$@"`), never pasted into the script; they are also validated
-/// as Debian package names by the spec.
+/// as Debian package names by the spec. The builder keeps downloaded debs
+/// (in the cache mount), so it drops the official images' `docker-clean`.
 const APT_SCRIPT: &str = "rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && \
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \"$@\"";
+
+/// The app stage's apt program: the same, but the runtime image's apt
+/// configuration is left as the base has it.
+const APP_APT_SCRIPT: &str = "apt-get update && \
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \"$@\"";
+
+/// An apt step on `root` installing `packages` with `script`: package lists
+/// and downloaded debs live in cache mounts, so neither is left in the
+/// layer. Returns the new root and the step's title.
+fn apt_install(
+    root: &Output,
+    packages: &[AptPackage],
+    script: &str,
+    env: Vec<String>,
+    stage: &str,
+    opts: &LowerOptions,
+) -> (Output, String) {
+    let packages: Vec<String> = packages.iter().map(|p| p.as_str().to_owned()).collect();
+    let mut args = vec![
+        "/bin/sh".to_owned(),
+        "-c".to_owned(),
+        script.to_owned(),
+        "pyfront-apt".to_owned(),
+    ];
+    args.extend(packages.iter().cloned());
+    let title = format!("apt-get install {}", packages.join(" "));
+    let out = exec(
+        root,
+        Exec {
+            args,
+            env,
+            cwd: "/".to_owned(),
+            network: opts.network,
+            mounts: vec![
+                Mount::Cache {
+                    dest: "/var/cache/apt".to_owned(),
+                    id: "pyfront-apt-cache".to_owned(),
+                    sharing: CacheSharing::Locked,
+                },
+                Mount::Cache {
+                    dest: "/var/lib/apt/lists".to_owned(),
+                    id: "pyfront-apt-lists".to_owned(),
+                    sharing: CacheSharing::Locked,
+                },
+            ],
+            ..Exec::default()
+        },
+        &opts.constraints,
+        &opts.name(stage, &title),
+    );
+    (out, title)
+}
 
 /// Runs an install helper step on `root`. Its inputs are `root`, its helper
 /// files and (if any) exactly its context files: nothing else of the
@@ -203,43 +257,15 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
     );
 
     if !b.system_packages.is_empty() {
-        let packages: Vec<String> = b
-            .system_packages
-            .iter()
-            .map(|p| p.as_str().to_owned())
-            .collect();
-        let mut args = vec![
-            "/bin/sh".to_owned(),
-            "-c".to_owned(),
-            APT_SCRIPT.to_owned(),
-            "pyfront-apt".to_owned(),
-        ];
-        args.extend(packages.iter().cloned());
-        let title = format!("apt-get install {}", packages.join(" "));
-        root = exec(
+        let (out, title) = apt_install(
             &root,
-            Exec {
-                args,
-                env: opts.builder_env.clone(),
-                cwd: "/".to_owned(),
-                network: opts.network,
-                mounts: vec![
-                    Mount::Cache {
-                        dest: "/var/cache/apt".to_owned(),
-                        id: "pyfront-apt-cache".to_owned(),
-                        sharing: CacheSharing::Locked,
-                    },
-                    Mount::Cache {
-                        dest: "/var/lib/apt/lists".to_owned(),
-                        id: "pyfront-apt-lists".to_owned(),
-                        sharing: CacheSharing::Locked,
-                    },
-                ],
-                ..Exec::default()
-            },
-            c,
-            &opts.name("builder", &title),
+            &b.system_packages,
+            APT_SCRIPT,
+            opts.builder_env.clone(),
+            "builder",
+            opts,
         );
+        root = out;
         builder_layers.push(history(&title));
     }
 
@@ -286,6 +312,24 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         c,
         &opts.name("app", &format!("FROM {}", a.base.original)),
     );
+    // Runtime libraries first, in a layer of their own: a venv change
+    // leaves it cached, and the venv copy lands on top of it.
+    let mut app_layers = Vec::new();
+    let app_base = if a.system_packages.is_empty() {
+        app_base
+    } else {
+        let env = vec![format!("PATH={DEFAULT_PATH}")];
+        let (out, title) = apt_install(
+            &app_base,
+            &a.system_packages,
+            APP_APT_SCRIPT,
+            env,
+            "app",
+            opts,
+        );
+        app_layers.push(history(&title));
+        out
+    };
     let with_venv = copy(
         Some(&app_base),
         &builder,
@@ -310,10 +354,8 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         c,
         &opts.name("app", &format!("COPY . {workdir}")),
     );
-    let app_layers = vec![
-        history(&format!("COPY --from=builder {VENV} {VENV}")),
-        history(&format!("COPY . {workdir}")),
-    ];
+    app_layers.push(history(&format!("COPY --from=builder {VENV} {VENV}")));
+    app_layers.push(history(&format!("COPY . {workdir}")));
     Lowered {
         builder,
         builder_layers,

@@ -127,6 +127,9 @@ pub struct CacheDir {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AppStage {
     pub base: ImageRef,
+    /// Installed with apt on the runtime base, in a layer of its own before
+    /// the venv: the runtime libraries the venv's extensions load.
+    pub system_packages: Vec<AptPackage>,
     pub workdir: ImagePath,
     /// `.dockerignore` patterns applied to the app code copy.
     pub context_excludes: Vec<String>,
@@ -154,6 +157,7 @@ impl Plan {
             builder: installers::builder_stage(spec, context),
             app: AppStage {
                 base: spec.app.base.clone(),
+                system_packages: spec.app.system_packages.clone(),
                 workdir: spec.app.workdir.clone(),
                 context_excludes: parse_dockerignore(dockerignore),
             },

@@ -68,6 +68,9 @@ pub struct App {
     /// `8080/tcp` form, sorted and deduplicated.
     pub expose: Vec<String>,
     pub labels: BTreeMap<String, String>,
+    /// Debian packages the runtime needs (shared libraries of compiled
+    /// extensions: `libpq5`), installed in the app stage before the venv.
+    pub system_packages: Vec<AptPackage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -36,6 +36,8 @@ pub(super) struct RawApp {
     pub(super) expose: Vec<Spanned<RawPort>>,
     #[serde(default)]
     pub(super) labels: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    pub(super) system_packages: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -150,6 +150,11 @@ impl Validator<'_> {
             }
             labels.insert(k.get_ref().clone(), self.text(v)?);
         }
+        let system_packages = raw
+            .system_packages
+            .iter()
+            .map(|p| self.checked(p, "system package", AptPackage::parse))
+            .collect::<Result<_, _>>()?;
         Ok(App {
             base,
             workdir,
@@ -159,6 +164,7 @@ impl Validator<'_> {
             user,
             expose,
             labels,
+            system_packages,
         })
     }
 

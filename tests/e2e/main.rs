@@ -670,3 +670,56 @@ fn release_image_is_an_oci_layout_that_builds() {
         built.output
     );
 }
+
+/// Issue 11: `[app] system-packages` installs runtime libraries with apt in
+/// the app stage, in a layer of its own before the venv, without leaving
+/// apt's lists in the image; the builder does not get them.
+#[test]
+fn app_system_packages_reach_the_runtime_image_only() {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.demo_context();
+    let spec_path = ctx.path().join("pyfront.toml");
+    let spec = std::fs::read_to_string(&spec_path).unwrap();
+    let with_packages = spec.replace(
+        "workdir = \"/opt/app\"",
+        "workdir = \"/opt/app\"\nsystem-packages = [\"libyaml-0-2\"]",
+    );
+    assert_ne!(spec, with_packages);
+    std::fs::write(&spec_path, with_packages).unwrap();
+    let token = h.canary("apt");
+    h.set_index_token(&token);
+    let result = h.build(Build::new(&ctx, "e2e-app-apt:a").secret_env("pypi_token", &token));
+    result.assert_success();
+    assert!(
+        result.output.contains("[app] apt-get install libyaml-0-2"),
+        "{}",
+        result.output
+    );
+    let loaded = h.python(
+        "e2e-app-apt:a",
+        "import ctypes, os; ctypes.CDLL('libyaml-0.so.2'); lists = [f for f in os.listdir('/var/lib/apt/lists') if f.endswith('Packages')]; print('loaded, lists:', lists)",
+    );
+    assert!(loaded.contains("loaded, lists: []"), "{loaded}");
+    let history = h.docker(&[
+        "history",
+        "--no-trunc",
+        "--format",
+        "{{.CreatedBy}}",
+        "e2e-app-apt:a",
+    ]);
+    let ours: Vec<&str> = history
+        .lines()
+        .filter(|l| l.starts_with("pyfront: "))
+        .collect();
+    // Newest first: app code, venv, then the apt layer below them.
+    assert_eq!(
+        ours.iter().rev().take(3).copied().collect::<Vec<_>>()[..],
+        [
+            "pyfront: apt-get install libyaml-0-2",
+            "pyfront: COPY --from=builder /opt/venv /opt/venv",
+            "pyfront: COPY . /opt/app",
+        ],
+        "{history}"
+    );
+    h.assert_image_clean("e2e-app-apt:a", &[&token]);
+}

@@ -102,3 +102,51 @@ fn marshaling_is_stable() {
         assert_eq!(one, marshal(&lowered(SPEC, "").app).to_bytes());
     }
 }
+
+#[test]
+fn app_system_packages_are_a_layer_before_the_venv() {
+    let spec = SPEC.replace(
+        "base = \"python:3.11-slim\"",
+        "base = \"python:3.11-slim\"\nsystem-packages = [\"libpq5\", \"libyaml-0-2\"]",
+    );
+    let l = lowered(&spec, "");
+    let ops = ops(&l.app);
+    let apt = named(&ops, "[app] apt-get install libpq5 libyaml-0-2");
+    let exec = &apt["op"]["exec"];
+    let args = exec["args"].as_array().unwrap();
+    // Package names are positional arguments of a fixed script, never part
+    // of it, and the runtime image's apt configuration is left alone.
+    assert_eq!(args[2], APP_APT_SCRIPT);
+    assert_eq!(args[4..], ["libpq5", "libyaml-0-2"]);
+    let cached: Vec<&Value> = exec["mounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["type"] == "cache")
+        .collect();
+    assert_eq!(cached.len(), 2, "{exec}");
+    // The venv copy lands on the apt step's result.
+    let venv = named(&ops, "[app] COPY --from=builder");
+    let apt_digest = ops
+        .iter()
+        .find(|o| o["metadata"]["name"] == apt["metadata"]["name"])
+        .unwrap()["digest"]
+        .clone();
+    assert!(venv["op"]["inputs"]
+        .to_string()
+        .contains(apt_digest.as_str().unwrap()));
+    let created: Vec<&str> = l.app_layers.iter().map(|h| h.created_by.as_str()).collect();
+    assert_eq!(
+        created,
+        [
+            "pyfront: apt-get install libpq5 libyaml-0-2",
+            "pyfront: COPY --from=builder /opt/venv /opt/venv",
+            "pyfront: COPY . /app",
+        ]
+    );
+    // The builder does not get them.
+    assert!(!marshal(&l.builder)
+        .to_bytes()
+        .windows(6)
+        .any(|w| w == b"libpq5"));
+}
