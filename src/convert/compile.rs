@@ -3,7 +3,7 @@
 
 use super::lower::{lower, LowerOptions, Lowered};
 use crate::image::{BaseConfig, Platform};
-use crate::llb::{marshal_with_source, pb, Constraints, Definition};
+use crate::llb::{marshal, marshal_with_source, pb, Constraints, Definition};
 use crate::options::BuildOptions;
 use crate::plan::{Plan, Target};
 use crate::source::SourceMap;
@@ -12,6 +12,8 @@ use crate::source::SourceMap;
 pub struct Compiled {
     pub lowered: Lowered,
     pub definition: Definition,
+    /// The app target's load check, to solve for its outcome.
+    pub load_check: Option<Definition>,
 }
 
 /// The `SOURCE_DATE_EPOCH` the builder's steps see in a reproducible build:
@@ -73,8 +75,10 @@ pub fn compile(
         Target::App => marshal_with_source(&lowered.app, info),
         Target::Builder => marshal_with_source(&lowered.builder, info),
     };
+    let load_check = (options.target == Target::App).then(|| marshal(&lowered.load_check));
     Compiled {
         lowered,
         definition,
+        load_check,
     }
 }

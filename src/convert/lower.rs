@@ -69,6 +69,61 @@ pub struct Lowered {
     pub builder_layers: Vec<LayerHistory>,
     pub app: Output,
     pub app_layers: Vec<LayerHistory>,
+    /// The load check on the app image: solved for its outcome only, never
+    /// part of the image.
+    pub load_check: Output,
+}
+
+/// The load check's program, run by the venv's Python in the app image.
+const LOAD_CHECK: &str = include_str!("../plan/installers/helper/loadcheck.py");
+/// Where the load check sees the builder's dpkg database (read-only).
+const BUILDER_DPKG_INFO: &str = "/run/pyfront/builder-dpkg";
+
+/// Loads every shared object of the venv and the app code with the runtime
+/// image's own loader, and fails with the library that is missing and the
+/// `[app] system-packages` line that adds it (the package found in the
+/// builder's dpkg database). No secret, no network, and its result is not
+/// part of the image: the frontend solves it for its outcome.
+fn load_check(app: &Output, builder: &Output, workdir: &str, opts: &LowerOptions) -> Output {
+    let c = &opts.constraints;
+    let program = format!("{HELPER_MOUNT}/loadcheck.py");
+    let helper = mkfiles(
+        &[("/loadcheck.py", 0o444, LOAD_CHECK.as_bytes())],
+        c,
+        &opts.name("app", "pyfront load check helper"),
+    );
+    exec(
+        app,
+        Exec {
+            args: vec![
+                format!("{VENV}/bin/python3"),
+                "-I".to_owned(),
+                program,
+                VENV.to_owned(),
+                workdir.to_owned(),
+                "--dpkg-info".to_owned(),
+                BUILDER_DPKG_INFO.to_owned(),
+            ],
+            env: vec![format!("PATH={DEFAULT_PATH}")],
+            cwd: "/".to_owned(),
+            network: NetMode::None,
+            mounts: vec![
+                Mount::ReadOnly {
+                    dest: HELPER_MOUNT.to_owned(),
+                    source: helper,
+                    selector: None,
+                },
+                Mount::ReadOnly {
+                    dest: BUILDER_DPKG_INFO.to_owned(),
+                    source: builder.clone(),
+                    selector: Some("/var/lib/dpkg/info".to_owned()),
+                },
+            ],
+            ..Exec::default()
+        },
+        c,
+        &opts.name("app", "check that the app's shared libraries load"),
+    )
 }
 
 /// The builder's apt program. Package names arrive as positional
@@ -356,11 +411,13 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
     );
     app_layers.push(history(&format!("COPY --from=builder {VENV} {VENV}")));
     app_layers.push(history(&format!("COPY . {workdir}")));
+    let load_check = load_check(&app, &builder, workdir, opts);
     Lowered {
         builder,
         builder_layers,
         app,
         app_layers,
+        load_check,
     }
 }
 

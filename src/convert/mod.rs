@@ -56,6 +56,9 @@ pub enum ConvertError {
 pub struct PlatformImage {
     pub platform: Platform,
     pub definition: Definition,
+    /// The app target's load check (`lower::load_check`): solved for its
+    /// outcome, never part of the image.
+    pub load_check: Option<Definition>,
     pub config: BaseConfig,
 }
 
@@ -139,6 +142,7 @@ pub async fn convert<I: Inputs>(
             PlatformImage {
                 platform: platform.clone(),
                 definition: compiled.definition,
+                load_check: compiled.load_check,
                 config,
             }
         })

@@ -84,6 +84,9 @@ pub async fn build(
     let converted = convert(&spec_bytes, &options, &platforms, &session, &created).await?;
     for image in &converted.images {
         caps.require_llb(image.definition.caps.iter().copied())?;
+        if let Some(check) = &image.load_check {
+            caps.require_llb(check.caps.iter().copied())?;
+        }
     }
     if !converted.warnings.is_empty() {
         let spec_digest = session.local_digest(DOCKERFILE_LOCAL, &options.filename);
@@ -100,7 +103,17 @@ pub async fn build(
     let solved = futures_util::future::try_join_all(converted.images.into_iter().map(|image| {
         let session = &session;
         async move {
-            let ref_id = session.solve(image.definition.proto).await?;
+            // The image and its load check side by side; a failed check
+            // (a library the runtime lacks) fails the build.
+            let check = async {
+                match image.load_check {
+                    Some(check) => session.evaluate(check.proto).await.map(Some),
+                    None => Ok(None),
+                }
+            };
+            let (ref_id, _) =
+                futures_util::future::try_join(session.solve(image.definition.proto), check)
+                    .await?;
             Ok::<_, FrontendError>(SolvedImage {
                 platform: image.platform,
                 ref_id,

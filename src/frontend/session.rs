@@ -35,6 +35,20 @@ impl Session<'_> {
 
     /// Solves `def` and returns the result's ref id.
     pub(super) async fn solve(&self, def: pb::Definition) -> Result<String, FrontendError> {
+        self.solve_request(def, false).await
+    }
+
+    /// Solves `def` for its outcome: BuildKit runs it now (`evaluate`) and
+    /// the build fails if it fails.
+    pub(super) async fn evaluate(&self, def: pb::Definition) -> Result<String, FrontendError> {
+        self.solve_request(def, true).await
+    }
+
+    async fn solve_request(
+        &self,
+        def: pb::Definition,
+        evaluate: bool,
+    ) -> Result<String, FrontendError> {
         let cache_imports = if self.caps.has_api("importcaches") {
             self.options
                 .cache_imports
@@ -51,6 +65,7 @@ impl Session<'_> {
             definition: Some(def),
             allow_result_return: true,
             allow_result_array_ref: true,
+            evaluate,
             cache_imports,
             frontend_opt: self.options.cache_opts.clone().into_iter().collect(),
             ..Default::default()

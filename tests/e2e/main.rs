@@ -671,24 +671,84 @@ fn release_image_is_an_oci_layout_that_builds() {
     );
 }
 
-/// Issue 11: `[app] system-packages` installs runtime libraries with apt in
-/// the app stage, in a layer of its own before the venv, without leaving
-/// apt's lists in the image; the builder does not get them.
+/// Issue 11: a shared object the runtime image cannot load fails the build
+/// with the library and the exact `[app] system-packages` line (the package
+/// found in the builder's dpkg database); with that line, apt installs it in
+/// the app stage, in a layer of its own below the venv, leaving no apt lists,
+/// and the object loads.
 #[test]
-fn app_system_packages_reach_the_runtime_image_only() {
+fn a_missing_runtime_library_fails_with_its_fix_and_system_packages_fix_it() {
     let Some(h) = Harness::from_env() else { return };
     let ctx = h.demo_context();
+    // A vendored object that needs libyaml-0.so.2 (DT_NEEDED), which the
+    // slim runtime base lacks. Linked against a stub of that soname, so the
+    // host needs only a C compiler.
+    let vendor = ctx.path().join("vendor");
+    std::fs::create_dir_all(&vendor).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let cc = |args: &[&str]| {
+        let out = std::process::Command::new("cc")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cc {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let stub_c = scratch.path().join("stub.c");
+    std::fs::write(&stub_c, "void pyfront_stub(void) {}\n").unwrap();
+    let stub = scratch.path().join("libyaml-0.so.2");
+    cc(&[
+        "-shared",
+        "-fPIC",
+        "-Wl,-soname,libyaml-0.so.2",
+        "-o",
+        stub.to_str().unwrap(),
+        stub_c.to_str().unwrap(),
+    ]);
+    let native_c = scratch.path().join("native.c");
+    std::fs::write(&native_c, "int native_ok(void) { return 42; }\n").unwrap();
+    let native = vendor.join("libnative.so");
+    cc(&[
+        "-shared",
+        "-fPIC",
+        "-o",
+        native.to_str().unwrap(),
+        native_c.to_str().unwrap(),
+        "-Wl,--no-as-needed",
+        &format!("-L{}", scratch.path().display()),
+        "-l:libyaml-0.so.2",
+    ]);
+
     let spec_path = ctx.path().join("pyfront.toml");
     let spec = std::fs::read_to_string(&spec_path).unwrap();
-    let with_packages = spec.replace(
+    // The builder has the package (as it has libpq5 next to libpq-dev).
+    let builder_has_it = spec.replace(
+        "base = \"pyfront-test/python:3.11-bookworm\"",
+        "base = \"pyfront-test/python:3.11-bookworm\"\nsystem-packages = [\"libyaml-0-2\"]",
+    );
+    assert_ne!(spec, builder_has_it);
+    std::fs::write(&spec_path, &builder_has_it).unwrap();
+    let token = h.canary("loadcheck");
+    h.set_index_token(&token);
+    let missing =
+        h.build(Build::new(&ctx, "e2e-loadcheck:missing").secret_env("pypi_token", &token));
+    missing.assert_failure();
+    for want in [
+        "error: `vendor/libnative.so` needs `libyaml-0.so.2`, which the runtime image does not have",
+        "help: add `system-packages = [\"libyaml-0-2\"]` to [app]",
+    ] {
+        assert!(missing.output.contains(want), "want `{want}` in:\n{}", missing.output);
+    }
+
+    let fixed = builder_has_it.replace(
         "workdir = \"/opt/app\"",
         "workdir = \"/opt/app\"\nsystem-packages = [\"libyaml-0-2\"]",
     );
-    assert_ne!(spec, with_packages);
-    std::fs::write(&spec_path, with_packages).unwrap();
-    let token = h.canary("apt");
-    h.set_index_token(&token);
-    let result = h.build(Build::new(&ctx, "e2e-app-apt:a").secret_env("pypi_token", &token));
+    std::fs::write(&spec_path, fixed).unwrap();
+    let result = h.build(Build::new(&ctx, "e2e-loadcheck:fixed").secret_env("pypi_token", &token));
     result.assert_success();
     assert!(
         result.output.contains("[app] apt-get install libyaml-0-2"),
@@ -696,24 +756,24 @@ fn app_system_packages_reach_the_runtime_image_only() {
         result.output
     );
     let loaded = h.python(
-        "e2e-app-apt:a",
-        "import ctypes, os; ctypes.CDLL('libyaml-0.so.2'); lists = [f for f in os.listdir('/var/lib/apt/lists') if f.endswith('Packages')]; print('loaded, lists:', lists)",
+        "e2e-loadcheck:fixed",
+        "import ctypes, os; n = ctypes.CDLL('/opt/app/vendor/libnative.so').native_ok(); lists = [f for f in os.listdir('/var/lib/apt/lists') if f.endswith('Packages')]; print('loaded', n, 'lists:', lists)",
     );
-    assert!(loaded.contains("loaded, lists: []"), "{loaded}");
+    assert!(loaded.contains("loaded 42 lists: []"), "{loaded}");
     let history = h.docker(&[
         "history",
         "--no-trunc",
         "--format",
         "{{.CreatedBy}}",
-        "e2e-app-apt:a",
+        "e2e-loadcheck:fixed",
     ]);
     let ours: Vec<&str> = history
         .lines()
         .filter(|l| l.starts_with("pyfront: "))
         .collect();
-    // Newest first: app code, venv, then the apt layer below them.
+    // Oldest first: the apt layer below the venv and the app code.
     assert_eq!(
-        ours.iter().rev().take(3).copied().collect::<Vec<_>>()[..],
+        ours.iter().rev().copied().collect::<Vec<_>>()[..],
         [
             "pyfront: apt-get install libyaml-0-2",
             "pyfront: COPY --from=builder /opt/venv /opt/venv",
@@ -721,5 +781,5 @@ fn app_system_packages_reach_the_runtime_image_only() {
         ],
         "{history}"
     );
-    h.assert_image_clean("e2e-app-apt:a", &[&token]);
+    h.assert_image_clean("e2e-loadcheck:fixed", &[&token]);
 }

@@ -150,3 +150,41 @@ fn app_system_packages_are_a_layer_before_the_venv() {
         .windows(6)
         .any(|w| w == b"libpq5"));
 }
+
+#[test]
+fn the_load_check_runs_on_the_app_image_without_secrets_or_network() {
+    let l = lowered(SPEC, "");
+    let ops = ops(&l.load_check);
+    let check = named(&ops, "[app] check that the app's shared libraries load");
+    let exec = &check["op"]["exec"];
+    assert_eq!(exec["network"], "none");
+    assert_eq!(
+        exec["args"],
+        serde_json::json!([
+            "/opt/venv/bin/python3",
+            "-I",
+            "/run/pyfront/helper/loadcheck.py",
+            "/opt/venv",
+            "/app",
+            "--dpkg-info",
+            "/run/pyfront/builder-dpkg"
+        ])
+    );
+    let mounts = exec["mounts"].as_array().unwrap();
+    assert!(
+        mounts
+            .iter()
+            .all(|m| m["type"] != "secret" && m["type"] != "cache"),
+        "{exec}"
+    );
+    let dpkg = mounts
+        .iter()
+        .find(|m| m["dest"] == "/run/pyfront/builder-dpkg")
+        .unwrap();
+    assert_eq!(dpkg["selector"], "/var/lib/dpkg/info");
+    assert_eq!(dpkg["readonly"], true);
+    // It runs on the finished app image (code included) and is not part of it.
+    assert!(!to_json(&marshal(&l.app).proto)
+        .to_string()
+        .contains("shared libraries load"));
+}
