@@ -82,9 +82,9 @@ const BUILDER_DPKG_INFO: &str = "/run/pyfront/builder-dpkg";
 /// Loads every shared object of the venv and the app code with the runtime
 /// image's own loader, and fails with the library that is missing and the
 /// `[app] system-packages` line that adds it (the package found in the
-/// builder's dpkg database). No secret, no network, and its result is not
+/// dpkg database of the builder's base plus its system packages). No secret, no network, and its result is not
 /// part of the image: the frontend solves it for its outcome.
-fn load_check(app: &Output, builder: &Output, workdir: &str, opts: &LowerOptions) -> Output {
+fn load_check(app: &Output, packages: &Output, workdir: &str, opts: &LowerOptions) -> Output {
     let c = &opts.constraints;
     let program = format!("{HELPER_MOUNT}/loadcheck.py");
     let helper = mkfiles(
@@ -115,7 +115,7 @@ fn load_check(app: &Output, builder: &Output, workdir: &str, opts: &LowerOptions
                 },
                 Mount::ReadOnly {
                     dest: BUILDER_DPKG_INFO.to_owned(),
-                    source: builder.clone(),
+                    source: packages.clone(),
                     selector: Some("/var/lib/dpkg/info".to_owned()),
                 },
             ],
@@ -326,6 +326,12 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
 
     // Without pip: the builder's pip installs into it (see install.py), so
     // the runtime image carries no pip or setuptools, and the step is fast.
+    // The builder's system packages, before any venv or install step: the
+    // load check reads their dpkg database from here, so it never needs the
+    // install step's own result (a runner that takes the venv from a
+    // registry cache must not re-run the install for the check).
+    let packages_only = root.clone();
+
     let venv_title = format!("python3 -m venv --without-pip {VENV}");
     root = exec(
         &root,
@@ -411,7 +417,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
     );
     app_layers.push(history(&format!("COPY --from=builder {VENV} {VENV}")));
     app_layers.push(history(&format!("COPY . {workdir}")));
-    let load_check = load_check(&app, &builder, workdir, opts);
+    let load_check = load_check(&app, &packages_only, workdir, opts);
     Lowered {
         builder,
         builder_layers,

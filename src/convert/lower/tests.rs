@@ -188,3 +188,22 @@ fn the_load_check_runs_on_the_app_image_without_secrets_or_network() {
         .to_string()
         .contains("shared libraries load"));
 }
+
+#[test]
+fn the_load_check_does_not_depend_on_the_install_step() {
+    let l = lowered(SPEC, "");
+    let json = to_json(&marshal(&l.load_check).proto);
+    let ops = json["ops"].as_array().unwrap();
+    let install = named(ops, "[builder] pip install");
+    let check = named(ops, "[app] check that the app's shared libraries load");
+    let dpkg_input = check["op"]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap().split('#').next().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    // The install step is reached only through the app image (the venv copy),
+    // never as the check's dpkg mount.
+    let install_digest = install["digest"].as_str().unwrap();
+    assert!(!dpkg_input.iter().any(|d| d == install_digest), "{check}");
+}
