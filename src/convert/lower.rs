@@ -13,7 +13,10 @@ use crate::llb::{
     copy, exec, image, local, mkfiles, CacheSharing, Constraints, CopyOptions, Exec, LocalOptions,
     Mount, NetMode, Output, ResolveMode,
 };
-use crate::plan::{InstallStep, Plan, CONTEXT_MOUNT, HELPER_MOUNT, SECRETS_DIR, VENV};
+use crate::plan::{
+    Earlier, Install, InstallStep, Plan, CONTEXT_MOUNT, HELPER_MOUNT, PLAN_DIR, PLAN_MOUNT,
+    SECRETS_DIR, VENV, WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
+};
 use crate::redact::Redacted;
 use crate::source::SourceMap;
 use crate::spec::AptPackage;
@@ -185,13 +188,42 @@ fn apt_install(
     (out, title)
 }
 
+/// The outputs of the hermetic install's earlier steps, as later steps
+/// mount them.
+#[derive(Default)]
+struct StepOutputs {
+    /// The select step's result (its [`PLAN_DIR`]).
+    plan: Option<Output>,
+    /// The fetch step's result (its [`WHEELHOUSE_DIR`]).
+    wheelhouse: Option<Output>,
+}
+
+impl StepOutputs {
+    /// The read-only mount of `earlier`. Mounted with a selector, so
+    /// BuildKit keys the step by that directory's content, not by the
+    /// step that wrote it.
+    fn mount(&self, earlier: Earlier) -> Option<Mount> {
+        let (source, dir, dest) = match earlier {
+            Earlier::Plan => (self.plan.as_ref()?, PLAN_DIR, PLAN_MOUNT),
+            Earlier::Wheelhouse => (self.wheelhouse.as_ref()?, WHEELHOUSE_DIR, WHEELHOUSE_MOUNT),
+        };
+        Some(Mount::ReadOnly {
+            dest: dest.to_owned(),
+            source: source.clone(),
+            selector: Some(dir.to_owned()),
+        })
+    }
+}
+
 /// Runs an install helper step on `root`. Its inputs are `root`, its helper
-/// files and (if any) exactly its context files: nothing else of the
-/// context, so app code changes never re-run it. `key` keeps the helper and
-/// context sources of different steps apart.
+/// files, the earlier steps' outputs it `sees`, and (if any) exactly its
+/// context files: nothing else of the context, so app code changes never
+/// re-run it. `key` keeps the helper and context sources of different
+/// steps apart.
 fn helper_exec(
     root: &Output,
     step: &InstallStep,
+    earlier: &StepOutputs,
     opts: &LowerOptions,
     key: &str,
     context_excludes: &[String],
@@ -241,6 +273,7 @@ fn helper_exec(
             selector: None,
         });
     }
+    mounts.extend(step.sees.iter().filter_map(|e| earlier.mount(*e)));
     for cache in &step.caches {
         mounts.push(Mount::Cache {
             dest: cache.path.clone(),
@@ -274,7 +307,11 @@ fn helper_exec(
             args: step.args.clone(),
             env,
             cwd: "/".to_owned(),
-            network: opts.network,
+            network: if step.network {
+                opts.network
+            } else {
+                NetMode::None
+            },
             mounts,
             source_ranges,
             ..Exec::default()
@@ -348,20 +385,30 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
     );
     builder_layers.push(history(&venv_title));
 
+    let excludes = &plan.app.context_excludes;
+    let mut earlier = StepOutputs::default();
     if let Some(tools) = &b.tools {
-        root = helper_exec(&root, tools, opts, "tools", &[]);
+        root = helper_exec(&root, tools, &earlier, opts, "tools", &[]);
         builder_layers.push(history(&tools.title));
     }
-    root = helper_exec(
-        &root,
-        &b.install,
-        opts,
-        "install",
-        &plan.app.context_excludes,
-    );
-    builder_layers.push(history(&b.install.title));
+    let install = match &b.install {
+        Install::Direct(step) => step,
+        Install::Hermetic(h) => {
+            // Both run on the builder as it is before the install and only
+            // their named directory is used: neither becomes a layer.
+            earlier.plan = Some(helper_exec(
+                &root, &h.select, &earlier, opts, "select", excludes,
+            ));
+            earlier.wheelhouse = Some(helper_exec(
+                &root, &h.fetch, &earlier, opts, "fetch", excludes,
+            ));
+            &h.install
+        }
+    };
+    root = helper_exec(&root, install, &earlier, opts, "install", excludes);
+    builder_layers.push(history(&install.title));
     if let Some(project) = &b.project {
-        root = helper_exec(&root, project, opts, "project", &plan.app.context_excludes);
+        root = helper_exec(&root, project, &earlier, opts, "project", excludes);
         builder_layers.push(history(&project.title));
     }
     let builder = root;

@@ -19,6 +19,15 @@ pub const CONTEXT_MOUNT: &str = "/run/pyfront/context";
 pub const HELPER_MOUNT: &str = "/run/pyfront/helper";
 /// BuildKit's secret mount directory; a secret `id` is the file `id` in it.
 pub const SECRETS_DIR: &str = "/run/secrets";
+/// Where the hermetic install's select step writes the plan of the files
+/// to fetch (`fetch.json`) and install (`requirements.txt`).
+pub const PLAN_DIR: &str = "/var/lib/pyfront/plan";
+/// Where later steps see [`PLAN_DIR`] (read-only).
+pub const PLAN_MOUNT: &str = "/run/pyfront/plan";
+/// Where the fetch step leaves the downloaded files and their manifest.
+pub const WHEELHOUSE_DIR: &str = "/var/lib/pyfront/wheelhouse";
+/// Where later steps see [`WHEELHOUSE_DIR`] (read-only).
+pub const WHEELHOUSE_MOUNT: &str = "/run/pyfront/wheelhouse";
 
 /// The build targets (`--target`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -52,16 +61,58 @@ pub struct BuilderStage {
     pub base: ImageRef,
     /// Installed with apt before the venv exists; absent from the app stage.
     pub system_packages: Vec<AptPackage>,
-    /// Poetry or uv, provisioned before the install; independent of the lock.
+    /// uv, provisioned before the install; independent of the lock.
     pub tools: Option<InstallStep>,
-    pub install: InstallStep,
+    pub install: Install,
     /// `project = true`: the project itself, after its dependencies. The one
     /// helper step that sees the whole context, so app changes re-run it.
     pub project: Option<InstallStep>,
 }
 
-/// A step that runs pyfront's install helper: the dependency install, or
-/// the provisioning of Poetry or uv. Only these steps see credentials.
+/// How the dependencies get into the venv.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Install {
+    /// One step with the credentials and the network: the installer runs
+    /// with both (pip requirement files).
+    Direct(InstallStep),
+    /// A lock installed in three steps, so that no code of the packages
+    /// being installed ever runs where a credential can be read.
+    Hermetic(HermeticInstall),
+}
+
+/// select → fetch → install. Only `fetch` has the secrets and the network,
+/// and it runs only pyfront's own fetcher (plus pip as a wheels-only
+/// resolver of sdists' build requirements), never a package's code.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HermeticInstall {
+    /// Reads the lock offline and writes [`PLAN_DIR`]; checks the lock is
+    /// current. No secret, no network.
+    pub select: InstallStep,
+    /// Downloads exactly the planned files into [`WHEELHOUSE_DIR`] and
+    /// checks their hashes. Keyed by the plan's content (not by the step
+    /// that wrote it), so a rebuilt builder that plans the same files
+    /// reuses it.
+    pub fetch: InstallStep,
+    /// Installs from the wheelhouse only: sdists build here, with no
+    /// secret and no network.
+    pub install: InstallStep,
+}
+
+/// An earlier step's output that a step sees read-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Earlier {
+    /// The select step's [`PLAN_DIR`], at [`PLAN_MOUNT`].
+    Plan,
+    /// The fetch step's [`WHEELHOUSE_DIR`], at [`WHEELHOUSE_MOUNT`].
+    Wheelhouse,
+}
+
+/// A step that runs one of pyfront's helper programs: provisioning uv, or
+/// a step of a dependency or project install. Only the steps with
+/// `secrets` see credentials; those with `network: false` run with
+/// network mode none.
 ///
 /// Its only inputs are the builder filesystem, `context_files` (mounted at
 /// [`CONTEXT_MOUNT`]) and `helper_files` (at [`HELPER_MOUNT`]), so app code
@@ -80,6 +131,10 @@ pub struct InstallStep {
     /// Static, non-secret environment for the step.
     pub env: Vec<(String, String)>,
     pub secrets: Vec<SecretId>,
+    /// Runs with the build's network; `false`: with none at all.
+    pub network: bool,
+    /// Earlier steps' outputs it sees (read-only).
+    pub sees: Vec<Earlier>,
     pub caches: Vec<CacheDir>,
     /// Byte spans of the spec this step comes from (`with`, the indexes),
     /// so BuildKit can show them when the step fails.

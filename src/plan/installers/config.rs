@@ -40,33 +40,33 @@ pub(crate) enum Mode<'a> {
         requirements: Vec<String>,
     },
     /// pip installs the project at `project` (`--no-deps`), built from a
-    /// writable copy because the context mount is read-only.
-    PipProject { venv: &'a str, project: &'a str },
+    /// writable copy because the context mount is read-only. With
+    /// `find_links`, its build backend comes from that wheelhouse only
+    /// (`--no-index`), with no credentials and no network.
+    PipProject {
+        venv: &'a str,
+        project: &'a str,
+        find_links: Option<&'a str>,
+    },
     /// pip installs a tool (uv, Poetry) from requirement files into `venv`,
     /// which is created (`--without-pip`) when missing.
     ToolProvision {
         venv: &'a str,
         requirements: Vec<String>,
     },
-    /// `uv sync --locked` of the lock in `cwd`.
-    UvSync(LockInstall<'a>),
-    /// `poetry install --no-root` of the lock in `cwd`.
-    PoetryInstall(LockInstall<'a>),
-}
-
-/// The fields of the lock-file installers' modes.
-#[derive(Debug, Serialize)]
-pub(crate) struct LockInstall<'a> {
-    pub(crate) venv: &'a str,
-    /// The installer's executable (in the tools venv).
-    pub(crate) tool: String,
-    pub(crate) cwd: &'a str,
-    /// The installer's cache, a cache mount.
-    pub(crate) cache_dir: &'a str,
-    pub(crate) groups: &'a [String],
-    pub(crate) extras: &'a [String],
-    /// Printed when the installer fails (usually a stale lock).
-    pub(crate) hints: Vec<String>,
+    /// The hermetic install's last step: `installer` (`uv pip install` or
+    /// pip) installs `requirements` into `venv` from `wheelhouse` only,
+    /// with no index, no network and no credentials, after re-checking the
+    /// wheelhouse's manifest.
+    WheelhouseInstall {
+        venv: &'a str,
+        installer: &'a str,
+        /// The uv executable; `None` for pip (the builder's own).
+        tool: Option<String>,
+        wheelhouse: &'a str,
+        requirements: String,
+        hints: Vec<String>,
+    },
 }
 
 /// An index as the helper sees it: the URL, a plain username and secret
@@ -81,6 +81,69 @@ pub(crate) struct IndexConfig<'a> {
     username_secret: Option<&'a str>,
     password_secret: Option<&'a str>,
     default: bool,
+}
+
+/// `lockselect.json`: the hermetic install's first step, which reads the
+/// lock offline and writes the fetch step's config (`fetch.json`) and the
+/// install step's `requirements.txt` into `out`. Its format is
+/// `helper/lockselect_config.py`'s, checked as strictly as `install.json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct SelectConfig<'a> {
+    version: u32,
+    /// `uv` or `poetry`: whose lock is read.
+    pub(crate) mode: &'a str,
+    /// uv's executable (`uv export`); `None` for Poetry, whose lock
+    /// pyfront reads itself.
+    pub(crate) tool: Option<String>,
+    pub(crate) cwd: &'a str,
+    pub(crate) groups: &'a [String],
+    pub(crate) extras: &'a [String],
+    /// `project = true`: the project's own build requirements are fetched
+    /// too, so the project builds offline.
+    pub(crate) project: bool,
+    pub(crate) out: &'a str,
+    pub(crate) wheelhouse: &'a str,
+    pub(crate) fetch_cache_dir: &'a str,
+    indexes: Vec<IndexConfig<'a>>,
+    pub(crate) hints: Vec<String>,
+}
+
+/// The fields of a [`SelectConfig`] besides its version and indexes.
+pub(crate) struct Select<'a> {
+    pub(crate) mode: &'a str,
+    pub(crate) tool: Option<String>,
+    pub(crate) cwd: &'a str,
+    pub(crate) groups: &'a [String],
+    pub(crate) extras: &'a [String],
+    pub(crate) project: bool,
+    pub(crate) out: &'a str,
+    pub(crate) wheelhouse: &'a str,
+    pub(crate) fetch_cache_dir: &'a str,
+    pub(crate) hints: Vec<String>,
+}
+
+impl<'a> SelectConfig<'a> {
+    pub(crate) fn new(select: Select<'a>, indexes: &'a [Index]) -> Self {
+        Self {
+            version: VERSION,
+            mode: select.mode,
+            tool: select.tool,
+            cwd: select.cwd,
+            groups: select.groups,
+            extras: select.extras,
+            project: select.project,
+            out: select.out,
+            wheelhouse: select.wheelhouse,
+            fetch_cache_dir: select.fetch_cache_dir,
+            indexes: indexes.iter().map(IndexConfig::from).collect(),
+            hints: select.hints,
+        }
+    }
+
+    /// The bytes of `lockselect.json`.
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).unwrap_or_default()
+    }
 }
 
 impl<'a> HelperConfig<'a> {
@@ -126,8 +189,6 @@ impl<'a> From<&'a Index> for IndexConfig<'a> {
 mod tests {
     use super::*;
 
-    const GROUPS: &[String] = &[];
-
     /// An extra index without credentials.
     fn index<'a>(name: &'a str, url: &'a str) -> IndexConfig<'a> {
         IndexConfig {
@@ -154,15 +215,6 @@ mod tests {
         groups: &'a [String],
         extras: &'a [String],
     ) -> Vec<(&'static str, HelperConfig<'a>)> {
-        let lock = |tool: &str, cache_dir: &'a str, hint: &str| LockInstall {
-            venv: "/opt/venv",
-            tool: format!("/opt/pyfront-tools/bin/{tool}"),
-            cwd: "/run/pyfront/context",
-            cache_dir,
-            groups,
-            extras,
-            hints: vec![hint.to_owned()],
-        };
         vec![
             (
                 "pip-requirements",
@@ -197,12 +249,9 @@ mod tests {
                     Mode::PipProject {
                         venv: "/opt/venv",
                         project: "/run/pyfront/context",
+                        find_links: Some("/run/pyfront/wheelhouse"),
                     },
-                    vec![IndexConfig {
-                        username: Some("ci"),
-                        password_secret: Some("pypi_token"),
-                        ..index("corp", "https://pypi.corp.example/simple")
-                    }],
+                    Vec::new(),
                 ),
             ),
             (
@@ -216,29 +265,17 @@ mod tests {
                 ),
             ),
             (
-                "uv-sync",
+                "wheelhouse-install",
                 config(
-                    Mode::UvSync(lock("uv", "/root/.cache/uv", "run `uv lock`")),
-                    vec![IndexConfig {
-                        username: Some("gitlab-ci-token"),
-                        password_secret: Some("pypi_token"),
-                        ..index("acme-private", "https://gitlab.example.com/acme/simple")
-                    }],
-                ),
-            ),
-            (
-                "poetry-install",
-                config(
-                    Mode::PoetryInstall(lock(
-                        "poetry",
-                        "/root/.cache/pypoetry",
-                        "run `poetry lock`",
-                    )),
-                    vec![IndexConfig {
-                        username_secret: Some("nexus_user"),
-                        password_secret: Some("nexus_password"),
-                        ..index("acme.private", "https://nexus.example.com/simple")
-                    }],
+                    Mode::WheelhouseInstall {
+                        venv: "/opt/venv",
+                        installer: "uv",
+                        tool: Some("/opt/pyfront-tools/bin/uv".to_owned()),
+                        wheelhouse: "/run/pyfront/wheelhouse",
+                        requirements: "/run/pyfront/plan/requirements.txt".to_owned(),
+                        hints: vec!["a hint".to_owned()],
+                    },
+                    Vec::new(),
                 ),
             ),
         ]
@@ -264,9 +301,8 @@ mod tests {
             [
                 "pip-project",
                 "pip-requirements",
-                "poetry-install",
                 "tool-provision",
-                "uv-sync"
+                "wheelhouse-install"
             ]
         );
         for (name, config) in &examples {
@@ -289,15 +325,14 @@ mod tests {
     fn the_same_config_serializes_to_the_same_bytes() {
         let build = || {
             config(
-                Mode::UvSync(LockInstall {
+                Mode::WheelhouseInstall {
                     venv: "/opt/venv",
-                    tool: "/opt/pyfront-tools/bin/uv".to_owned(),
-                    cwd: "/run/pyfront/context",
-                    cache_dir: "/root/.cache/uv",
-                    groups: GROUPS,
-                    extras: GROUPS,
+                    installer: "pip",
+                    tool: None,
+                    wheelhouse: "/run/pyfront/wheelhouse",
+                    requirements: "/run/pyfront/plan/requirements.txt".to_owned(),
                     hints: Vec::new(),
-                }),
+                },
                 vec![IndexConfig {
                     username: Some("u"),
                     password_secret: Some("p"),
@@ -312,12 +347,55 @@ mod tests {
         }
     }
 
+    /// `lockselect.json` of each lock, as `testdata/lockselect-<lock>.json`
+    /// (`UPDATE_GOLDEN=1` rewrites them), which `helper/test_lockselect*.py`
+    /// feed to the select program.
+    #[test]
+    fn select_configs_serialize_to_their_testdata() {
+        let groups = ["main".to_owned(), "ml".to_owned()];
+        let extras = ["s3".to_owned()];
+        for (lock, tool) in [("uv", Some("/opt/pyfront-tools/bin/uv")), ("poetry", None)] {
+            let config = SelectConfig {
+                version: VERSION,
+                mode: lock,
+                tool: tool.map(str::to_owned),
+                cwd: "/run/pyfront/context",
+                groups: &groups,
+                extras: &extras,
+                project: lock == "uv",
+                out: "/var/lib/pyfront/plan",
+                wheelhouse: "/var/lib/pyfront/wheelhouse",
+                fetch_cache_dir: "/root/.cache/pyfront-fetch",
+                indexes: vec![IndexConfig {
+                    username: Some("gitlab-ci-token"),
+                    password_secret: Some("pypi_token"),
+                    default: true,
+                    ..index("acme-private", "https://gitlab.example.com/acme/simple")
+                }],
+                hints: vec![format!("run `{lock} lock`")],
+            };
+            let json = String::from_utf8(config.to_json()).unwrap();
+            assert!(
+                json.starts_with("{\n  \"version\": 1,\n  \"mode\": "),
+                "{json}"
+            );
+            let path = testdata(&format!("lockselect-{lock}"));
+            if std::env::var_os("UPDATE_GOLDEN").is_some() {
+                std::fs::write(&path, &json).unwrap();
+                continue;
+            }
+            let expected = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(json, expected, "{}", path.display());
+        }
+    }
+
     #[test]
     fn the_version_and_the_mode_come_first() {
         let config = HelperConfig::new(
             Mode::PipProject {
                 venv: "/opt/venv",
                 project: "/run/pyfront/context",
+                find_links: None,
             },
             &[],
         );
@@ -329,6 +407,7 @@ mod tests {
                 "  \"mode\": \"pip-project\",\n",
                 "  \"venv\": \"/opt/venv\",\n",
                 "  \"project\": \"/run/pyfront/context\",\n",
+                "  \"find_links\": null,\n",
                 "  \"indexes\": []\n",
                 "}"
             )

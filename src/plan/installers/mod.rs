@@ -1,13 +1,17 @@
 //! Installer specifics: turn the spec's `[install]` and `[[index]]` tables
 //! into the plan's builder steps. Installers never build LLB.
 //!
-//! Every step runs the same helper program, `helper/install.py` and the
-//! modules it imports (`HELPER_MODULES`), with a JSON config
-//! (`install.json`, defined in `config`) and the shared masking rules
-//! (`redact_rules.json`) next to it. The config holds index URLs,
-//! plain usernames and secret *ids*; the program reads the secret values
-//! from `/run/secrets/<id>` at run time. Spec values travel as JSON data,
-//! so no value is ever interpreted by a shell.
+//! Every step runs one of pyfront's helper programs (`helper/`): the entry
+//! point and the modules it imports ([`Program`]), a JSON config, and the
+//! shared masking rules (`redact_rules.json`) next to them. Configs hold
+//! index URLs, plain usernames and secret *ids*; a program that needs a
+//! secret reads its value from `/run/secrets/<id>` at run time. Spec values
+//! travel as JSON data, so no value is ever interpreted by a shell.
+//!
+//! A lock (uv, Poetry) installs hermetically ([`Install::Hermetic`]):
+//! `lockselect.py` plans the files offline, `fetch.py` downloads them with
+//! the credentials, and `install.py` installs them with neither credentials
+//! nor network. pip requirement files still install in one step.
 
 mod config;
 mod pip;
@@ -22,11 +26,12 @@ pub use requirements::{
     RequirementsError, RequirementsErrorKind, MAX_DEPTH, MAX_FILES,
 };
 
-use config::{HelperConfig, LockInstall, Mode};
+use config::{HelperConfig, Mode, Select, SelectConfig};
 
 use super::{
-    BuilderStage, CacheDir, ContextInputs, HelperFile, InstallStep, CONTEXT_MOUNT, HELPER_MOUNT,
-    TOOLS_VENV, VENV,
+    BuilderStage, CacheDir, ContextInputs, Earlier, HelperFile, HermeticInstall, Install,
+    InstallStep, CONTEXT_MOUNT, HELPER_MOUNT, PLAN_DIR, PLAN_MOUNT, TOOLS_VENV, VENV,
+    WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
 };
 use crate::spec::{Installer, Spec};
 
@@ -37,44 +42,83 @@ macro_rules! helper_modules {
     };
 }
 
-/// The install helper as mounted at [`HELPER_MOUNT`]: its entry point,
-/// then every module it imports, directly or not (`helper_modules_are_complete`
-/// checks the list against their imports). A fixed order, so the step's
-/// bytes are the same on every build.
-const HELPER_MODULES: &[(&str, &str)] = helper_modules![
-    "install.py",
-    "install_config.py",
-    "install_credentials.py",
-    "install_failure.py",
-    "install_modes.py",
-    "install_process.py",
-    "pyfront_config.py",
-    "pyfront_redact.py",
-    "pyfront_secrets.py",
-];
-const PROGRAM_NAME: &str = "install.py";
-const CONFIG_NAME: &str = "install.json";
-/// The masking policy pyfront's Rust code shares; the helper reads its
+/// A helper program as mounted at [`HELPER_MOUNT`]: its entry point, then
+/// every module it imports, directly or not (`helper_modules_are_complete`
+/// checks the lists against their imports), in a fixed order so the
+/// step's bytes are the same on every build.
+struct Program {
+    modules: &'static [(&'static str, &'static str)],
+}
+
+impl Program {
+    fn entry(&self) -> &'static str {
+        self.modules[0].0
+    }
+}
+
+/// Installs: the steps that run an installer (pip, uv).
+const INSTALL: Program = Program {
+    modules: helper_modules![
+        "install.py",
+        "install_config.py",
+        "install_credentials.py",
+        "install_failure.py",
+        "install_modes.py",
+        "install_process.py",
+        "pyfront_config.py",
+        "pyfront_redact.py",
+        "pyfront_secrets.py",
+    ],
+};
+
+/// Reads a lock offline and plans what to fetch and install.
+const LOCKSELECT: Program = Program {
+    modules: helper_modules!["lockselect.py", "pyfront_config.py", "pyfront_redact.py",],
+};
+
+/// Downloads the planned files with the index credentials.
+const FETCH: Program = Program {
+    modules: helper_modules![
+        "fetch.py",
+        "fetch_config.py",
+        "fetch_download.py",
+        "fetch_errors.py",
+        "fetch_http.py",
+        "fetch_index.py",
+        "pyfront_config.py",
+        "pyfront_redact.py",
+        "pyfront_secrets.py",
+    ],
+};
+
+#[cfg(test)]
+const PROGRAMS: [&Program; 3] = [&INSTALL, &LOCKSELECT, &FETCH];
+
+/// The masking policy pyfront's Rust code shares; every program reads its
 /// `mask` from next to itself.
 const REDACT_RULES: &str = include_str!("../../redact_rules.json");
 const REDACT_RULES_NAME: &str = "redact_rules.json";
+/// Where the fetch step keeps downloaded files between builds (a cache
+/// mount), by content digest: it never holds a credential.
+const FETCH_CACHE_DIR: &str = "/root/.cache/pyfront-fetch";
 
-/// The builder stage for the spec's installer: the tool provisioning step
-/// (Poetry and uv; it does not depend on the app's lock file), the
-/// dependency install, and (`project = true`) the project itself.
+/// The builder stage for the spec's installer.
 pub fn builder_stage(spec: &Spec, context: &ContextInputs) -> BuilderStage {
-    let project = spec.install.project.then(|| project_step(spec));
     let (tools, install, project) = match spec.install.with {
-        Installer::Pip => (None, pip::install_step(spec, context), None),
+        Installer::Pip => (
+            None,
+            Install::Direct(pip::install_step(spec, context)),
+            None,
+        ),
         Installer::Poetry => (
-            Some(tools_step(spec, "poetry")),
-            poetry::install_step(spec),
-            project,
+            None,
+            Install::Hermetic(poetry::install(spec)),
+            spec.install.project.then(|| project_step(spec)),
         ),
         Installer::Uv => (
             Some(tools_step(spec, "uv")),
-            uv::install_step(spec),
-            project,
+            Install::Hermetic(uv::install(spec)),
+            spec.install.project.then(|| project_step(spec)),
         ),
     };
     BuilderStage {
@@ -86,63 +130,81 @@ pub fn builder_stage(spec: &Spec, context: &ContextInputs) -> BuilderStage {
     }
 }
 
+/// Who a step lets in: the secrets and the network, or neither.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// The spec's secrets are mounted, the build's network is on.
+    Credentials,
+    /// No secret, network mode none.
+    Sealed,
+}
+
 /// `project = true`: the builder's pip installs the project (non-editable,
 /// without dependencies: the lock's are already in the venv) from a
-/// writable copy of the context. The build backend comes from the spec's
-/// indexes, with their credentials.
+/// writable copy of the context. Its build backend comes from the
+/// wheelhouse (the select step planned it), so the project's own build code
+/// runs with no credential and no network.
 fn project_step(spec: &Spec) -> InstallStep {
     let config = HelperConfig::new(
         Mode::PipProject {
             venv: VENV,
             project: CONTEXT_MOUNT,
+            find_links: Some(WHEELHOUSE_MOUNT),
         },
-        &spec.indexes,
+        &[],
     );
     let mut step = helper_step(
         spec,
-        "pip install --no-deps . (the project)".to_owned(),
-        &config,
+        "pip install --no-deps . (the project, no network, no secrets)".to_owned(),
+        &INSTALL,
+        config.to_json(),
         Vec::new(),
-        Vec::new(),
-        vec![pip_cache()],
+        Access::Sealed,
     );
     step.whole_context = true;
+    step.sees = vec![Earlier::Wheelhouse];
     step
 }
 
-/// A step that runs the helper with `config` (plus `extra_files`).
+/// A step that runs `program` with `config` (its file name is the
+/// program's, with `.json`) and `access`.
 fn helper_step(
     spec: &Spec,
     title: String,
-    config: &HelperConfig<'_>,
+    program: &Program,
+    config: Vec<u8>,
     context_files: Vec<String>,
-    extra_files: Vec<HelperFile>,
-    caches: Vec<CacheDir>,
+    access: Access,
 ) -> InstallStep {
     let mut title = title;
-    let secret_ids = spec.secret_ids();
-    if !secret_ids.is_empty() {
-        let ids: Vec<&str> = secret_ids.iter().map(|s| s.as_str()).collect();
+    let secrets = match access {
+        Access::Credentials => spec.secret_ids(),
+        Access::Sealed => Vec::new(),
+    };
+    if !secrets.is_empty() {
+        let ids: Vec<&str> = secrets.iter().map(|s| s.as_str()).collect();
         title.push_str(&format!(" (secrets: {})", ids.join(", ")));
     }
-    let mut helper_files: Vec<HelperFile> = HELPER_MODULES
+    let entry = program.entry();
+    let config_name = format!("{}.json", entry.trim_end_matches(".py"));
+    let mut helper_files: Vec<HelperFile> = program
+        .modules
         .iter()
         .map(|(name, source)| HelperFile {
             name: (*name).to_owned(),
             contents: source.as_bytes().to_vec(),
         })
         .collect();
-    helper_files.extend([
-        HelperFile {
-            name: CONFIG_NAME.to_owned(),
-            contents: config.to_json(),
-        },
-        HelperFile {
-            name: REDACT_RULES_NAME.to_owned(),
-            contents: REDACT_RULES.as_bytes().to_vec(),
-        },
-    ]);
-    helper_files.extend(extra_files);
+    helper_files.push(HelperFile {
+        name: REDACT_RULES_NAME.to_owned(),
+        contents: REDACT_RULES.as_bytes().to_vec(),
+    });
+    if !config.is_empty() {
+        helper_files.push(HelperFile {
+            name: config_name.clone(),
+            contents: config,
+        });
+    }
     InstallStep {
         title,
         context_files,
@@ -150,12 +212,14 @@ fn helper_step(
         helper_files,
         args: vec![
             "python3".to_owned(),
-            format!("{HELPER_MOUNT}/{PROGRAM_NAME}"),
-            format!("{HELPER_MOUNT}/{CONFIG_NAME}"),
+            format!("{HELPER_MOUNT}/{entry}"),
+            format!("{HELPER_MOUNT}/{config_name}"),
         ],
         env: Vec::new(),
-        secrets: secret_ids,
-        caches,
+        secrets,
+        network: access == Access::Credentials,
+        sees: Vec::new(),
+        caches: Vec::new(),
         locations: std::iter::once(spec.install.with_span.clone())
             .chain(spec.indexes.iter().map(|i| i.span.clone()))
             .collect(),
@@ -164,57 +228,108 @@ fn helper_step(
 
 /// What differs between the lock-file installers (uv, Poetry).
 struct LockInstaller {
-    /// The tool's executable name in the tools venv.
-    tool: &'static str,
-    cache_dir: &'static str,
-    cache_id: &'static str,
-    title: String,
-    /// Printed when the installer fails (usually a stale lock).
+    /// Whose lock the select step reads: `uv` or `poetry`.
+    lock: &'static str,
+    /// uv's executable in the tools venv; `None`: pyfront reads the lock
+    /// and the builder's pip installs it.
+    uv: Option<String>,
+    /// The select step's title.
+    select_title: String,
+    /// Printed when the select step fails (usually a stale lock).
     hint: &'static str,
 }
 
-/// The install step of a lock-file installer: the tool from the tools venv,
-/// `pyproject.toml` and the lock as its only context inputs, its own cache.
-/// `mode` is the installer's helper mode (`Mode::UvSync`, ...).
-fn lock_install_step<'a>(
-    spec: &'a Spec,
-    installer: &LockInstaller,
-    mode: fn(LockInstall<'a>) -> Mode<'a>,
-) -> InstallStep {
+/// The hermetic install of a lock: select (the lock and `pyproject.toml`
+/// as its only context inputs) → fetch → install.
+fn hermetic_install(spec: &Spec, installer: &LockInstaller) -> HermeticInstall {
     let install = &spec.install;
-    let config = HelperConfig::new(
-        mode(LockInstall {
-            venv: VENV,
-            tool: format!("{TOOLS_VENV}/bin/{}", installer.tool),
-            cwd: CONTEXT_MOUNT,
-            cache_dir: installer.cache_dir,
-            groups: &install.groups,
-            extras: &install.extras,
-            hints: vec![installer.hint.to_owned()],
-        }),
-        &spec.indexes,
-    );
     let files = install
         .inputs
         .iter()
         .map(|f| f.value.as_str().to_owned())
         .collect();
-    helper_step(
+    let select = SelectConfig::new(
+        Select {
+            mode: installer.lock,
+            tool: installer.uv.clone(),
+            cwd: CONTEXT_MOUNT,
+            groups: &install.groups,
+            extras: &install.extras,
+            project: install.project,
+            out: PLAN_DIR,
+            wheelhouse: WHEELHOUSE_DIR,
+            fetch_cache_dir: FETCH_CACHE_DIR,
+            hints: vec![installer.hint.to_owned()],
+        },
+        &spec.indexes,
+    );
+    let select = helper_step(
         spec,
-        installer.title.clone(),
-        &config,
+        installer.select_title.clone(),
+        &LOCKSELECT,
+        select.to_json(),
         files,
+        Access::Sealed,
+    );
+
+    // The fetch step's config is the select step's output, so it is keyed
+    // by what was planned: a token rotation or a rebuilt builder that plans
+    // the same files leaves it cached.
+    let mut fetch = helper_step(
+        spec,
+        "fetch the planned files".to_owned(),
+        &FETCH,
         Vec::new(),
-        vec![CacheDir {
-            id: installer.cache_id.to_owned(),
-            path: installer.cache_dir.to_owned(),
-        }],
-    )
+        Vec::new(),
+        Access::Credentials,
+    );
+    fetch.args = vec![
+        "python3".to_owned(),
+        "-I".to_owned(),
+        format!("{HELPER_MOUNT}/{}", FETCH.entry()),
+        format!("{PLAN_MOUNT}/fetch.json"),
+    ];
+    fetch.sees = vec![Earlier::Plan];
+    fetch.caches = vec![CacheDir {
+        id: "pyfront-fetch-cache".to_owned(),
+        path: FETCH_CACHE_DIR.to_owned(),
+    }];
+
+    let (name, tool) = match &installer.uv {
+        Some(uv) => ("uv", Some(uv.clone())),
+        None => ("pip", None),
+    };
+    let config = HelperConfig::new(
+        Mode::WheelhouseInstall {
+            venv: VENV,
+            installer: name,
+            tool,
+            wheelhouse: WHEELHOUSE_MOUNT,
+            requirements: format!("{PLAN_MOUNT}/requirements.txt"),
+            hints: Vec::new(),
+        },
+        &[],
+    );
+    let mut install = helper_step(
+        spec,
+        format!("{name} install from the wheelhouse (no network, no secrets)"),
+        &INSTALL,
+        config.to_json(),
+        Vec::new(),
+        Access::Sealed,
+    );
+    install.sees = vec![Earlier::Plan, Earlier::Wheelhouse];
+    HermeticInstall {
+        select,
+        fetch,
+        install,
+    }
 }
 
 /// Installs `tool==version` with pip into its own venv, which the app stage
 /// never copies. Its inputs are the builder, the version and the indexes:
-/// not the app's lock, so a lock change reuses it.
+/// not the app's lock, so a lock change reuses it. Wheels only: no code of
+/// the tool's package runs while the credentials are mounted.
 fn tools_step(spec: &Spec, tool: &str) -> InstallStep {
     let version = spec.install.tool_version.as_deref().unwrap_or_default();
     let requirement = format!("{tool}=={version}");
@@ -225,17 +340,20 @@ fn tools_step(spec: &Spec, tool: &str) -> InstallStep {
         },
         &spec.indexes,
     );
-    helper_step(
+    let mut step = helper_step(
         spec,
         format!("provision {requirement} in {TOOLS_VENV}"),
-        &config,
+        &INSTALL,
+        config.to_json(),
         Vec::new(),
-        vec![HelperFile {
-            name: "tools.txt".to_owned(),
-            contents: format!("{requirement}\n").into_bytes(),
-        }],
-        vec![pip_cache()],
-    )
+        Access::Credentials,
+    );
+    step.helper_files.push(HelperFile {
+        name: "tools.txt".to_owned(),
+        contents: format!("{requirement}\n").into_bytes(),
+    });
+    step.caches = vec![pip_cache()];
+    step
 }
 
 fn pip_cache() -> CacheDir {
@@ -250,7 +368,7 @@ mod tests {
     use std::collections::BTreeSet;
     use std::path::Path;
 
-    use super::{HELPER_MODULES, PROGRAM_NAME};
+    use super::PROGRAMS;
 
     /// The helper modules a module's source imports: `import x` and
     /// `from x import ...` lines naming a file of `helper/`.
@@ -273,27 +391,28 @@ mod tests {
     /// for nothing changes every step's cache key for nothing.
     #[test]
     fn helper_modules_are_complete() {
-        let mounted: BTreeSet<String> = HELPER_MODULES
-            .iter()
-            .map(|(name, _)| (*name).to_owned())
-            .collect();
-        assert_eq!(mounted.len(), HELPER_MODULES.len(), "a module listed twice");
-        assert_eq!(HELPER_MODULES[0].0, PROGRAM_NAME);
-        let mut reached = BTreeSet::from([PROGRAM_NAME.to_owned()]);
-        let mut todo = vec![PROGRAM_NAME.to_owned()];
-        while let Some(name) = todo.pop() {
-            let Some((_, source)) = HELPER_MODULES.iter().find(|(n, _)| *n == name) else {
-                panic!("`{name}` is imported but not in HELPER_MODULES");
-            };
-            for import in helper_imports(source) {
-                if reached.insert(import.clone()) {
-                    todo.push(import);
+        for program in PROGRAMS {
+            let modules = program.modules;
+            let entry = program.entry();
+            let mounted: BTreeSet<String> =
+                modules.iter().map(|(name, _)| (*name).to_owned()).collect();
+            assert_eq!(mounted.len(), modules.len(), "a module listed twice");
+            let mut reached = BTreeSet::from([entry.to_owned()]);
+            let mut todo = vec![entry.to_owned()];
+            while let Some(name) = todo.pop() {
+                let Some((_, source)) = modules.iter().find(|(n, _)| *n == name) else {
+                    panic!("`{name}` is imported by {entry} but not in its module list");
+                };
+                for import in helper_imports(source) {
+                    if reached.insert(import.clone()) {
+                        todo.push(import);
+                    }
                 }
             }
+            assert_eq!(
+                reached, mounted,
+                "{entry}'s module list has a module nothing imports"
+            );
         }
-        assert_eq!(
-            reached, mounted,
-            "HELPER_MODULES lists a module nothing imports"
-        );
     }
 }

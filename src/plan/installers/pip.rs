@@ -1,6 +1,6 @@
 //! pip: `pip install -r` of the spec's requirement files into the venv.
 
-use super::{helper_step, pip_cache, HelperConfig, Mode};
+use super::{helper_step, pip_cache, Access, HelperConfig, Mode, INSTALL};
 use crate::plan::{ContextInputs, InstallStep, CONTEXT_MOUNT, VENV};
 use crate::spec::Spec;
 
@@ -31,7 +31,15 @@ pub(super) fn install_step(spec: &Spec, context: &ContextInputs) -> InstallStep 
         &spec.indexes,
     );
     let title = format!("pip install -r {}", files.join(" -r "));
-    let mut step = helper_step(spec, title, &config, mounted, Vec::new(), vec![pip_cache()]);
+    let mut step = helper_step(
+        spec,
+        title,
+        &INSTALL,
+        config.to_json(),
+        mounted,
+        Access::Credentials,
+    );
+    step.caches = vec![pip_cache()];
     // A local path requirement (`./libs/sdk`, `.`) needs its files: the
     // step sees the whole context (minus `.dockerignore`), so an app change
     // re-runs it.

@@ -1,24 +1,28 @@
-//! Poetry: `poetry install --no-root` of `pyproject.toml` + `poetry.lock`
-//! into the venv (Poetry checks the lock's hashes).
+//! Poetry: the lock (`pyproject.toml` + `poetry.lock`) installed
+//! hermetically, without Poetry. pyfront reads `poetry.lock` itself (groups,
+//! extras, markers, and its `content-hash` against `pyproject.toml`),
+//! finds each file through its index's simple API, and the builder's pip
+//! installs the files from the wheelhouse with their hashes.
 //!
-//! Credentials go in as `POETRY_HTTP_BASIC_<SOURCE>_USERNAME/PASSWORD`, so
-//! each spec `[[index]]` must have the name of a `[[tool.poetry.source]]`.
-//! Nothing is written with `poetry config`: no `auth.toml`, no keyring.
+//! Each spec `[[index]]` must have the name of a `[[tool.poetry.source]]`:
+//! the lock names a package's source, and the fetcher sends that index's
+//! credentials to that index only.
 
-use super::{lock_install_step, LockInstaller, Mode};
-use crate::plan::InstallStep;
+use super::{hermetic_install, LockInstaller};
+use crate::plan::HermeticInstall;
 use crate::spec::Spec;
 
-pub(super) fn install_step(spec: &Spec) -> InstallStep {
-    lock_install_step(
+pub(super) fn install(spec: &Spec) -> HermeticInstall {
+    hermetic_install(
         spec,
         &LockInstaller {
-            tool: "poetry",
-            cache_dir: "/root/.cache/pypoetry",
-            cache_id: "pyfront-poetry-cache",
-            title: format!("poetry install --only {}", spec.install.groups.join(",")),
-            hint: "if Poetry says `pyproject.toml` changed significantly since `poetry.lock` was generated, run `poetry lock` and commit `poetry.lock`",
+            lock: "poetry",
+            uv: None,
+            select_title: format!(
+                "read poetry.lock (--only {}): plan the files to fetch (no network, no secrets)",
+                spec.install.groups.join(",")
+            ),
+            hint: "if pyfront says `pyproject.toml` changed since `poetry.lock` was generated, run `poetry lock` and commit `poetry.lock`",
         },
-        Mode::PoetryInstall,
     )
 }
