@@ -70,6 +70,8 @@ pub struct BuilderStage {
 }
 
 /// How the dependencies get into the venv.
+// One plan per build: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Install {
