@@ -10,7 +10,7 @@ import os
 import unittest
 
 import install_config
-from helper_test_support import MODES, REPO, testdata
+from helper_test_support import GOLDEN_MODES, MODES, REPO, testdata
 
 
 class ConfigTest(unittest.TestCase):
@@ -41,7 +41,7 @@ class ConfigTest(unittest.TestCase):
                         with self.subTest(case=case, mode=config.get("mode")):
                             install_config.validate_config(config)
                         seen.add(config["mode"])
-        self.assertEqual(sorted(seen), MODES)
+        self.assertEqual(sorted(seen), GOLDEN_MODES)
 
     def test_errors(self):
         def changed(base, **changes):
@@ -77,7 +77,7 @@ class ConfigTest(unittest.TestCase):
             (
                 changed("uv-sync", mode="uv"),
                 "unknown mode `uv` (known: `pip-project`, `pip-requirements`, `poetry-install`, "
-                "`tool-provision`, `uv-sync`)",
+                "`tool-provision`, `uv-sync`, `wheelhouse-install`)",
             ),
             (changed("uv-sync", create_venv=False), "unknown key `create_venv` in mode `uv-sync`"),
             (changed("pip-project", cwd="/run/pyfront/context"), "unknown key `cwd` in mode `pip-project`"),
@@ -123,7 +123,7 @@ class ConfigTest(unittest.TestCase):
             ("{", "install.json is not valid JSON: Expecting property name enclosed in double quotes: "
                   "line 1 column 2 (char 1)"),
             ('{"version": 1, "mode": "pip"}', "install.json: unknown mode `pip` (known: `pip-project`, "
-                                             "`pip-requirements`, `poetry-install`, `tool-provision`, `uv-sync`)"),
+                                             "`pip-requirements`, `poetry-install`, `tool-provision`, `uv-sync`, `wheelhouse-install`)"),
         ]
         for text, message in cases:
             with self.subTest(text=text):
