@@ -8,9 +8,9 @@ POETRY_HTTP_BASIC_<SOURCE>_USERNAME/PASSWORD), never through an argv.
 """
 
 import re
-from urllib.parse import quote
 
 from install_failure import Failure
+from pyfront_pipenv import pip_env
 
 # The program each mode runs, as messages name it.
 TOOLS = {
@@ -63,40 +63,7 @@ def poetry_credential_env(creds):
     return env
 
 
-def with_credentials(url, username, password):
-    scheme, rest = url.split("://", 1)
-    userinfo = quote(username, safe="") + ":" + quote(password, safe="")
-    return scheme + "://" + userinfo + "@" + rest
-
-
 # Commands -------------------------------------------------------------------
-
-
-def pip_env(indexes, creds):
-    """pip's environment: the indexes, with credentials in their URLs."""
-    by_name = {cred.index["name"]: cred for cred in creds}
-    default_url = None
-    extra_urls = []
-    trusted_hosts = []
-    for index in indexes:
-        url = index["url"]
-        cred = by_name.get(index["name"])
-        if cred:
-            url = with_credentials(url, cred.username, cred.password)
-        if index["url"].startswith("http://"):
-            trusted_hosts.append(index["url"].split("://", 1)[1].split("/", 1)[0].split(":", 1)[0])
-        if index["default"]:
-            default_url = url
-        else:
-            extra_urls.append(url)
-    env = {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"}
-    if default_url:
-        env["PIP_INDEX_URL"] = default_url
-    if extra_urls:
-        env["PIP_EXTRA_INDEX_URL"] = " ".join(extra_urls)
-    if trusted_hosts:
-        env["PIP_TRUSTED_HOST"] = " ".join(trusted_hosts)
-    return env
 
 
 def pip_argv(pip, config, project_copy=None):

@@ -20,6 +20,34 @@ NO_PASSWORD = "no password"
 NO_USERNAME = "no username"
 
 
+# A PEP 508 requirement by name only: a project name, extras, version
+# specifiers, a marker. No `@ url`, no path, no pip option (`-e`, `-i`,
+# `--hash`): pip builds whatever a direct reference points at even with
+# `--only-binary=:all:` (pypa/pip#12807), and the fetch step runs pip with
+# secrets in its environment. So the characters that spell those (`@`,
+# `/`, `\`, `:`, a word starting with `-`, a line break) are not allowed
+# anywhere.
+_REQ_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_REQ_SPEC = r"(?:~=|===|==|!=|<=|>=|<|>)[ \t]*[A-Za-z0-9.*+!_-]+"
+_REQ_SPECS = r"%s(?:[ \t]*,[ \t]*%s)*" % (_REQ_SPEC, _REQ_SPEC)
+NAMED_REQUIREMENT = re.compile(
+    r"(?P<name>%s)[ \t]*(?:\[[ \t]*(?:%s(?:[ \t]*,[ \t]*%s)*)?[ \t]*\])?[ \t]*(?:%s|\([ \t]*%s[ \t]*\))?[ \t]*(?:;[A-Za-z0-9_. \t'\"()<>=!~,*+-]+)?\Z"
+    % (_REQ_NAME, _REQ_NAME, _REQ_NAME, _REQ_SPECS, _REQ_SPECS)
+)
+
+
+def is_named_requirement(value):
+    """Whether `value` is a requirement string naming a project on an index
+    (see NAMED_REQUIREMENT); a direct reference or an option is not."""
+    # pip reads a requirement line's words from the first one starting
+    # with `-` as options, even inside a marker.
+    return (
+        isinstance(value, str)
+        and NAMED_REQUIREMENT.match(value) is not None
+        and re.search(r"(^|[ \t])-", value) is None
+    )
+
+
 def is_plain_name(value):
     return isinstance(value, str) and PLAIN_NAME.match(value) is not None
 
