@@ -46,6 +46,9 @@ CHUNK = 1 << 16
 # pip's messages for a requirement with no file it may take.
 _NO_MATCH = re.compile(rb"No matching distribution found for ([^\s]+)")
 
+# pip's environment settings that add package sources.
+INHERITED_SOURCES = frozenset({"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX"})
+
 PipCredential = collections.namedtuple("PipCredential", "index username password")
 
 
@@ -186,7 +189,9 @@ def fetch_build_wheels(config, masker, out=None, run=run_pip):
         return {}
     out = out if out is not None else sys.stderr
     indexes, creds = pip_credentials(config, masker)
-    env = dict(os.environ)
+    # The config's indexes and nothing else: an index or find-links the
+    # image's environment names would let files past the fetch config.
+    env = {k: v for k, v in os.environ.items() if k not in INHERITED_SOURCES}
     env.update(pip_env(indexes, creds))
     scratch = tempfile.mkdtemp(prefix="pyfront-build-deps-")
     try:

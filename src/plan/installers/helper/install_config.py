@@ -10,6 +10,7 @@ import json
 
 from install_failure import Failure
 from pyfront_config import (
+    CONFIG_HINT,
     PATH,
     STRING,
     ConfigError,
@@ -23,12 +24,6 @@ from pyfront_config import (
 )
 
 CONFIG_VERSION = 1
-
-CONFIG_HINT = (
-    "pyfront writes the config and this program together, so this is a bug in pyfront: "
-    "please report it with this message"
-)
-
 
 OPTIONAL_PATH = Kind("null or an absolute path", lambda v: v is None or PATH.test(v))
 

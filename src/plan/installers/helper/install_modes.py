@@ -94,9 +94,10 @@ def uv_env(config, creds):
     return env
 
 
-def uv_argv(config):
-    args = [config["tool"], "sync", "--locked", "--no-install-project", "--no-editable"]
-    groups = config["groups"]
+def uv_selection(groups, extras):
+    """uv's options for the spec's groups and extras (`main` is the
+    project's own dependencies); `uv sync` and `uv export` take the same."""
+    args = []
     if "main" in groups:
         args.append("--no-default-groups")
         for group in groups:
@@ -105,9 +106,14 @@ def uv_argv(config):
     else:
         for group in groups:
             args += ["--only-group", group]
-    for extra in config["extras"]:
+    for extra in extras:
         args += ["--extra", extra]
     return args
+
+
+def uv_argv(config):
+    args = [config["tool"], "sync", "--locked", "--no-install-project", "--no-editable"]
+    return args + uv_selection(config["groups"], config["extras"])
 
 
 def poetry_env(config, creds):

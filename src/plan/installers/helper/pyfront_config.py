@@ -91,6 +91,13 @@ def credentials_problem(username, username_secret, password_secret):
 # Strict JSON config checks (install.json, lockselect.json) -------------------
 
 
+# The hint of every config error: the config is pyfront's, not the user's.
+CONFIG_HINT = (
+    "pyfront writes the config and this program together, so this is a bug in pyfront: "
+    "please report it with this message"
+)
+
+
 class ConfigError(Exception):
     """The config is not one this program reads; the message names the key."""
 

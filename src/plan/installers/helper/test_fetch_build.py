@@ -124,9 +124,8 @@ class PipTest(FetchTestCase):
                 html_page([("/files/%s#sha256=%s" % (filename, sha(data)), filename)]), content_type="text/html", auth=True
             )
             self.index.routes["/files/" + filename] = Route(data, auth=True)
-        # Only the test index: no find-links or index of the machine's pip.
-        for key in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_NO_INDEX"):
-            os.environ.pop(key, None)
+        # fetch_build drops these: only the config's indexes count.
+        os.environ["PIP_FIND_LINKS"] = self.tmp
 
     def sdist_config(self, **overrides):
         entry = {"url": self.index.url("/files/" + self.SDIST), "filename": self.SDIST, "sha256": sha(self.sdist), "index": "mlops"}
