@@ -10,6 +10,7 @@ POETRY_HTTP_BASIC_<SOURCE>_USERNAME/PASSWORD), never through an argv.
 import re
 
 from install_failure import Failure
+from install_wheelhouse import output_hints, pip_command, uv_command
 from pyfront_pipenv import pip_env
 
 # The program each mode runs, as messages name it.
@@ -20,6 +21,14 @@ TOOLS = {
     "uv-sync": "uv",
     "poetry-install": "poetry",
 }
+
+
+def tool_of(config):
+    """The program the config's mode runs (wheelhouse-install: uv or pip,
+    as the config says)."""
+    if config["mode"] == "wheelhouse-install":
+        return config["installer"]
+    return TOOLS[config["mode"]]
 
 
 # Credentials in the environment -------------------------------------------
@@ -71,8 +80,15 @@ def pip_argv(pip, config, project_copy=None):
     `install_process.pip_in`); `project_copy` the writable copy of the
     project (pip-project)."""
     args = list(pip) + ["install"]
+    if config["mode"] == "tool-provision":
+        # Wheels only: provisioning uv (or Poetry) runs no package code.
+        args.append("--only-binary=:all:")
     for requirement in config.get("requirements", []):
         args += ["-r", requirement]
+    if config.get("find_links"):
+        # The hermetic install's wheelhouse: the project's build
+        # dependencies come from there, offline.
+        args += ["--no-index", "--find-links", config["find_links"]]
     if project_copy:
         args += ["--no-deps", "--no-cache-dir", project_copy]
     return args
@@ -139,6 +155,10 @@ def command(config, creds, pip=None, project_copy=None):
     """The installer's argv and what it adds to the environment. `pip` and
     `project_copy` are for the pip modes (see `pip_argv`)."""
     mode = config["mode"]
+    if mode == "wheelhouse-install":
+        if config["installer"] == "uv":
+            return uv_command(config)
+        return pip_command(pip, config)
     if mode == "uv-sync":
         return uv_argv(config), uv_env(config, creds)
     if mode == "poetry-install":
@@ -154,14 +174,17 @@ def rejected_in(line):
     return b" 401" in line or b" 403" in line
 
 
-def installer_failed(config, code, rejected):
+def installer_failed(config, code, rejected, output=b""):
     """The Failure for an installer that exited with `code`; `rejected`:
-    its output reported a 401 or 403."""
+    its output reported a 401 or 403; `output`: its masked output, for
+    hints that fit what went wrong (wheelhouse-install)."""
     hints = list(config.get("hints", []))
+    if config["mode"] == "wheelhouse-install":
+        hints += output_hints(output)
     if rejected:
         ids = sorted({i["password_secret"] for i in config["indexes"] if i["password_secret"]})
         hints.append(
             "an index rejected the credentials (HTTP 401/403): check the token in secret %s"
             % ", ".join("`%s`" % i for i in ids)
         )
-    return Failure("%s failed with exit code %d" % (TOOLS[config["mode"]], code), hints)
+    return Failure("%s failed with exit code %d" % (tool_of(config), code), hints)
