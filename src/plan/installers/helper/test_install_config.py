@@ -67,6 +67,15 @@ class ConfigTest(unittest.TestCase):
         duplicate["indexes"][2]["name"] = "corp"
 
         cases = [
+            (changed("wheelhouse-install", installer="poetry"), '`installer` must be `uv` or `pip`, not "poetry"'),
+            (changed("wheelhouse-install", tool=None),
+             "`tool` must be uv's path with installer `uv`, and null with `pip`"),
+            (changed("wheelhouse-install", installer="pip"),
+             "`tool` must be uv's path with installer `uv`, and null with `pip`"),
+            (changed("wheelhouse-install", requirements=["/r.txt"]), "`requirements` must be an absolute path, not a list"),
+            (changed("wheelhouse-install", cache_dir="/c"), "unknown key `cache_dir` in mode `wheelhouse-install`"),
+            (changed("pip-project", find_links="wheelhouse"), '`find_links` must be null or an absolute path, not "wheelhouse"'),
+            (changed("uv-sync", find_links=None), "unknown key `find_links` in mode `uv-sync`"),
             ([], "the config must be an object, not a list"),
             (changed("uv-sync", version=DELETE), "missing key `version` (this install.py reads version 1)"),
             (changed("uv-sync", version="1"), '`version` must be an integer, not "1"'),
@@ -131,6 +140,11 @@ class ConfigTest(unittest.TestCase):
                     install_config.parse_config(text, "install.json")
                 self.assertEqual(caught.exception.message, message)
                 self.assertEqual(caught.exception.hints, [install_config.CONFIG_HINT])
+
+    def test_new_keys_are_valid(self):
+        install_config.validate_config(dict(testdata("pip-project"), find_links="/run/pyfront/wheelhouse"))
+        install_config.validate_config(dict(testdata("pip-project"), find_links=None))
+        install_config.validate_config(dict(testdata("wheelhouse-install"), installer="pip", tool=None))
 
     def test_validation_does_not_change_the_config(self):
         config = testdata("pip-requirements")
