@@ -270,7 +270,7 @@ mod tests {
                         tool: Some("/opt/pyfront-tools/bin/uv".to_owned()),
                         wheelhouse: "/run/pyfront/wheelhouse",
                         requirements: "/run/pyfront/plan/requirements.txt".to_owned(),
-                        hints: vec!["a hint".to_owned()],
+                        hints: Vec::new(),
                     },
                     Vec::new(),
                 ),

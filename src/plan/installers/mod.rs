@@ -65,7 +65,9 @@ const INSTALL: Program = Program {
         "install_failure.py",
         "install_modes.py",
         "install_process.py",
+        "install_wheelhouse.py",
         "pyfront_config.py",
+        "pyfront_pipenv.py",
         "pyfront_redact.py",
         "pyfront_secrets.py",
     ],
@@ -73,21 +75,42 @@ const INSTALL: Program = Program {
 
 /// Reads a lock offline and plans what to fetch and install.
 const LOCKSELECT: Program = Program {
-    modules: helper_modules!["lockselect.py", "pyfront_config.py", "pyfront_redact.py",],
+    modules: helper_modules![
+        "lockselect.py",
+        "fetch_config.py",
+        "fetch_errors.py",
+        "install_failure.py",
+        "install_modes.py",
+        "install_wheelhouse.py",
+        "lockselect_config.py",
+        "lockselect_plan.py",
+        "lockselect_poetry.py",
+        "lockselect_poetry_hash.py",
+        "lockselect_uv.py",
+        "pyfront_config.py",
+        "pyfront_pipenv.py",
+        "pyfront_redact.py",
+        "pyfront_secrets.py",
+        "pyfront_toml.py",
+        "pyfront_wheels.py",
+    ],
 };
 
 /// Downloads the planned files with the index credentials.
 const FETCH: Program = Program {
     modules: helper_modules![
         "fetch.py",
+        "fetch_build.py",
         "fetch_config.py",
         "fetch_download.py",
         "fetch_errors.py",
         "fetch_http.py",
         "fetch_index.py",
         "pyfront_config.py",
+        "pyfront_pipenv.py",
         "pyfront_redact.py",
         "pyfront_secrets.py",
+        "pyfront_toml.py",
     ],
 };
 

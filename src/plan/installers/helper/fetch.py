@@ -12,6 +12,8 @@ Usage: python3 fetch.py CONFIG.json
 
 The config's format is fetch_config.py's. The modules next to this file do
 the work: fetch_http.py (credentials, requests, redirects, retries),
+fetch_build.py (the sdists' build dependencies: read from the archives,
+resolved wheels-only by the builder's pip, added to the wheelhouse),
 fetch_index.py (lookups through the simple API: `<index url>/<normalized
 name>/` with `Accept: application/vnd.pypi.simple.v1+json,
 text/html;q=0.1`, read as a PEP 691 JSON or a PEP 503 HTML page),
@@ -33,6 +35,7 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 if sys.path[:1] != [HERE]:
     sys.path.insert(0, HERE)
 
+from fetch_build import fetch_build_wheels  # noqa: E402
 from fetch_config import load_config  # noqa: E402
 from fetch_download import FetchFailed, run  # noqa: E402
 from fetch_errors import EXIT_FAILED, Failure, UsageError  # noqa: E402
@@ -74,7 +77,7 @@ def summarize(config, summary):
         counts[outcome.source] += 1
         if outcome.source == "downloaded":
             downloaded += outcome.size
-    return "fetched %d file%s into `%s`: %d downloaded (%s), %d from the cache, %d already there" % (
+    text = "fetched %d file%s into `%s`: %d downloaded (%s), %d from the cache, %d already there" % (
         len(summary.outcomes),
         "" if len(summary.outcomes) == 1 else "s",
         config.wheelhouse,
@@ -83,6 +86,9 @@ def summarize(config, summary):
         counts["cache"],
         counts["present"],
     )
+    if summary.added:
+        text += "; %d build dependenc%s resolved by pip" % (len(summary.added), "y" if len(summary.added) == 1 else "ies")
+    return text
 
 
 def main(argv, rules_dir=HERE):
@@ -97,7 +103,7 @@ def main(argv, rules_dir=HERE):
         if len(argv) != 1:
             raise UsageError("usage: fetch.py CONFIG.json")
         config = load_config(argv[0])
-        summary = run(config, _masker)
+        summary = run(config, _masker, after=fetch_build_wheels)
     except Failure as e:
         _report(e)
         return e.exit_code

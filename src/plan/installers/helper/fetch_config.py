@@ -24,8 +24,15 @@ errors):
         {"name": "x", "version": "1.0",      # (poetry.lock)
          "index": "mlops" or null,
          "files": [{"filename": "...", "sha256": "..."}]}
-      ]
+      ],
+      "build_requirements": ["setuptools>=40.8.0", "wheel"]
+                                             # optional, default []
     }
+
+`build_requirements` are PEP 508 requirements by name only (see
+pyfront_config.NAMED_REQUIREMENT: no URL, path or option): what the
+sdists' builds need besides what their own pyproject.toml lists
+(fetch_build.py). Their wheels are resolved with pip, wheels only.
 
 `index: null` means the first entry of `indexes`, or PyPI
 (https://pypi.org/simple, no credentials) when `indexes` is empty. So the
@@ -49,6 +56,7 @@ from pyfront_config import (
     PLAIN_NAME,
     credentials_problem,
     is_integer,
+    is_named_requirement,
     missing_keys,
     unknown_keys,
     url_has_credentials,
@@ -117,6 +125,7 @@ class Config:
     indexes: Tuple[Index, ...]
     files: Tuple[DirectFile, ...]
     lookups: Tuple[Lookup, ...]
+    build_requirements: Tuple[str, ...] = ()
 
     def index(self, name):
         """The index a file or lookup names; `None` is the first index, or
@@ -227,7 +236,7 @@ def parse_config(raw):
         raw,
         "",
         required=("version", "wheelhouse", "indexes", "files", "lookups"),
-        optional=("cache_dir", "secrets_dir", "concurrency"),
+        optional=("cache_dir", "secrets_dir", "concurrency", "build_requirements"),
     )
     version = _integer(top["version"], "version")
     if version != CONFIG_VERSION:
@@ -323,7 +332,20 @@ def parse_config(raw):
             )
         )
 
+    build_requirements = []
+    for i, entry in enumerate(_array(top.get("build_requirements", []), "build_requirements")):
+        where = "build_requirements[%d]" % i
+        _string(entry, where)
+        if not is_named_requirement(entry):
+            raise ConfigError(
+                where,
+                "`%s` is not a requirement by name (a project, extras, versions, a marker)" % entry,
+                ["direct references (`name @ url`), paths and pip options are refused: pip would build them with the index secrets in its environment"],
+            )
+        build_requirements.append(entry)
+
     return Config(
+        build_requirements=tuple(build_requirements),
         wheelhouse=wheelhouse,
         cache_dir=cache_dir,
         secrets_dir=secrets_dir,

@@ -241,18 +241,32 @@ class Fetcher:
         return temp, size
 
 
+def _listed_before(path):
+    """The files an earlier fetch's manifest lists (empty when there is none
+    or it cannot be read): those this program made."""
+    try:
+        with open(os.path.join(path, MANIFEST), "rb") as f:
+            files = json.loads(f.read().decode("utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return set(files) if isinstance(files, dict) else set()
+
+
 def prepare_wheelhouse(path, filenames):
     """Creates the wheelhouse, or checks that an existing one holds nothing
-    this fetch would not produce (it never deletes what it did not make).
-    The manifest is removed first: it appears only when a fetch succeeds."""
+    this fetch would not produce (it never deletes what it did not make:
+    a file an earlier fetch's manifest lists, such as a build dependency's
+    wheel, it did make, and removes). The manifest is removed first: it
+    appears only when a fetch succeeds."""
     try:
         os.makedirs(path, exist_ok=True)
         entries = sorted(os.listdir(path))
     except OSError as e:
         raise UsageError("cannot create the wheelhouse `%s`: %s" % (path, e.strerror or e)) from None
+    made_before = _listed_before(path)
     for entry in entries:
         full = os.path.join(path, entry)
-        if entry == MANIFEST or entry.startswith(TEMP_PREFIX):
+        if entry == MANIFEST or entry.startswith(TEMP_PREFIX) or (entry in made_before and entry not in filenames):
             _remove(full)
         elif entry not in filenames:
             raise UsageError(
@@ -263,8 +277,12 @@ def prepare_wheelhouse(path, filenames):
             raise UsageError("the wheelhouse `%s` holds `%s`, which is not a regular file" % (path, entry))
 
 
-def write_manifest(path, jobs):
-    manifest = {"version": MANIFEST_VERSION, "files": {job.filename: job.sha256 for job in jobs}}
+def write_manifest(path, jobs, more=None):
+    """Lists every file of the wheelhouse with its sha256: the jobs', and
+    `more` ({filename: sha256}, the build dependencies' wheels)."""
+    files = {job.filename: job.sha256 for job in jobs}
+    files.update(more or {})
+    manifest = {"version": MANIFEST_VERSION, "files": files}
     out, temp = _new_temp(path)
     with out:
         out.write((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
@@ -275,6 +293,8 @@ def write_manifest(path, jobs):
 class Summary:
     outcomes: Tuple[Outcome, ...]
     warnings: Tuple[str, ...]
+    # The build dependencies' wheels `after` added.
+    added: Tuple[str, ...] = ()
 
 
 class FetchFailed(Exception):
@@ -287,10 +307,12 @@ class FetchFailed(Exception):
         self.warnings = warnings
 
 
-def run(config, masker):
+def run(config, masker, after=None):
     """Fetches everything `config` lists; returns a `Summary` or raises
-    `Failure` (before any download) or `FetchFailed`. Every secret read
-    goes to `masker`."""
+    `Failure` or `FetchFailed`. Every secret read goes to `masker`.
+    `after(config, masker)`, run once every file is in place, may add files
+    to the wheelhouse and returns them as {filename: sha256} for the
+    manifest (fetch_build.fetch_build_wheels)."""
     jobs = jobs_for(config)
     prepare_wheelhouse(config.wheelhouse, {job.filename for job in jobs})
     fetcher = Fetcher(config, load_credentials(config, masker))
@@ -311,6 +333,7 @@ def run(config, masker):
     failures = [r for r in results if isinstance(r, Failure)]
     if failures:
         raise FetchFailed(failures, sum(r is None for r in results), fetcher.warnings)
-    write_manifest(config.wheelhouse, jobs)
-    return Summary(tuple(results), tuple(fetcher.warnings))
+    added = after(config, masker) if after is not None else {}
+    write_manifest(config.wheelhouse, jobs, added)
+    return Summary(tuple(results), tuple(fetcher.warnings), tuple(sorted(added)))
 

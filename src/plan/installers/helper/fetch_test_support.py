@@ -176,6 +176,11 @@ class FetchTestCase(unittest.TestCase):
         patch = mock.patch.object(fetch_http, "RETRY_DELAY", 0)
         patch.start()
         self.addCleanup(patch.stop)
+        # The sdists here are no archives and pip has no index to ask:
+        # resolving build dependencies is test_fetch_build.py's subject.
+        self.build_patch = mock.patch.object(fetch, "fetch_build_wheels", lambda config, masker: {})
+        self.build_patch.start()
+        self.addCleanup(self.build_patch.stop)
         env = mock.patch.dict(os.environ, clean_env(), clear=True)
         env.start()
         self.addCleanup(env.stop)

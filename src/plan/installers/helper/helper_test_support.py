@@ -15,7 +15,10 @@ REPO = os.path.normpath(os.path.join(HERE, "..", "..", "..", ".."))
 # next to the helper modules.
 RULES_DIR = os.path.join(REPO, "src")
 RULES = os.path.join(RULES_DIR, "redact_rules.json")
-MODES = ["pip-project", "pip-requirements", "poetry-install", "tool-provision", "uv-sync"]
+MODES = ["pip-project", "pip-requirements", "poetry-install", "tool-provision", "uv-sync", "wheelhouse-install"]
+# The modes pyfront wrote before the hermetic install (issue 12); the golden
+# cases hold only these until the Rust side writes wheelhouse-install.
+GOLDEN_MODES = MODES[:5]
 
 
 def testdata(mode):
@@ -25,25 +28,43 @@ def testdata(mode):
         return json.load(f)
 
 
+def helper_imports(source):
+    """The helper modules `source` imports at top level: `import x` and
+    `from x import ...` lines that name a file here (the rule
+    src/plan/installers/mod.rs's `helper_modules_are_complete` applies)."""
+    found = set()
+    for line in source.splitlines():
+        for prefix in ("from ", "import "):
+            if line.startswith(prefix):
+                module = re.split(r"[ ,.]", line[len(prefix):], maxsplit=1)[0]
+                if os.path.isfile(os.path.join(HERE, module + ".py")):
+                    found.add(module + ".py")
+    return found
+
+
+def program_modules(program):
+    """`program` and every helper module it imports, directly or not: what
+    its step must mount (the Rust side lists the same files; its test
+    checks its list against these imports). Entry first, then sorted."""
+    reached, todo = {program}, [program]
+    while todo:
+        with open(os.path.join(HERE, todo.pop()), encoding="utf-8") as f:
+            for name in helper_imports(f.read()) - reached:
+                reached.add(name)
+                todo.append(name)
+    return [program] + sorted(reached - {program})
+
+
 def install_modules():
-    """The file names src/plan/installers/mod.rs mounts for install.py, in
-    its order: what the step really gets."""
-    with open(os.path.join(HERE, "..", "mod.rs"), encoding="utf-8") as f:
-        source = f.read()
-    listed = re.search(r"const HELPER_MODULES: [^=]*= helper_modules!\[([^\]]*)\]", source)
-    return re.findall(r'"([a-z_]+\.py)"', listed.group(1))
+    return program_modules("install.py")
 
 
 def fetch_modules():
-    """fetch.py and the modules it may import: fetch_*.py and pyfront_*.py
-    (the fetch step is not wired into the Rust side yet, so no list names
-    them)."""
-    return sorted(
-        name
-        for name in os.listdir(HERE)
-        if name == "fetch.py"
-        or (name.startswith(("fetch_", "pyfront_")) and name.endswith(".py") and not name.endswith("_test_support.py"))
-    )
+    return program_modules("fetch.py")
+
+
+def lockselect_modules():
+    return program_modules("lockselect.py")
 
 
 def mount_helper(directory, modules, rules=True):

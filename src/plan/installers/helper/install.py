@@ -20,7 +20,9 @@ later.
 """
 
 import os
+import shutil
 import sys
+import tempfile
 import traceback
 
 # A script's own directory is sys.path[0], except under `python3 -I`
@@ -32,8 +34,9 @@ if sys.path[:1] != [HERE]:
 from install_config import parse_config  # noqa: E402
 from install_credentials import gather_credentials  # noqa: E402
 from install_failure import Failure, report  # noqa: E402
-from install_modes import TOOLS, command, installer_failed  # noqa: E402
+from install_modes import command, installer_failed, tool_of  # noqa: E402
 from install_process import prepare_pip, run_installer  # noqa: E402
+from install_wheelhouse import check_wheelhouse  # noqa: E402
 from pyfront_redact import load_masker  # noqa: E402
 
 
@@ -47,15 +50,26 @@ def run(argv, masker):
         raise Failure("cannot read the config %s: %s" % (argv[0], e))
     config = parse_config(text, os.path.basename(argv[0]))
     creds = gather_credentials(config["indexes"], masker)
+    if config["mode"] == "wheelhouse-install":
+        check_wheelhouse(config["wheelhouse"])
     pip, project_copy = None, None
-    if TOOLS[config["mode"]] == "pip":
+    if tool_of(config) == "pip":
         pip, project_copy = prepare_pip(config)
     args, env_additions = command(config, creds, pip, project_copy)
     env = dict(os.environ)
     env.update(env_additions)
-    code, rejected = run_installer(args, env, config.get("cwd"), masker)
+    scratch = None
+    if config["mode"] == "wheelhouse-install" and config["installer"] == "uv":
+        # No cache mount in this step: a cache of its own, gone afterwards.
+        scratch = env["UV_CACHE_DIR"] = tempfile.mkdtemp(prefix="pyfront-uv-cache-")
+    output = []
+    try:
+        code, rejected = run_installer(args, env, config.get("cwd"), masker, output)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
     if code != 0:
-        raise installer_failed(config, code, rejected)
+        raise installer_failed(config, code, rejected, b"".join(output))
 
 
 def main(argv=None, rules_dir=HERE):

@@ -8,9 +8,10 @@ POETRY_HTTP_BASIC_<SOURCE>_USERNAME/PASSWORD), never through an argv.
 """
 
 import re
-from urllib.parse import quote
 
 from install_failure import Failure
+from install_wheelhouse import output_hints, pip_command, uv_command
+from pyfront_pipenv import pip_env
 
 # The program each mode runs, as messages name it.
 TOOLS = {
@@ -20,6 +21,14 @@ TOOLS = {
     "uv-sync": "uv",
     "poetry-install": "poetry",
 }
+
+
+def tool_of(config):
+    """The program the config's mode runs (wheelhouse-install: uv or pip,
+    as the config says)."""
+    if config["mode"] == "wheelhouse-install":
+        return config["installer"]
+    return TOOLS[config["mode"]]
 
 
 # Credentials in the environment -------------------------------------------
@@ -63,40 +72,7 @@ def poetry_credential_env(creds):
     return env
 
 
-def with_credentials(url, username, password):
-    scheme, rest = url.split("://", 1)
-    userinfo = quote(username, safe="") + ":" + quote(password, safe="")
-    return scheme + "://" + userinfo + "@" + rest
-
-
 # Commands -------------------------------------------------------------------
-
-
-def pip_env(indexes, creds):
-    """pip's environment: the indexes, with credentials in their URLs."""
-    by_name = {cred.index["name"]: cred for cred in creds}
-    default_url = None
-    extra_urls = []
-    trusted_hosts = []
-    for index in indexes:
-        url = index["url"]
-        cred = by_name.get(index["name"])
-        if cred:
-            url = with_credentials(url, cred.username, cred.password)
-        if index["url"].startswith("http://"):
-            trusted_hosts.append(index["url"].split("://", 1)[1].split("/", 1)[0].split(":", 1)[0])
-        if index["default"]:
-            default_url = url
-        else:
-            extra_urls.append(url)
-    env = {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"}
-    if default_url:
-        env["PIP_INDEX_URL"] = default_url
-    if extra_urls:
-        env["PIP_EXTRA_INDEX_URL"] = " ".join(extra_urls)
-    if trusted_hosts:
-        env["PIP_TRUSTED_HOST"] = " ".join(trusted_hosts)
-    return env
 
 
 def pip_argv(pip, config, project_copy=None):
@@ -104,8 +80,15 @@ def pip_argv(pip, config, project_copy=None):
     `install_process.pip_in`); `project_copy` the writable copy of the
     project (pip-project)."""
     args = list(pip) + ["install"]
+    if config["mode"] == "tool-provision":
+        # Wheels only: provisioning uv (or Poetry) runs no package code.
+        args.append("--only-binary=:all:")
     for requirement in config.get("requirements", []):
         args += ["-r", requirement]
+    if config.get("find_links"):
+        # The hermetic install's wheelhouse: the project's build
+        # dependencies come from there, offline.
+        args += ["--no-index", "--find-links", config["find_links"]]
     if project_copy:
         args += ["--no-deps", "--no-cache-dir", project_copy]
     return args
@@ -127,9 +110,10 @@ def uv_env(config, creds):
     return env
 
 
-def uv_argv(config):
-    args = [config["tool"], "sync", "--locked", "--no-install-project", "--no-editable"]
-    groups = config["groups"]
+def uv_selection(groups, extras):
+    """uv's options for the spec's groups and extras (`main` is the
+    project's own dependencies); `uv sync` and `uv export` take the same."""
+    args = []
     if "main" in groups:
         args.append("--no-default-groups")
         for group in groups:
@@ -138,9 +122,14 @@ def uv_argv(config):
     else:
         for group in groups:
             args += ["--only-group", group]
-    for extra in config["extras"]:
+    for extra in extras:
         args += ["--extra", extra]
     return args
+
+
+def uv_argv(config):
+    args = [config["tool"], "sync", "--locked", "--no-install-project", "--no-editable"]
+    return args + uv_selection(config["groups"], config["extras"])
 
 
 def poetry_env(config, creds):
@@ -166,6 +155,10 @@ def command(config, creds, pip=None, project_copy=None):
     """The installer's argv and what it adds to the environment. `pip` and
     `project_copy` are for the pip modes (see `pip_argv`)."""
     mode = config["mode"]
+    if mode == "wheelhouse-install":
+        if config["installer"] == "uv":
+            return uv_command(config)
+        return pip_command(pip, config)
     if mode == "uv-sync":
         return uv_argv(config), uv_env(config, creds)
     if mode == "poetry-install":
@@ -181,14 +174,17 @@ def rejected_in(line):
     return b" 401" in line or b" 403" in line
 
 
-def installer_failed(config, code, rejected):
+def installer_failed(config, code, rejected, output=b""):
     """The Failure for an installer that exited with `code`; `rejected`:
-    its output reported a 401 or 403."""
+    its output reported a 401 or 403; `output`: its masked output, for
+    hints that fit what went wrong (wheelhouse-install)."""
     hints = list(config.get("hints", []))
+    if config["mode"] == "wheelhouse-install":
+        hints += output_hints(output)
     if rejected:
         ids = sorted({i["password_secret"] for i in config["indexes"] if i["password_secret"]})
         hints.append(
             "an index rejected the credentials (HTTP 401/403): check the token in secret %s"
             % ", ".join("`%s`" % i for i in ids)
         )
-    return Failure("%s failed with exit code %d" % (TOOLS[config["mode"]], code), hints)
+    return Failure("%s failed with exit code %d" % (tool_of(config), code), hints)

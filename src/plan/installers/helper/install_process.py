@@ -48,16 +48,18 @@ def prepare_pip(config):
     return pip, project_copy
 
 
-def run_installer(args, env, cwd, masker):
+def run_installer(args, env, cwd, masker, kept=None):
     """Runs the installer with its output (stdout and stderr) masked line by
     line onto our stdout; returns its exit code and whether it reported a
-    rejected credential."""
+    rejected credential. `kept`, a list, gets the masked lines too."""
     rejected = False
     proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     for line in proc.stdout:
         line = masker.bytes(line)
         if rejected_in(line):
             rejected = True
+        if kept is not None:
+            kept.append(line)
         sys.stdout.buffer.write(line)
         sys.stdout.buffer.flush()
     return proc.wait(), rejected

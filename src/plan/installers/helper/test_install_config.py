@@ -10,7 +10,7 @@ import os
 import unittest
 
 import install_config
-from helper_test_support import MODES, REPO, testdata
+from helper_test_support import GOLDEN_MODES, MODES, REPO, testdata
 
 
 class ConfigTest(unittest.TestCase):
@@ -41,7 +41,7 @@ class ConfigTest(unittest.TestCase):
                         with self.subTest(case=case, mode=config.get("mode")):
                             install_config.validate_config(config)
                         seen.add(config["mode"])
-        self.assertEqual(sorted(seen), MODES)
+        self.assertEqual(sorted(seen), GOLDEN_MODES)
 
     def test_errors(self):
         def changed(base, **changes):
@@ -67,6 +67,15 @@ class ConfigTest(unittest.TestCase):
         duplicate["indexes"][2]["name"] = "corp"
 
         cases = [
+            (changed("wheelhouse-install", installer="poetry"), '`installer` must be `uv` or `pip`, not "poetry"'),
+            (changed("wheelhouse-install", tool=None),
+             "`tool` must be uv's path with installer `uv`, and null with `pip`"),
+            (changed("wheelhouse-install", installer="pip"),
+             "`tool` must be uv's path with installer `uv`, and null with `pip`"),
+            (changed("wheelhouse-install", requirements=["/r.txt"]), "`requirements` must be an absolute path, not a list"),
+            (changed("wheelhouse-install", cache_dir="/c"), "unknown key `cache_dir` in mode `wheelhouse-install`"),
+            (changed("pip-project", find_links="wheelhouse"), '`find_links` must be null or an absolute path, not "wheelhouse"'),
+            (changed("uv-sync", find_links=None), "unknown key `find_links` in mode `uv-sync`"),
             ([], "the config must be an object, not a list"),
             (changed("uv-sync", version=DELETE), "missing key `version` (this install.py reads version 1)"),
             (changed("uv-sync", version="1"), '`version` must be an integer, not "1"'),
@@ -77,7 +86,7 @@ class ConfigTest(unittest.TestCase):
             (
                 changed("uv-sync", mode="uv"),
                 "unknown mode `uv` (known: `pip-project`, `pip-requirements`, `poetry-install`, "
-                "`tool-provision`, `uv-sync`)",
+                "`tool-provision`, `uv-sync`, `wheelhouse-install`)",
             ),
             (changed("uv-sync", create_venv=False), "unknown key `create_venv` in mode `uv-sync`"),
             (changed("pip-project", cwd="/run/pyfront/context"), "unknown key `cwd` in mode `pip-project`"),
@@ -123,7 +132,7 @@ class ConfigTest(unittest.TestCase):
             ("{", "install.json is not valid JSON: Expecting property name enclosed in double quotes: "
                   "line 1 column 2 (char 1)"),
             ('{"version": 1, "mode": "pip"}', "install.json: unknown mode `pip` (known: `pip-project`, "
-                                             "`pip-requirements`, `poetry-install`, `tool-provision`, `uv-sync`)"),
+                                             "`pip-requirements`, `poetry-install`, `tool-provision`, `uv-sync`, `wheelhouse-install`)"),
         ]
         for text, message in cases:
             with self.subTest(text=text):
@@ -131,6 +140,11 @@ class ConfigTest(unittest.TestCase):
                     install_config.parse_config(text, "install.json")
                 self.assertEqual(caught.exception.message, message)
                 self.assertEqual(caught.exception.hints, [install_config.CONFIG_HINT])
+
+    def test_new_keys_are_valid(self):
+        install_config.validate_config(dict(testdata("pip-project"), find_links="/run/pyfront/wheelhouse"))
+        install_config.validate_config(dict(testdata("pip-project"), find_links=None))
+        install_config.validate_config(dict(testdata("wheelhouse-install"), installer="pip", tool=None))
 
     def test_validation_does_not_change_the_config(self):
         config = testdata("pip-requirements")

@@ -104,11 +104,57 @@ class CommandTest(unittest.TestCase):
         self.assertEqual(env["PIP_EXTRA_INDEX_URL"], "https://ci:glpat%2Fx%2By@pypi.corp.example/simple")
         self.assertNotIn("PIP_INDEX_URL", env)
 
+    def test_pip_project_from_a_wheelhouse(self):
+        config = testdata("pip-project")
+        config.update(find_links="/run/pyfront/wheelhouse", indexes=[])
+        argv, env = install_modes.command(config, [], pip=["pip"], project_copy="/tmp/p/src")
+        self.assertEqual(
+            argv,
+            ["pip", "install", "--no-index", "--find-links", "/run/pyfront/wheelhouse", "--no-deps", "--no-cache-dir", "/tmp/p/src"],
+        )
+        self.assertNotIn("PIP_INDEX_URL", env)
+
+    def test_wheelhouse_install(self):
+        config = testdata("wheelhouse-install")
+        argv, env = install_modes.command(config, [])
+        self.assertEqual(
+            argv,
+            ["/opt/pyfront-tools/bin/uv", "pip", "install", "--offline", "--no-index", "--find-links",
+             "/run/pyfront/wheelhouse", "--require-hashes", "--no-deps", "--python", "/opt/venv/bin/python",
+             "-r", "/run/pyfront/plan/requirements.txt"],
+        )
+        self.assertEqual(env, {"UV_LINK_MODE": "copy", "UV_NO_PROGRESS": "1", "UV_PYTHON_DOWNLOADS": "never", "UV_OFFLINE": "1"})
+        config.update(installer="pip", tool=None)
+        argv, env = install_modes.command(config, [], pip=["py", "-m", "pip", "--python", "/opt/venv/bin/python"])
+        self.assertEqual(
+            argv,
+            ["py", "-m", "pip", "--python", "/opt/venv/bin/python", "install", "--no-index", "--find-links",
+             "/run/pyfront/wheelhouse", "--require-hashes", "--no-deps", "--no-cache-dir",
+             "-r", "/run/pyfront/plan/requirements.txt"],
+        )
+
+    def test_wheelhouse_install_failure_hints(self):
+        config = testdata("wheelhouse-install")
+        gcc = b"  error: command '/usr/bin/gcc' failed with exit code 1\n"
+        failure = install_modes.installer_failed(config, 1, False, gcc)
+        self.assertEqual(failure.message, "uv failed with exit code 1")
+        self.assertIn("`[build] system-packages`", failure.hints[0])
+        header = b"src/x.c:1:10: fatal error: Python.h: No such file or directory\n"
+        self.assertIn("`[build] system-packages`", install_modes.installer_failed(config, 1, False, header).hints[0])
+        missing = b"ERROR: No matching distribution found for cython>=3\n"
+        config.update(installer="pip", tool=None)
+        failure = install_modes.installer_failed(config, 1, False, missing)
+        self.assertEqual(failure.message, "pip failed with exit code 1")
+        self.assertIn("a build needs `cython>=3`, which is not in the wheelhouse", failure.hints[0])
+        uv_missing = b"  Caused by: No solution found when resolving: `setuptools>=40.8.0`\n"
+        self.assertIn("`setuptools>=40.8.0`", install_modes.installer_failed(config, 1, False, uv_missing).hints[0])
+        self.assertEqual(install_modes.installer_failed(config, 1, False, b"other\n").hints, [])
+
     def test_tool_provision(self):
         argv, env = self.command("tool-provision", pip=["py", "-m", "pip", "--python", "/opt/pyfront-tools/bin/python"])
         self.assertEqual(
             argv,
-            ["py", "-m", "pip", "--python", "/opt/pyfront-tools/bin/python", "install",
+            ["py", "-m", "pip", "--python", "/opt/pyfront-tools/bin/python", "install", "--only-binary=:all:",
              "-r", "/run/pyfront/helper/tools.txt"],
         )
         self.assertEqual(env, {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"})

@@ -1,0 +1,109 @@
+"""The wheelhouse-install mode: the hermetic install's last step (issue 12).
+
+No network, no secrets, no cache mounts: the plan's requirements.txt
+(every package pinned, with the sha256 of its one file) is installed
+`--no-deps` from the fetched wheelhouse only. The wheelhouse's
+manifest.json is checked first, every file against its sha256: sdist
+builds take their build dependencies from the wheelhouse without a hash
+check of their own, so this check is what covers them.
+"""
+
+import hashlib
+import json
+import os
+import re
+
+from install_failure import Failure
+
+MANIFEST = "manifest.json"
+CHUNK = 1 << 16
+
+# Output that says an sdist failed to build: the compiler, headers or
+# libraries a build needs belong in the builder image.
+_BUILD_FAILED = re.compile(
+    rb"error: command '[^']*' failed|Failed to build|fatal error: [^\n]*\.h: No such file"
+    rb"|Failed to (download and )?build `|error: Microsoft Visual C\+\+|command not found"
+)
+# A build dependency missing from the wheelhouse (pip / uv offline).
+_MISSING = (
+    re.compile(rb"No matching distribution found for ([^\s]+)"),
+    re.compile(rb"No solution found when resolving: `([^`]+)`"),
+    re.compile(rb"Because ([^\s]+) was not found in the provided package locations"),
+)
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_wheelhouse(wheelhouse):
+    """Every file manifest.json lists is there with its sha256; a Failure
+    names the first that is not."""
+    path = os.path.join(wheelhouse, MANIFEST)
+    try:
+        with open(path, "rb") as f:
+            manifest = json.loads(f.read().decode("utf-8"))
+        files = manifest["files"]
+        if manifest.get("version") != 1 or not isinstance(files, dict):
+            raise ValueError("not a version 1 manifest")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise Failure("cannot read the wheelhouse manifest %s: %s" % (path, e),
+                      ["the fetch step writes it; did it finish?"])
+    for filename in sorted(files):
+        target = os.path.join(wheelhouse, filename)
+        if os.path.basename(filename) != filename or not os.path.isfile(target):
+            raise Failure("the wheelhouse lacks `%s`, which its manifest lists" % filename)
+        received = _sha256(target)
+        if received != files[filename]:
+            raise Failure(
+                "sha256 mismatch for `%s` in the wheelhouse: expected %s, received %s"
+                % (filename, files[filename], received)
+            )
+    return files
+
+
+def uv_command(config):
+    args = [
+        config["tool"], "pip", "install", "--offline", "--no-index",
+        "--find-links", config["wheelhouse"], "--require-hashes", "--no-deps",
+        "--python", os.path.join(config["venv"], "bin", "python"),
+        "-r", config["requirements"],
+    ]
+    env = {"UV_LINK_MODE": "copy", "UV_NO_PROGRESS": "1", "UV_PYTHON_DOWNLOADS": "never", "UV_OFFLINE": "1"}
+    return args, env
+
+
+def pip_command(pip, config):
+    """`pip` is the builder's pip for the venv (install_process.pip_in)."""
+    args = list(pip) + [
+        "install", "--no-index", "--find-links", config["wheelhouse"],
+        "--require-hashes", "--no-deps", "--no-cache-dir", "-r", config["requirements"],
+    ]
+    return args, {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"}
+
+
+def output_hints(output):
+    """Hints for what the installer's (masked) output shows."""
+    hints = []
+    missing = []
+    for pattern in _MISSING:
+        for match in pattern.finditer(output):
+            name = match.group(1).decode("utf-8", "replace")
+            if name not in missing:
+                missing.append(name)
+    if missing:
+        hints.append(
+            "a build needs %s, which is not in the wheelhouse: add it to the build requirements "
+            "(or lock a wheel of the package that needs it)" % ", ".join("`%s`" % m for m in missing)
+        )
+    if _BUILD_FAILED.search(output):
+        hints.append(
+            "a package was built from its sdist and the build failed: add the compiler and headers "
+            "it needs (e.g. gcc, python3-dev, lib...-dev) to `[build] system-packages`, "
+            "or lock a version that has a wheel for this platform"
+        )
+    return hints

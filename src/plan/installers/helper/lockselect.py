@@ -1,0 +1,90 @@
+"""pyfront's select step: the hermetic install's first step (issue 12).
+
+    python3 -I lockselect.py CONFIG
+
+Runs with no network and no secrets. It reads the lock (uv: through `uv
+export`; Poetry: poetry.lock itself) and the project's pyproject.toml from
+the read-only context, checks the lock is fresh, evaluates the markers on
+this interpreter and picks each package's one file (the best wheel for it,
+else the sdist). It writes into the config's `out`:
+
+- fetch.json, the fetch step's config (fetch_config.py): exactly the
+  chosen files, the indexes, and the project's build requirements;
+- requirements.txt, `name==version --hash=sha256:...` per package, which
+  the offline install step installs with `--no-deps --require-hashes`;
+- pylock.toml (uv only), uv's export, for a human reading the plan.
+
+The config's format is lockselect_config.py's. Named lockselect, not
+select: a `select.py` next to the modules would shadow the standard
+library's `select` for every module here. Standard library only, plus the
+packaging modules the builder's pip vendors (pyfront_wheels.py), Python 3.9
+or later. Everything printed goes through the masker (pyfront_redact.py).
+Exit status: 0 done, 2 a failure with a message, 1 a bug of ours.
+"""
+
+import os
+import sys
+import traceback
+
+# A script's own directory is sys.path[0], except under `python3 -I`
+# (Python 3.11+): put it there then too, and nothing else.
+HERE = os.path.dirname(os.path.realpath(__file__))
+if sys.path[:1] != [HERE]:
+    sys.path.insert(0, HERE)
+
+from install_failure import Failure, report  # noqa: E402
+from lockselect_config import parse_config  # noqa: E402
+from lockselect_plan import project_build_requirements, write_plan  # noqa: E402
+from lockselect_poetry import poetry_packages  # noqa: E402
+from lockselect_uv import uv_packages  # noqa: E402
+from pyfront_redact import load_masker  # noqa: E402
+from pyfront_wheels import tag_ranks  # noqa: E402
+
+
+def run(argv, masker):
+    if len(argv) != 1:
+        raise Failure("usage: lockselect.py CONFIG")
+    try:
+        with open(argv[0], "rb") as f:
+            text = f.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise Failure("cannot read the config %s: %s" % (argv[0], e))
+    config = parse_config(text, os.path.basename(argv[0]))
+    ranks = tag_ranks()
+    if config["mode"] == "uv":
+        chosen = uv_packages(config, masker, ranks)
+    else:
+        chosen = poetry_packages(config, ranks)
+    build = project_build_requirements(config["cwd"]) if config["project"] else []
+    write_plan(config, chosen, build)
+    sdists = sum(1 for c in chosen if not c.filename.endswith(".whl"))
+    sys.stdout.write(masker.text(
+        "pyfront: selected %d file%s for this interpreter (%d wheel%s, %d sdist%s) into %s\n"
+        % (len(chosen), "" if len(chosen) == 1 else "s", len(chosen) - sdists,
+           "" if len(chosen) - sdists == 1 else "s", sdists, "" if sdists == 1 else "s", config["out"])
+    ))
+
+
+def main(argv=None, rules_dir=HERE):
+    """Runs the step for `argv` (default: this process's arguments) and
+    returns the exit status; `rules_dir` holds redact_rules.json."""
+    masker, problem = load_masker(rules_dir)
+    if problem:
+        sys.stderr.write("pyfront: warning: " + problem + "\n")
+    try:
+        run(sys.argv[1:] if argv is None else argv, masker)
+    except Failure as failure:
+        sys.stdout.flush()
+        sys.stderr.write(report(failure, masker))
+        sys.stderr.flush()
+        return 2
+    except Exception:
+        sys.stdout.flush()
+        sys.stderr.write(masker.text(traceback.format_exc()))
+        sys.stderr.flush()
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

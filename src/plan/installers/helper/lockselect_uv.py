@@ -1,0 +1,115 @@
+"""uv.lock -> the files this interpreter installs, through `uv export`.
+
+`uv export --locked --offline --format pylock.toml` resolves the groups
+and extras, checks that uv.lock is fresh for pyproject.toml, and writes a
+PEP 751 lock whose packages carry their index, environment marker, and
+wheels and sdist with URL and sha256: exactly what fetch.py's `files`
+need. It needs no network and no credentials (research: the design doc's
+section 1a) and runs no package code. A stale lock fails it; uv's output
+and the spec's hints say what to do.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from urllib.parse import unquote, urlsplit
+
+from install_failure import Failure
+from install_modes import uv_selection
+from lockselect_plan import Chosen, index_for_url
+from pyfront_toml import TOMLDecodeError, loads
+from pyfront_wheels import SelectError, choose, marker_holds
+
+PYLOCK = "pylock.toml"
+# What PEP 751 packages carry instead of index files.
+NOT_FROM_AN_INDEX = ("vcs", "directory", "archive")
+
+
+def export_argv(config, output):
+    """`uv export` for the config's groups and extras, on this interpreter
+    (its markers are the ones that will be evaluated)."""
+    return [
+        config["tool"], "export", "--locked", "--offline", "--format", "pylock.toml",
+        "--no-emit-project", "--no-header",
+    ] + uv_selection(config["groups"], config["extras"]) + ["--python", sys.executable, "-o", output]
+
+
+def export_env(cache):
+    env = dict(os.environ)
+    env.update(UV_CACHE_DIR=cache, UV_PYTHON_DOWNLOADS="never", UV_NO_PROGRESS="1", UV_OFFLINE="1")
+    return env
+
+
+def run_export(config, masker):
+    """Runs the export into `out`/pylock.toml; returns its text. uv's
+    output is shown only when it fails."""
+    os.makedirs(config["out"], exist_ok=True)
+    output = os.path.join(config["out"], PYLOCK)
+    cache = tempfile.mkdtemp(prefix="pyfront-uv-cache-")
+    try:
+        proc = subprocess.run(
+            export_argv(config, output), cwd=config["cwd"], env=export_env(cache),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+    except OSError as e:
+        raise Failure("cannot run uv (%s): %s" % (config["tool"], e))
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    if proc.returncode != 0:
+        sys.stdout.buffer.write(masker.bytes(proc.stdout))
+        sys.stdout.flush()
+        raise Failure(
+            "uv could not export uv.lock for this build (exit code %d)" % proc.returncode,
+            list(config["hints"]) or ["if uv says the lock file needs to be updated, run `uv lock` and commit `uv.lock`"],
+        )
+    with open(output, "rb") as f:
+        return f.read().decode("utf-8")
+
+
+def file_entry(package, entry):
+    """A pylock wheel or sdist as choose() takes it."""
+    url = entry.get("url")
+    sha256 = (entry.get("hashes") or {}).get("sha256")
+    if not isinstance(url, str) or not isinstance(sha256, str):
+        raise Failure("%s: a file in pylock.toml lacks a URL or a sha256" % package)
+    filename = entry.get("name") or unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    return {"filename": filename, "url": url, "sha256": sha256.lower()}
+
+
+def select(pylock_text, config, ranks):
+    """The Chosen file of each package of the export whose marker holds."""
+    try:
+        lock = loads(pylock_text)
+    except TOMLDecodeError as e:
+        raise Failure("uv wrote a pylock.toml that is not valid TOML: %s" % e)
+    chosen = []
+    for package in lock.get("packages", []):
+        name = "%s %s" % (package.get("name"), package.get("version"))
+        if not isinstance(package.get("name"), str) or not isinstance(package.get("version"), str):
+            raise Failure("`%s` in pylock.toml has no name or version to pin" % name)
+        try:
+            if not marker_holds(name, package.get("marker")):
+                continue
+            kinds = [k for k in NOT_FROM_AN_INDEX if k in package]
+            if kinds:
+                raise Failure(
+                    "`%s` comes from a %s source, which the hermetic install does not support yet" % (name, kinds[0]),
+                    ["lock it from a package index instead"],
+                )
+            files = [file_entry(name, w) for w in package.get("wheels", [])]
+            if package.get("sdist"):
+                files.append(file_entry(name, package["sdist"]))
+            picked = choose(name, files, ranks)
+        except SelectError as e:
+            raise Failure(str(e))
+        chosen.append(Chosen(
+            package["name"], package["version"], picked["filename"], picked["url"], picked["sha256"],
+            index_for_url(config, package.get("index")),
+        ))
+    return chosen
+
+
+def uv_packages(config, masker, ranks):
+    return select(run_export(config, masker), config, ranks)
