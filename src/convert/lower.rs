@@ -396,9 +396,11 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         Install::Hermetic(h) => {
             // Both run on the builder as it is before the install and only
             // their named directory is used: neither becomes a layer.
-            earlier.plan = Some(helper_exec(
-                &root, &h.select, &earlier, opts, "select", excludes,
-            ));
+            if let Some(select) = &h.select {
+                earlier.plan = Some(helper_exec(
+                    &root, select, &earlier, opts, "select", excludes,
+                ));
+            }
             earlier.wheelhouse = Some(helper_exec(
                 &root, &h.fetch, &earlier, opts, "fetch", excludes,
             ));

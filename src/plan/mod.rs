@@ -84,13 +84,14 @@ pub enum Install {
 }
 
 /// select → fetch → install. Only `fetch` has the secrets and the network,
-/// and it runs only pyfront's own fetcher (plus pip as a wheels-only
-/// resolver of sdists' build requirements), never a package's code.
+/// and it runs only pyfront's own fetcher or pip as a wheels-only resolver,
+/// never a package's code.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HermeticInstall {
     /// Reads the lock offline and writes [`PLAN_DIR`]; checks the lock is
-    /// current. No secret, no network.
-    pub select: InstallStep,
+    /// current. No secret, no network. pip requirement files have none:
+    /// their fetch step resolves them, wheels only.
+    pub select: Option<InstallStep>,
     /// Downloads exactly the planned files into [`WHEELHOUSE_DIR`] and
     /// checks their hashes. Keyed by the plan's content (not by the step
     /// that wrote it), so a rebuilt builder that plans the same files

@@ -75,9 +75,16 @@ down() {
 
 # The harness base images under the names the examples use (`library/python:<tag>`),
 # and the frontend image.
+# The registry of the harness whose env is sourced (a second harness state dir has
+# its own port); the default port otherwise.
+registry_address() {
+    echo "${PYFRONT_REGISTRY:-$HOST:$PORT}"
+}
+
 seed() {
     : "${PYFRONT_DOCKER:?source an engine env file first}"
-    local reg="$HOST:$PORT" tag
+    local reg tag
+    reg="$(registry_address)"
     for tag in 3.11-bookworm 3.11-slim-bookworm; do
         push pyfront-test/python:$tag "$reg/library/python:$tag"
     done
@@ -88,7 +95,8 @@ seed_multiarch() {
     : "${PYFRONT_DOCKER:?source an engine env file first}"
     seed
     PYFRONT_BASE_ARCH=i386 "$HARNESS_DIR/base-images.sh" -
-    local reg="$HOST:$PORT" tag
+    local reg tag
+    reg="$(registry_address)"
     for tag in 3.11-bookworm 3.11-slim-bookworm; do
         push "pyfront-test/python:$tag-i386" "$reg/library/python:$tag-i386"
         "$PYFRONT_DOCKER" buildx imagetools create -t "$reg/multiarch/library/python:$tag" \

@@ -54,6 +54,26 @@ pub(crate) enum Mode<'a> {
         venv: &'a str,
         requirements: Vec<String>,
     },
+    /// The fetch step of pip requirement files: the builder's pip, as a
+    /// wheels-only resolver (`pip download --only-binary=:all:`), downloads
+    /// what the files need into `wheelhouse` and the helper writes its
+    /// manifest. No package code runs, so none sees the credentials.
+    PipDownload {
+        cwd: &'a str,
+        requirements: Vec<String>,
+        wheelhouse: &'a str,
+        hints: Vec<String>,
+    },
+    /// The install step of pip requirement files: pip resolves them again
+    /// against `wheelhouse` only (`--no-index`), with no network and no
+    /// credentials.
+    WheelhouseRequirements {
+        venv: &'a str,
+        cwd: &'a str,
+        requirements: Vec<String>,
+        wheelhouse: &'a str,
+        hints: Vec<String>,
+    },
     /// The hermetic install's last step: `installer` (`uv pip install` or
     /// pip) installs `requirements` into `venv` from `wheelhouse` only,
     /// with no index, no network and no credentials, after re-checking the
@@ -262,6 +282,36 @@ mod tests {
                 ),
             ),
             (
+                "pip-download",
+                config(
+                    Mode::PipDownload {
+                        cwd: "/run/pyfront/context",
+                        requirements: vec!["/run/pyfront/context/requirements.txt".to_owned()],
+                        wheelhouse: "/var/lib/pyfront/wheelhouse",
+                        hints: Vec::new(),
+                    },
+                    vec![IndexConfig {
+                        username: Some("gitlab-ci-token"),
+                        password_secret: Some("pypi_token"),
+                        default: true,
+                        ..index("corp", "https://gitlab.example.com/pypi/simple")
+                    }],
+                ),
+            ),
+            (
+                "wheelhouse-requirements",
+                config(
+                    Mode::WheelhouseRequirements {
+                        venv: "/opt/venv",
+                        cwd: "/run/pyfront/context",
+                        requirements: vec!["/run/pyfront/context/requirements.txt".to_owned()],
+                        wheelhouse: "/run/pyfront/wheelhouse",
+                        hints: Vec::new(),
+                    },
+                    Vec::new(),
+                ),
+            ),
+            (
                 "wheelhouse-install",
                 config(
                     Mode::WheelhouseInstall {
@@ -294,10 +344,12 @@ mod tests {
         assert_eq!(
             names,
             [
+                "pip-download",
                 "pip-project",
                 "pip-requirements",
                 "tool-provision",
-                "wheelhouse-install"
+                "wheelhouse-install",
+                "wheelhouse-requirements"
             ]
         );
         for (name, config) in &examples {

@@ -128,11 +128,7 @@ const FETCH_CACHE_DIR: &str = "/root/.cache/pyfront-fetch";
 /// The builder stage for the spec's installer.
 pub fn builder_stage(spec: &Spec, context: &ContextInputs) -> BuilderStage {
     let (tools, install, project) = match spec.install.with {
-        Installer::Pip => (
-            None,
-            Install::Direct(pip::install_step(spec, context)),
-            None,
-        ),
+        Installer::Pip => (None, pip::install(spec, context), None),
         Installer::Poetry => (
             None,
             Install::Hermetic(poetry::install(spec)),
@@ -343,7 +339,7 @@ fn hermetic_install(spec: &Spec, installer: &LockInstaller) -> HermeticInstall {
     );
     install.sees = vec![Earlier::Plan, Earlier::Wheelhouse];
     HermeticInstall {
-        select,
+        select: Some(select),
         fetch,
         install,
     }
