@@ -27,23 +27,11 @@ CONFIG_VERSION = 1
 
 OPTIONAL_PATH = Kind("null or an absolute path", lambda v: v is None or PATH.test(v))
 
-LOCK_INSTALL = {
-    "venv": PATH,
-    "tool": PATH,
-    "cwd": PATH,
-    "cache_dir": PATH,
-    "groups": ListOf(STRING),
-    "extras": ListOf(STRING),
-    "hints": ListOf(STRING),
-}
-
 # Each mode's own keys, besides `version`, `mode` and `indexes`.
 MODES = {
     "pip-requirements": {"venv": PATH, "cwd": PATH, "requirements": ListOf(PATH)},
     "pip-project": {"venv": PATH, "project": PATH},
     "tool-provision": {"venv": PATH, "requirements": ListOf(PATH)},
-    "uv-sync": LOCK_INSTALL,
-    "poetry-install": LOCK_INSTALL,
     # The hermetic install's last step (issue 12): the plan's pinned,
     # hashed requirements from the fetched wheelhouse, offline.
     "wheelhouse-install": {
