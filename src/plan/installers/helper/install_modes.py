@@ -56,23 +56,6 @@ def supports_python_option(pip_version_output):
     return bool(match) and (int(match.group(1)), int(match.group(2))) >= (22, 3)
 
 
-def uv_selection(groups, extras):
-    """uv's options for the spec's groups and extras (`main` is the
-    project's own dependencies); `uv sync` and `uv export` take the same."""
-    args = []
-    if "main" in groups:
-        args.append("--no-default-groups")
-        for group in groups:
-            if group != "main":
-                args += ["--group", group]
-    else:
-        for group in groups:
-            args += ["--only-group", group]
-    for extra in extras:
-        args += ["--extra", extra]
-    return args
-
-
 def command(config, creds, pip=None, project_copy=None):
     """The installer's argv and what it adds to the environment. `pip` and
     `project_copy` are for the pip modes (see `pip_argv`)."""
