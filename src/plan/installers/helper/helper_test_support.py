@@ -15,10 +15,9 @@ REPO = os.path.normpath(os.path.join(HERE, "..", "..", "..", ".."))
 # next to the helper modules.
 RULES_DIR = os.path.join(REPO, "src")
 RULES = os.path.join(RULES_DIR, "redact_rules.json")
-MODES = ["pip-project", "pip-requirements", "poetry-install", "tool-provision", "uv-sync", "wheelhouse-install"]
-# The modes pyfront wrote before the hermetic install (issue 12); the golden
-# cases hold only these until the Rust side writes wheelhouse-install.
-GOLDEN_MODES = MODES[:5]
+MODES = ["pip-project", "pip-requirements", "tool-provision", "wheelhouse-install"]
+# The modes the golden cases (tests/cases/*/llb.json) write: all of them.
+GOLDEN_MODES = MODES
 
 
 def testdata(mode):

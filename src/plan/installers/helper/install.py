@@ -1,4 +1,4 @@
-"""pyfront's install step, run inside the builder stage (pip, uv or Poetry).
+"""pyfront's install step, run inside the builder stage (pip or uv).
 
     python3 install.py CONFIG
 

@@ -27,23 +27,12 @@ CONFIG_VERSION = 1
 
 OPTIONAL_PATH = Kind("null or an absolute path", lambda v: v is None or PATH.test(v))
 
-LOCK_INSTALL = {
-    "venv": PATH,
-    "tool": PATH,
-    "cwd": PATH,
-    "cache_dir": PATH,
-    "groups": ListOf(STRING),
-    "extras": ListOf(STRING),
-    "hints": ListOf(STRING),
-}
-
 # Each mode's own keys, besides `version`, `mode` and `indexes`.
 MODES = {
     "pip-requirements": {"venv": PATH, "cwd": PATH, "requirements": ListOf(PATH)},
-    "pip-project": {"venv": PATH, "project": PATH},
+    # find_links: the wheelhouse of the project's build dependencies, or null.
+    "pip-project": {"venv": PATH, "project": PATH, "find_links": OPTIONAL_PATH},
     "tool-provision": {"venv": PATH, "requirements": ListOf(PATH)},
-    "uv-sync": LOCK_INSTALL,
-    "poetry-install": LOCK_INSTALL,
     # The hermetic install's last step (issue 12): the plan's pinned,
     # hashed requirements from the fetched wheelhouse, offline.
     "wheelhouse-install": {
@@ -54,12 +43,6 @@ MODES = {
         "requirements": PATH,
         "hints": ListOf(STRING),
     },
-}
-
-# Keys a mode may leave out (absent means null). `find_links` is new in
-# pip-project: configs written before the hermetic install lack it.
-OPTIONAL = {
-    "pip-project": {"find_links": OPTIONAL_PATH},
 }
 
 def validate_config(config):
@@ -88,12 +71,9 @@ def validate_config(config):
         )
     keys = dict(MODES[mode])
     keys.update(version=None, mode=None, indexes=None)
-    optional = OPTIONAL.get(mode, {})
-    check_keys("mode `%s`" % mode, config, keys, optional)
+    check_keys("mode `%s`" % mode, config, keys)
     for key, kind in MODES[mode].items():
         check(key, config[key], kind)
-    for key, kind in optional.items():
-        check(key, config.get(key), kind)
     if mode == "wheelhouse-install" and (config["tool"] is None) != (config["installer"] == "pip"):
         raise ConfigError("`tool` must be uv's path with installer `uv`, and null with `pip`")
     if not isinstance(config["indexes"], list):

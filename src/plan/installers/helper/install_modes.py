@@ -2,9 +2,8 @@
 adds, credentials included, and how a failed installer is reported.
 
 Pure functions of the config and the credentials (`Credential`): secrets
-reach an installer only through its environment (pip: the index URLs; uv:
-UV_INDEX_<NAME>_USERNAME/PASSWORD; Poetry:
-POETRY_HTTP_BASIC_<SOURCE>_USERNAME/PASSWORD), never through an argv.
+reach an installer (pip) only through its environment, in the index URLs,
+never through an argv. wheelhouse-install runs offline and gets none.
 """
 
 import re
@@ -18,8 +17,6 @@ TOOLS = {
     "pip-requirements": "pip",
     "pip-project": "pip",
     "tool-provision": "pip",
-    "uv-sync": "uv",
-    "poetry-install": "poetry",
 }
 
 
@@ -29,47 +26,6 @@ def tool_of(config):
     if config["mode"] == "wheelhouse-install":
         return config["installer"]
     return TOOLS[config["mode"]]
-
-
-# Credentials in the environment -------------------------------------------
-
-
-def uv_env_name(index_name):
-    """An index name as uv spells it in UV_INDEX_<NAME>_USERNAME/PASSWORD.
-
-    uv's IndexName::to_env_var (crates/uv-distribution-types/src/index_name.rs):
-    each ASCII letter or digit upper-cased, every other character `_`.
-    """
-    return "".join(c.upper() if c.isascii() and c.isalnum() else "_" for c in index_name)
-
-
-def poetry_env_name(source_name):
-    """A source name as Poetry spells it in POETRY_HTTP_BASIC_<SOURCE>_USERNAME.
-
-    Poetry's Config.get (src/poetry/config/config.py) looks the setting
-    `http-basic.<source>.username` up as `POETRY_` plus its `.`-separated
-    parts, each upper-cased (str.upper) with `-` replaced by `_`, joined by
-    `_`: so `.` and `-` become `_` and every other character stays.
-    """
-    return "_".join(part.upper().replace("-", "_") for part in source_name.split("."))
-
-
-def uv_credential_env(creds):
-    env = {}
-    for cred in creds:
-        name = uv_env_name(cred.index["name"])
-        env["UV_INDEX_%s_USERNAME" % name] = cred.username
-        env["UV_INDEX_%s_PASSWORD" % name] = cred.password
-    return env
-
-
-def poetry_credential_env(creds):
-    env = {}
-    for cred in creds:
-        name = poetry_env_name(cred.index["name"])
-        env["POETRY_HTTP_BASIC_%s_USERNAME" % name] = cred.username
-        env["POETRY_HTTP_BASIC_%s_PASSWORD" % name] = cred.password
-    return env
 
 
 # Commands -------------------------------------------------------------------
@@ -100,57 +56,6 @@ def supports_python_option(pip_version_output):
     return bool(match) and (int(match.group(1)), int(match.group(2))) >= (22, 3)
 
 
-def uv_env(config, creds):
-    env = uv_credential_env(creds)
-    env["UV_PROJECT_ENVIRONMENT"] = config["venv"]
-    env["UV_PYTHON_DOWNLOADS"] = "never"
-    env["UV_LINK_MODE"] = "copy"
-    env["UV_NO_PROGRESS"] = "1"
-    env["UV_CACHE_DIR"] = config["cache_dir"]
-    return env
-
-
-def uv_selection(groups, extras):
-    """uv's options for the spec's groups and extras (`main` is the
-    project's own dependencies); `uv sync` and `uv export` take the same."""
-    args = []
-    if "main" in groups:
-        args.append("--no-default-groups")
-        for group in groups:
-            if group != "main":
-                args += ["--group", group]
-    else:
-        for group in groups:
-            args += ["--only-group", group]
-    for extra in extras:
-        args += ["--extra", extra]
-    return args
-
-
-def uv_argv(config):
-    args = [config["tool"], "sync", "--locked", "--no-install-project", "--no-editable"]
-    return args + uv_selection(config["groups"], config["extras"])
-
-
-def poetry_env(config, creds):
-    env = poetry_credential_env(creds)
-    # Poetry must neither create its own venv nor touch a keyring.
-    env["POETRY_VIRTUALENVS_CREATE"] = "false"
-    env["POETRY_KEYRING_ENABLED"] = "false"
-    env["POETRY_NO_INTERACTION"] = "1"
-    env["POETRY_CACHE_DIR"] = config["cache_dir"]
-    env["VIRTUAL_ENV"] = config["venv"]
-    return env
-
-
-def poetry_argv(config):
-    args = [config["tool"], "install", "--no-root", "--no-interaction", "--no-ansi"]
-    args += ["--only", ",".join(config["groups"])]
-    for extra in config["extras"]:
-        args += ["--extras", extra]
-    return args
-
-
 def command(config, creds, pip=None, project_copy=None):
     """The installer's argv and what it adds to the environment. `pip` and
     `project_copy` are for the pip modes (see `pip_argv`)."""
@@ -159,10 +64,6 @@ def command(config, creds, pip=None, project_copy=None):
         if config["installer"] == "uv":
             return uv_command(config)
         return pip_command(pip, config)
-    if mode == "uv-sync":
-        return uv_argv(config), uv_env(config, creds)
-    if mode == "poetry-install":
-        return poetry_argv(config), poetry_env(config, creds)
     return pip_argv(pip, config, project_copy), pip_env(config["indexes"], creds)
 
 

@@ -17,7 +17,6 @@ import tempfile
 from urllib.parse import unquote, urlsplit
 
 from install_failure import Failure
-from install_modes import uv_selection
 from lockselect_plan import Chosen, index_for_url
 from pyfront_toml import TOMLDecodeError, loads
 from pyfront_wheels import SelectError, choose, marker_holds
@@ -25,6 +24,23 @@ from pyfront_wheels import SelectError, choose, marker_holds
 PYLOCK = "pylock.toml"
 # What PEP 751 packages carry instead of index files.
 NOT_FROM_AN_INDEX = ("vcs", "directory", "archive")
+
+
+def uv_selection(groups, extras):
+    """uv's options for the spec's groups and extras (`main` is the
+    project's own dependencies), as `uv export` takes them."""
+    args = []
+    if "main" in groups:
+        args.append("--no-default-groups")
+        for group in groups:
+            if group != "main":
+                args += ["--group", group]
+    else:
+        for group in groups:
+            args += ["--only-group", group]
+    for extra in extras:
+        args += ["--extra", extra]
+    return args
 
 
 def export_argv(config, output):

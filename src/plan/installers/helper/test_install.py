@@ -46,8 +46,8 @@ class ProgramTest(unittest.TestCase):
             )
 
     def test_bad_config(self):
-        config = testdata("uv-sync")
-        config["groups"] = "main"
+        config = testdata("wheelhouse-install")
+        config["hints"] = "main"
         for isolated in (False, True):
             with self.subTest(isolated=isolated):
                 proc = self.run_program(json.dumps(config), isolated=isolated)
@@ -55,7 +55,7 @@ class ProgramTest(unittest.TestCase):
                 self.assertEqual(proc.stdout, "")
                 self.assertEqual(
                     proc.stderr,
-                    'pyfront: error: install.json: `groups` must be a list, not "main"\n'
+                    'pyfront: error: install.json: `hints` must be a list, not "main"\n'
                     "pyfront: hint: " + CONFIG_HINT + "\n",
                 )
 

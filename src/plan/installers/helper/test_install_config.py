@@ -75,33 +75,34 @@ class ConfigTest(unittest.TestCase):
             (changed("wheelhouse-install", requirements=["/r.txt"]), "`requirements` must be an absolute path, not a list"),
             (changed("wheelhouse-install", cache_dir="/c"), "unknown key `cache_dir` in mode `wheelhouse-install`"),
             (changed("pip-project", find_links="wheelhouse"), '`find_links` must be null or an absolute path, not "wheelhouse"'),
-            (changed("uv-sync", find_links=None), "unknown key `find_links` in mode `uv-sync`"),
+            (changed("pip-project", find_links=DELETE), "missing key `find_links` in mode `pip-project`"),
+            (changed("pip-requirements", find_links=None), "unknown key `find_links` in mode `pip-requirements`"),
             ([], "the config must be an object, not a list"),
-            (changed("uv-sync", version=DELETE), "missing key `version` (this install.py reads version 1)"),
-            (changed("uv-sync", version="1"), '`version` must be an integer, not "1"'),
-            (changed("uv-sync", version=True), "`version` must be an integer, not true"),
-            (changed("uv-sync", version=2), "config version 2 is not supported (this install.py reads version 1)"),
-            (changed("uv-sync", mode=DELETE), "missing key `mode`"),
-            (changed("uv-sync", mode=None), "`mode` must be a string, not null"),
+            (changed("wheelhouse-install", version=DELETE), "missing key `version` (this install.py reads version 1)"),
+            (changed("wheelhouse-install", version="1"), '`version` must be an integer, not "1"'),
+            (changed("wheelhouse-install", version=True), "`version` must be an integer, not true"),
+            (changed("wheelhouse-install", version=2), "config version 2 is not supported (this install.py reads version 1)"),
+            (changed("wheelhouse-install", mode=DELETE), "missing key `mode`"),
+            (changed("wheelhouse-install", mode=None), "`mode` must be a string, not null"),
             (
-                changed("uv-sync", mode="uv"),
-                "unknown mode `uv` (known: `pip-project`, `pip-requirements`, `poetry-install`, "
-                "`tool-provision`, `uv-sync`, `wheelhouse-install`)",
+                changed("wheelhouse-install", mode="uv"),
+                "unknown mode `uv` (known: `pip-project`, `pip-requirements`, `tool-provision`, "
+                "`wheelhouse-install`)",
             ),
-            (changed("uv-sync", create_venv=False), "unknown key `create_venv` in mode `uv-sync`"),
+            (changed("wheelhouse-install", create_venv=False), "unknown key `create_venv` in mode `wheelhouse-install`"),
             (changed("pip-project", cwd="/run/pyfront/context"), "unknown key `cwd` in mode `pip-project`"),
-            (changed("uv-sync", tool=DELETE), "missing key `tool` in mode `uv-sync`"),
+            (changed("wheelhouse-install", tool=DELETE), "missing key `tool` in mode `wheelhouse-install`"),
             (changed("pip-requirements", indexes=DELETE), "missing key `indexes` in mode `pip-requirements`"),
-            (changed("uv-sync", venv="opt/venv"), '`venv` must be an absolute path, not "opt/venv"'),
-            (changed("uv-sync", cache_dir=None), "`cache_dir` must be an absolute path, not null"),
-            (changed("uv-sync", groups="main"), '`groups` must be a list, not "main"'),
-            (changed("uv-sync", extras=["s3", 3]), "`extras[1]` must be a string, not 3"),
-            (changed("poetry-install", hints=[None]), "`hints[0]` must be a string, not null"),
+            (changed("wheelhouse-install", venv="opt/venv"), '`venv` must be an absolute path, not "opt/venv"'),
+            (changed("wheelhouse-install", wheelhouse=None), "`wheelhouse` must be an absolute path, not null"),
+            (changed("tool-provision", requirements="/tools.txt"), '`requirements` must be a list, not "/tools.txt"'),
+            (changed("wheelhouse-install", hints=["s3", 3]), "`hints[1]` must be a string, not 3"),
+            (changed("wheelhouse-install", hints=[None]), "`hints[0]` must be a string, not null"),
             (changed("tool-provision", requirements=["tools.txt"]),
              '`requirements[0]` must be an absolute path, not "tools.txt"'),
             (changed("pip-project", project={"path": "/"}), "`project` must be an absolute path, not an object"),
-            (changed("uv-sync", indexes={}), "`indexes` must be a list, not an object"),
-            (changed("uv-sync", indexes=["private"]), '`indexes[0]` must be an object, not "private"'),
+            (changed("wheelhouse-install", indexes={}), "`indexes` must be a list, not an object"),
+            (changed("wheelhouse-install", indexes=["private"]), '`indexes[0]` must be an object, not "private"'),
             (index_changed(priority=1), "unknown key `priority` in `indexes[0]`"),
             (index_deleted("default"), "missing key `default` in `indexes[1]`"),
             (index_changed(name="-corp"),
@@ -121,7 +122,7 @@ class ConfigTest(unittest.TestCase):
             (index_changed(username=None),
              "`indexes[0]` has `password_secret` but no `username` or `username_secret`"),
             (duplicate, "`indexes[2].name` repeats the index name `corp`"),
-            (changed("uv-sync", venv="x" * 70), '`venv` must be an absolute path, not "' + "x" * 56 + "..."),
+            (changed("wheelhouse-install", venv="x" * 70), '`venv` must be an absolute path, not "' + "x" * 56 + "..."),
         ]
         for config, message in cases:
             with self.subTest(message=message):
@@ -132,7 +133,7 @@ class ConfigTest(unittest.TestCase):
             ("{", "install.json is not valid JSON: Expecting property name enclosed in double quotes: "
                   "line 1 column 2 (char 1)"),
             ('{"version": 1, "mode": "pip"}', "install.json: unknown mode `pip` (known: `pip-project`, "
-                                             "`pip-requirements`, `poetry-install`, `tool-provision`, `uv-sync`, `wheelhouse-install`)"),
+                                             "`pip-requirements`, `tool-provision`, `wheelhouse-install`)"),
         ]
         for text, message in cases:
             with self.subTest(text=text):
@@ -141,8 +142,7 @@ class ConfigTest(unittest.TestCase):
                 self.assertEqual(caught.exception.message, message)
                 self.assertEqual(caught.exception.hints, [install_config.CONFIG_HINT])
 
-    def test_new_keys_are_valid(self):
-        install_config.validate_config(dict(testdata("pip-project"), find_links="/run/pyfront/wheelhouse"))
+    def test_null_alternatives_are_valid(self):
         install_config.validate_config(dict(testdata("pip-project"), find_links=None))
         install_config.validate_config(dict(testdata("wheelhouse-install"), installer="pip", tool=None))
 

@@ -137,6 +137,8 @@ class UvSelectTest(unittest.TestCase):
             "/uv", "export", "--locked", "--offline", "--format", "pylock.toml", "--no-emit-project", "--no-header",
             "--no-default-groups", "--group", "dev", "--extra", "s3", "--python", sys.executable, "-o", "/p/pylock.toml",
         ])
+        argv = lockselect_uv.export_argv(config(tool="/uv", groups=["dev", "ml"], extras=[]), "/p/pylock.toml")
+        self.assertEqual(argv[8:12], ["--only-group", "dev", "--only-group", "ml"])
 
 
 class PlanTest(unittest.TestCase):
