@@ -139,7 +139,13 @@ fn leak_scan(installer: &str, mode: Mode) {
             outputs.push(("failed install".into(), r.output));
         }
         Mode::WrongToken => {
-            let r = h.build(Build::new(&ctx, &tag("wrong")).secret_env("pypi_token", &wr));
+            // `--no-cache`: the fetch step is keyed by the plan of files,
+            // which an earlier build may have fetched already.
+            let r = h.build(
+                Build::new(&ctx, &tag("wrong"))
+                    .secret_env("pypi_token", &wr)
+                    .arg("--no-cache"),
+            );
             r.assert_failure();
             assert!(
                 r.output.contains("401") || r.output.contains("403"),
@@ -149,11 +155,8 @@ fn leak_scan(installer: &str, mode: Mode) {
             outputs.push(("wrong token".into(), r.output));
         }
         Mode::MissingSecret => {
-            let mut b = Build::new(&ctx, &tag("missing"));
-            if installer == "pip" {
-                b = b.arg("--no-cache");
-            }
-            let r = h.build(b);
+            // `--no-cache`: the step that reads the secret must run.
+            let r = h.build(Build::new(&ctx, &tag("missing")).arg("--no-cache"));
             r.assert_failure();
             assert!(r.output.contains("pypi_token"), "{}", r.output);
             outputs.push(("missing secret".into(), r.output));

@@ -57,24 +57,36 @@ fn named<'a>(ops: &'a [Value], prefix: &str) -> &'a Value {
 }
 
 #[test]
-fn the_install_step_sees_only_the_requirement_files() {
+fn the_install_steps_see_only_the_requirement_files() {
     let l = lowered(SPEC, ".git\n");
     let ops = ops(&l.app);
-    let inputs = named(&ops, "[builder] load install inputs");
-    assert_eq!(
-        inputs["op"]["source"]["attrs"]["local.includepattern"],
-        "[\"requirements.txt\"]"
-    );
-    let install = &named(&ops, "[builder] pip install")["op"]["exec"];
-    let mounts = install["mounts"].as_array().unwrap();
+    for key in ["fetch", "install"] {
+        let inputs = named(&ops, &format!("[builder] load {key} inputs"));
+        assert_eq!(
+            inputs["op"]["source"]["attrs"]["local.includepattern"],
+            "[\"requirements.txt\"]"
+        );
+    }
+    // Only the wheels-only download sees the secret and the network.
+    let fetch = &named(&ops, "[builder] pip download --only-binary=:all:")["op"]["exec"];
+    let mounts = fetch["mounts"].as_array().unwrap();
     let secret = mounts.iter().find(|m| m["type"] == "secret").unwrap();
     assert_eq!(secret["dest"], "/run/secrets/pypi_token");
     assert_eq!(secret["secret"]["mode"], "400");
     assert_eq!(secret["secret"]["optional"], true);
-    assert_eq!(install["network"], "host");
+    assert_eq!(fetch["network"], "host");
+    let install = &named(&ops, "[builder] pip install")["op"]["exec"];
+    let mounts = install["mounts"].as_array().unwrap();
+    assert!(!mounts.iter().any(|m| m["type"] == "secret"), "{install}");
+    assert!(mounts
+        .iter()
+        .any(|m| m["dest"] == "/run/pyfront/wheelhouse"));
+    assert_eq!(install["network"], "none");
     // No secret value, no credentialed URL in argv or env.
-    let text = install.to_string();
-    assert!(!text.contains('@'), "{text}");
+    for step in [fetch, install] {
+        let text = step.to_string();
+        assert!(!text.contains('@'), "{text}");
+    }
 }
 
 #[test]

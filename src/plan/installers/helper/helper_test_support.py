@@ -15,9 +15,17 @@ REPO = os.path.normpath(os.path.join(HERE, "..", "..", "..", ".."))
 # next to the helper modules.
 RULES_DIR = os.path.join(REPO, "src")
 RULES = os.path.join(RULES_DIR, "redact_rules.json")
-MODES = ["pip-project", "pip-requirements", "tool-provision", "wheelhouse-install"]
-# The modes the golden cases (tests/cases/*/llb.json) write: all of them.
-GOLDEN_MODES = MODES
+MODES = [
+    "pip-download",
+    "pip-project",
+    "pip-requirements",
+    "tool-provision",
+    "wheelhouse-install",
+    "wheelhouse-requirements",
+]
+# The modes the golden cases (tests/cases/*/llb.json) write: all but the
+# one-step pip install, which only a local path requirement gets.
+GOLDEN_MODES = [m for m in MODES if m != "pip-requirements"]
 
 
 def testdata(mode):

@@ -36,7 +36,7 @@ from install_credentials import gather_credentials  # noqa: E402
 from install_failure import Failure, report  # noqa: E402
 from install_modes import command, installer_failed, tool_of  # noqa: E402
 from install_process import prepare_pip, run_installer  # noqa: E402
-from install_wheelhouse import check_wheelhouse  # noqa: E402
+from install_wheelhouse import check_wheelhouse, write_manifest  # noqa: E402
 from pyfront_redact import load_masker  # noqa: E402
 
 
@@ -50,7 +50,7 @@ def run(argv, masker):
         raise Failure("cannot read the config %s: %s" % (argv[0], e))
     config = parse_config(text, os.path.basename(argv[0]))
     creds = gather_credentials(config["indexes"], masker)
-    if config["mode"] == "wheelhouse-install":
+    if config["mode"] in ("wheelhouse-install", "wheelhouse-requirements"):
         check_wheelhouse(config["wheelhouse"])
     pip, project_copy = None, None
     if tool_of(config) == "pip":
@@ -70,6 +70,8 @@ def run(argv, masker):
             shutil.rmtree(scratch, ignore_errors=True)
     if code != 0:
         raise installer_failed(config, code, rejected, b"".join(output))
+    if config["mode"] == "pip-download":
+        write_manifest(config["wheelhouse"])
 
 
 def main(argv=None, rules_dir=HERE):

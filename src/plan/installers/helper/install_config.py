@@ -33,6 +33,22 @@ MODES = {
     # find_links: the wheelhouse of the project's build dependencies, or null.
     "pip-project": {"venv": PATH, "project": PATH, "find_links": OPTIONAL_PATH},
     "tool-provision": {"venv": PATH, "requirements": ListOf(PATH)},
+    # pip requirement files, hermetically (issue 12): the fetch step's
+    # wheels-only download with the credentials...
+    "pip-download": {
+        "cwd": PATH,
+        "requirements": ListOf(PATH),
+        "wheelhouse": PATH,
+        "hints": ListOf(STRING),
+    },
+    # ...and the install step's offline resolution against that wheelhouse.
+    "wheelhouse-requirements": {
+        "venv": PATH,
+        "cwd": PATH,
+        "requirements": ListOf(PATH),
+        "wheelhouse": PATH,
+        "hints": ListOf(STRING),
+    },
     # The hermetic install's last step (issue 12): the plan's pinned,
     # hashed requirements from the fetched wheelhouse, offline.
     "wheelhouse-install": {

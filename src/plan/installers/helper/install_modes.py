@@ -17,7 +17,13 @@ TOOLS = {
     "pip-requirements": "pip",
     "pip-project": "pip",
     "tool-provision": "pip",
+    "pip-download": "pip",
+    "wheelhouse-requirements": "pip",
 }
+
+# pip's words for a requirement it found no file for (with
+# `--only-binary=:all:`, one that has only an sdist).
+NO_WHEEL = re.compile(rb"No matching distribution found for|Could not find a version that satisfies")
 
 
 def tool_of(config):
@@ -56,10 +62,36 @@ def supports_python_option(pip_version_output):
     return bool(match) and (int(match.group(1)), int(match.group(2))) >= (22, 3)
 
 
+def pip_download_argv(pip, config):
+    """pip as a wheels-only resolver: `--only-binary=:all:` keeps it from
+    building any sdist, so no package's code runs next to the credentials.
+    (pyfront refuses path and URL requirements before this step: pip would
+    build those whatever `--only-binary` says.)"""
+    args = list(pip) + ["download", "--only-binary=:all:", "--dest", config["wheelhouse"]]
+    for requirement in config["requirements"]:
+        args += ["-r", requirement]
+    return args
+
+
+def wheelhouse_requirements_argv(pip, config):
+    """pip resolves the same files again, from the wheelhouse alone."""
+    args = list(pip) + ["install", "--no-index", "--find-links", config["wheelhouse"], "--no-cache-dir"]
+    for requirement in config["requirements"]:
+        args += ["-r", requirement]
+    return args
+
+
+QUIET_PIP = {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"}
+
+
 def command(config, creds, pip=None, project_copy=None):
     """The installer's argv and what it adds to the environment. `pip` and
     `project_copy` are for the pip modes (see `pip_argv`)."""
     mode = config["mode"]
+    if mode == "pip-download":
+        return pip_download_argv(pip, config), pip_env(config["indexes"], creds)
+    if mode == "wheelhouse-requirements":
+        return wheelhouse_requirements_argv(pip, config), dict(QUIET_PIP)
     if mode == "wheelhouse-install":
         if config["installer"] == "uv":
             return uv_command(config)
@@ -80,7 +112,11 @@ def installer_failed(config, code, rejected, output=b""):
     its output reported a 401 or 403; `output`: its masked output, for
     hints that fit what went wrong (wheelhouse-install)."""
     hints = list(config.get("hints", []))
-    if config["mode"] == "wheelhouse-install":
+    if config["mode"] == "pip-download":
+        # The config's hint explains the wheels-only rule: only when that
+        # is what failed.
+        hints = hints if NO_WHEEL.search(output) else []
+    if config["mode"] in ("wheelhouse-install", "wheelhouse-requirements"):
         hints += output_hints(output)
     if rejected:
         ids = sorted({i["password_secret"] for i in config["indexes"] if i["password_secret"]})

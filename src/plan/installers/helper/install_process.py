@@ -35,6 +35,10 @@ def pip_in(venv):
 def prepare_pip(config):
     """The pip modes' side effects before the install: the tools venv, the
     pip command, the project's writable copy. Returns (pip, project_copy)."""
+    if config["mode"] == "pip-download":
+        # No venv is needed to download: the builder's own pip, whose
+        # interpreter is the venv's, so it picks the same wheels.
+        return [sys.executable, "-m", "pip"], None
     venv = config["venv"]
     if config["mode"] == "tool-provision" and not os.path.exists(os.path.join(venv, "bin", "python")):
         subprocess.check_call([sys.executable, "-m", "venv", "--without-pip", venv])

@@ -66,6 +66,21 @@ def check_wheelhouse(wheelhouse):
     return files
 
 
+def write_manifest(wheelhouse):
+    """The manifest of what pip downloaded into `wheelhouse` (pip-download):
+    every file with its sha256, as fetch.py writes it, so the install step
+    checks them the same way."""
+    files = {}
+    for name in sorted(os.listdir(wheelhouse)):
+        path = os.path.join(wheelhouse, name)
+        if name != MANIFEST and os.path.isfile(path):
+            files[name] = _sha256(path)
+    with open(os.path.join(wheelhouse, MANIFEST), "w") as f:
+        json.dump({"version": 1, "files": files}, f, indent=1, sort_keys=True)
+        f.write("\n")
+    return files
+
+
 def uv_command(config):
     args = [
         config["tool"], "pip", "install", "--offline", "--no-index",

@@ -86,8 +86,8 @@ class ConfigTest(unittest.TestCase):
             (changed("wheelhouse-install", mode=None), "`mode` must be a string, not null"),
             (
                 changed("wheelhouse-install", mode="uv"),
-                "unknown mode `uv` (known: `pip-project`, `pip-requirements`, `tool-provision`, "
-                "`wheelhouse-install`)",
+                "unknown mode `uv` (known: `pip-download`, `pip-project`, `pip-requirements`, `tool-provision`, "
+                "`wheelhouse-install`, `wheelhouse-requirements`)",
             ),
             (changed("wheelhouse-install", create_venv=False), "unknown key `create_venv` in mode `wheelhouse-install`"),
             (changed("pip-project", cwd="/run/pyfront/context"), "unknown key `cwd` in mode `pip-project`"),
@@ -132,8 +132,8 @@ class ConfigTest(unittest.TestCase):
         cases = [
             ("{", "install.json is not valid JSON: Expecting property name enclosed in double quotes: "
                   "line 1 column 2 (char 1)"),
-            ('{"version": 1, "mode": "pip"}', "install.json: unknown mode `pip` (known: `pip-project`, "
-                                             "`pip-requirements`, `tool-provision`, `wheelhouse-install`)"),
+            ('{"version": 1, "mode": "pip"}', "install.json: unknown mode `pip` (known: `pip-download`, `pip-project`, "
+                                             "`pip-requirements`, `tool-provision`, `wheelhouse-install`, `wheelhouse-requirements`)"),
         ]
         for text, message in cases:
             with self.subTest(text=text):

@@ -134,6 +134,56 @@ class CommandTest(unittest.TestCase):
 
 
 
+class PipWheelhouseTest(unittest.TestCase):
+    """pip requirement files, hermetically: download wheels only with the
+    credentials in the environment, install offline without them."""
+
+    def test_pip_download_is_wheels_only_with_credentials_in_env_only(self):
+        config = testdata("pip-download")
+        creds = creds_for(config, {"pypi_token": "glpat-s3cret"})
+        argv, env = install_modes.command(config, creds, pip=["python3", "-m", "pip"])
+        self.assertEqual(
+            argv,
+            ["python3", "-m", "pip", "download", "--only-binary=:all:", "--dest", "/var/lib/pyfront/wheelhouse",
+             "-r", "/run/pyfront/context/requirements.txt"],
+        )
+        self.assertFalse(any("s3cret" in a for a in argv))
+        self.assertIn("glpat-s3cret", env["PIP_INDEX_URL"])
+
+    def test_wheelhouse_requirements_resolve_offline_without_credentials(self):
+        config = testdata("wheelhouse-requirements")
+        argv, env = install_modes.command(config, [], pip=["pip"])
+        self.assertEqual(
+            argv,
+            ["pip", "install", "--no-index", "--find-links", "/run/pyfront/wheelhouse", "--no-cache-dir",
+             "-r", "/run/pyfront/context/requirements.txt"],
+        )
+        self.assertFalse([k for k in env if "INDEX" in k])
+
+    def test_the_no_wheel_hint_only_when_a_wheel_was_missing(self):
+        config = dict(testdata("pip-download"), hints=["lock it"])
+        missing = b"ERROR: No matching distribution found for docopt==0.6.2\n"
+        self.assertEqual(install_modes.installer_failed(config, 1, False, missing).hints, ["lock it"])
+        self.assertEqual(install_modes.installer_failed(config, 1, False, b"ERROR: boom\n").hints, [])
+
+    def test_write_manifest_lists_every_file_with_its_sha256(self):
+        import hashlib
+        import json
+        import os
+        import tempfile
+
+        from install_wheelhouse import check_wheelhouse, write_manifest
+
+        with tempfile.TemporaryDirectory() as wh:
+            with open(os.path.join(wh, "a-1.0-py3-none-any.whl"), "wb") as f:
+                f.write(b"wheel")
+            write_manifest(wh)
+            with open(os.path.join(wh, "manifest.json")) as f:
+                manifest = json.load(f)
+            self.assertEqual(manifest["files"], {"a-1.0-py3-none-any.whl": hashlib.sha256(b"wheel").hexdigest()})
+            self.assertEqual(sorted(check_wheelhouse(wh)), ["a-1.0-py3-none-any.whl"])
+
+
 class InstallerFailedTest(unittest.TestCase):
     def test_installer_failed(self):
         config = testdata("wheelhouse-install")
