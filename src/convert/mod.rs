@@ -299,6 +299,7 @@ async fn read_install_inputs<I: Inputs>(
                 .map(|f| f.path.as_str().to_owned())
                 .collect();
             context.local_requirements = !set.local.is_empty();
+            context.remote_requirements = set.remote;
         }
         _ => {}
     }

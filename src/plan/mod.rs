@@ -205,6 +205,9 @@ pub struct ContextInputs {
     /// pip: a requirement names a path in the context (`./libs/sdk`, `.`),
     /// so the install step sees the whole context.
     pub local_requirements: bool,
+    /// pip: a requirement names a remote URL or a VCS repository, which
+    /// pip builds even when told to take wheels only.
+    pub remote_requirements: bool,
 }
 
 impl Plan {

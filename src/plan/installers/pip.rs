@@ -8,10 +8,10 @@
 //! wheelhouse alone, with no network and no secret. A requirement with no
 //! wheel fails the fetch with a hint to lock it.
 //!
-//! A local path requirement (`./libs/sdk`, `.`) needs its build backend to
-//! learn its dependencies, which pip would run in the fetch step, next to
-//! the credentials: such a set still installs in one step (see the README's
-//! Status).
+//! A local path requirement (`./libs/sdk`, `.`) or a URL or VCS one needs
+//! its build backend to learn its dependencies, which pip would run in the
+//! fetch step, next to the credentials (`--only-binary` does not apply to
+//! them): such a set still installs in one step (see the README's Status).
 
 use super::{helper_step, pip_cache, Access, HelperConfig, Mode, INSTALL};
 use crate::plan::{
@@ -42,7 +42,7 @@ pub(super) fn install(spec: &Spec, context: &ContextInputs) -> Install {
         .map(|f| format!("{CONTEXT_MOUNT}/{f}"))
         .collect();
     let title = format!("pip install -r {}", files.join(" -r "));
-    if context.local_requirements {
+    if context.local_requirements || context.remote_requirements {
         return Install::Direct(direct_step(spec, title, requirements));
     }
 

@@ -115,6 +115,8 @@ pub struct RequirementSet {
     /// `--require-hashes`. pip then demands a hash for every requirement,
     /// so nothing unhashed may be added to this install.
     pub require_hashes: bool,
+    /// A requirement names a remote URL or a VCS repository.
+    pub remote: bool,
     /// Requirements on paths inside the context, sorted by path, then
     /// location.
     pub local: Vec<LocalRequirement>,
@@ -295,6 +297,7 @@ impl Collector {
             stack: Vec::new(),
             local: Vec::new(),
             require_hashes: false,
+            remote: false,
         };
         for (index, root) in self.roots.iter().enumerate() {
             let problem = match self.files.get(root) {
@@ -332,6 +335,7 @@ impl Collector {
                 .map(|(path, role)| RequirementFile { path, role })
                 .collect(),
             require_hashes: walk.require_hashes,
+            remote: walk.remote,
             local,
         })
     }

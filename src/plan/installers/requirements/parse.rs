@@ -8,7 +8,9 @@ use super::lexer::{
     content_range, find_env_var, join_lines, physical_lines, shell_split, Logical, Token,
 };
 use super::options::{check_refused, read_options, Item, Opt};
-use super::paths::{editable_target, local_target, normalize_local, resolve_include};
+use super::paths::{
+    editable_target, is_remote_reference, local_target, normalize_local, resolve_include,
+};
 use crate::spec::ContextPath;
 
 /// What a file says, in line order. Parsing stops at the first error, as
@@ -30,6 +32,10 @@ pub(super) enum Event {
     },
     /// A requirement with `--hash`, or `--require-hashes`.
     Hashes,
+    /// A requirement on a remote URL or a VCS repository (`name @
+    /// https://...`, `git+https://...`): pip builds it whatever
+    /// `--only-binary` says.
+    Remote,
     Error {
         kind: RequirementsErrorKind,
         span: Range<usize>,
@@ -44,7 +50,7 @@ impl Event {
             Self::Include { span, .. } | Self::Local { span, .. } | Self::Error { span, .. } => {
                 *span = logical.file_span(span.clone());
             }
-            Self::Hashes => {}
+            Self::Hashes | Self::Remote => {}
         }
         self
     }
@@ -173,6 +179,9 @@ fn requirement_line(
                 }
             }
         }
+    }
+    if is_remote_reference(args) {
+        events.push(Event::Remote);
     }
     if let Some(target) = local_target(args) {
         let local = normalize_local(&target.path).map_err(|kind| (kind, args_span.clone()))?;

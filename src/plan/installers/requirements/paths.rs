@@ -118,6 +118,19 @@ fn url_scheme(text: &str) -> Option<String> {
     (vcs || ["http", "https", "file", "ftp"].contains(&scheme.as_str())).then_some(scheme)
 }
 
+/// Whether a requirement names a remote URL or a VCS repository, directly
+/// or as `name @ URL`: anything with a scheme but `file:`.
+pub(super) fn is_remote_reference(args: &str) -> bool {
+    let remote = |text: &str| url_scheme(text.trim()).is_some_and(|s| s != "file");
+    let requirement = args.split("; ").next().unwrap_or_default().trim();
+    if remote(requirement) {
+        return true;
+    }
+    requirement
+        .split_once('@')
+        .is_some_and(|(name, url)| !looks_like_path(name) && remote(url))
+}
+
 /// The local path a requirement names, if it names one (pip's
 /// `parse_req_from_line`, without looking at the disk).
 pub(super) fn local_target(args: &str) -> Option<LocalTarget> {

@@ -20,6 +20,7 @@ pub(super) struct Walk<'a> {
     pub(super) stack: Vec<ContextPath>,
     pub(super) local: Vec<LocalRequirement>,
     pub(super) require_hashes: bool,
+    pub(super) remote: bool,
 }
 
 impl Walk<'_> {
@@ -110,6 +111,7 @@ impl Walk<'_> {
                 // pip turns hash checking on for hashes in constraint files
                 // too: constraints join the same list of requirements.
                 Event::Hashes => self.require_hashes = true,
+                Event::Remote => self.remote = true,
                 Event::Error { kind, span } => {
                     return Err(RequirementsError::at(path, span.clone(), kind.clone()))
                 }

@@ -63,3 +63,27 @@ fn local_requirements_are_found_relative_to_the_context_root() {
     let set = ok(&[("requirements/dev.txt", "-e ./libs/sdk\n")]);
     assert_eq!(set.local[0].path, "libs/sdk");
 }
+
+/// pip builds a URL or VCS requirement whatever `--only-binary` says, so
+/// the set must not be fetched wheels-only next to the credentials.
+#[test]
+fn remote_references_are_flagged() {
+    let cases: &[(&str, bool)] = &[
+        ("requests==2.31.0", false),
+        ("requests[socks] ; python_version >= \"3.8\"", false),
+        ("./libs/sdk", false),
+        ("sdk @ file:libs/sdk", false),
+        ("docopt @ https://files.example/docopt-0.6.2.tar.gz", true),
+        ("https://files.example/docopt-0.6.2.tar.gz", true),
+        ("git+https://git.example/acme/sdk.git@v1#egg=sdk", true),
+        ("sdk @ git+ssh://git@git.example/acme/sdk.git", true),
+        (
+            "sdk[x] @ https://files.example/sdk-1.0.tar.gz ; os_name == \"posix\"",
+            true,
+        ),
+    ];
+    for (line, remote) in cases {
+        let set = ok(&[("requirements.txt", &format!("{line}\n"))]);
+        assert_eq!(set.remote, *remote, "{line}");
+    }
+}
