@@ -10,6 +10,9 @@
 #   index.sh down             stop it
 #   index.sh set-token TOKEN  replace the password (the old one stops working at once)
 #   index.sh url              print the index URL (no credentials)
+#   index.sh hostile VERSION  add sdists of tests/fixtures/hostile/* as VERSION (e.g.
+#                             1.0.0.post<N>): a version no installer cache has seen, so
+#                             the hostile build code surely runs (tests/e2e/hostile.rs)
 #
 # `up` also starts a second, public-role index without auth (the dependency-confusion
 # decoy lives there), mirrors uv and Poetry into the private index for the builder's tools
@@ -84,7 +87,7 @@ ensure_venv() {
 ensure_packages() {
     # Rebuilt every time: cheap, and a fixture edit must never be served stale.
     build_fixture_wheels "$FIXTURES" "$PACKAGES"
-    pack_fixture_sdists "$HOSTILE_FIXTURES" "$PACKAGES"
+    pack_fixture_sdists "$HOSTILE_FIXTURES" "$PACKAGES" >/dev/null
     local req
     for req in "${PUBLIC_WHEELS[@]}"; do
         if ! ls "$PACKAGES/${req%%==*}-${req#*==}-"*.whl >/dev/null 2>&1; then
@@ -121,19 +124,23 @@ build_fixture_wheels() {
 # pack_fixture_sdists SRC_DIR DEST_DIR : an sdist of every project in SRC_DIR, packed
 # here rather than by `setup.py sdist`, so no fixture code runs on the host. Byte-identical
 # on every `up` (sorted members, fixed times and owners), like the wheels above: a lock
-# made against one `up` stays valid after the next.
+# made against one `up` stays valid after the next. VERSION, when given, replaces the
+# version of pyproject.toml.
 pack_fixture_sdists() {
-    local src="$1" dest="$2"
+    local src="$1" dest="$2" version="${3:-}"
     [ -d "$src" ] || return 0
     mkdir -p "$dest"
-    "$VENV/bin/python" - "$src" "$dest" <<'EOF'
+    "$VENV/bin/python" - "$src" "$dest" "$version" <<'EOF'
 import gzip, io, os, sys, tarfile, tomllib
 
-src, dest = sys.argv[1:]
+src, dest, version = sys.argv[1:]
 for name in sorted(os.listdir(src)):
     root = os.path.join(src, name)
     with open(os.path.join(root, "pyproject.toml"), "rb") as f:
         project = tomllib.load(f)["project"]
+    fixed = project["version"]
+    if version:
+        project["version"] = version
     dist = project["name"].replace("-", "_").replace(".", "_")
     top = "%s-%s" % (dist, project["version"])
     # Metadata 2.2 with nothing dynamic: installers may read it without a build.
@@ -150,7 +157,10 @@ for name in sorted(os.listdir(src)):
                 continue
             path = os.path.join(d, n)
             with open(path, "rb") as f:
-                files[top + "/" + os.path.relpath(path, root)] = f.read()
+                data = f.read()
+            if n == "pyproject.toml" and d == root:
+                data = data.replace(b'version = "%s"' % fixed.encode(), b'version = "%s"' % project["version"].encode(), 1)
+            files[top + "/" + os.path.relpath(path, root)] = data
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for member in sorted(files):
@@ -162,6 +172,7 @@ for name in sorted(os.listdir(src)):
     with open(out + ".tmp", "wb") as f, gzip.GzipFile(fileobj=f, mode="wb", mtime=0, filename="") as gz:
         gz.write(raw.getvalue())
     os.replace(out + ".tmp", out)
+    print(out)
 EOF
 }
 
@@ -394,6 +405,7 @@ case "${1:-}" in
     up) up ;;
     down) down ;;
     set-token) shift; set_token "$@" ;;
+    hostile) [ $# -eq 2 ] || die "usage: $0 hostile VERSION"; ensure_venv; pack_fixture_sdists "$HOSTILE_FIXTURES" "$PACKAGES" "$2" ;;
     url) [ -s "$PORT_FILE" ] || die "index not set up; run '$0 up'"; index_url ;;
-    *) die "usage: $0 up|down|set-token TOKEN|url" ;;
+    *) die "usage: $0 up|down|set-token TOKEN|hostile VERSION|url" ;;
 esac
