@@ -58,41 +58,38 @@ def zstd_decompress(data):
     return p.stdout if p.returncode == 0 else None
 
 
-def expand(where, data, depth, emit_self):
-    """Emits `data` (when emit_self) and the members of the archive it is."""
-    k = kind(data[:512])
+def expand(where, data, depth, visible):
+    """Emits what the scanner has not seen of `data`: `data` itself unless
+    `visible` (its bytes were in a stream the scanner read), and, when it is
+    an archive, its members (a tar's members are visible when the tar is;
+    what comes out of a zip, gzip or zstd never is)."""
     if depth > MAX_DEPTH:
         stats["cut"] += 1
         return
-    if k is None:
-        if emit_self:
-            emit(where, data)
-        return
-    if emit_self:
-        emit(where, data)
+    k = kind(data[:512])
     try:
-        if k == "gzip":
-            inner = gzip.decompress(data)
-            expand(where + ["(gzip -d)"], inner, depth + 1, True)
+        if k is None:
+            if not visible:
+                emit(where, data)
+        elif k == "gzip":
+            expand(where + ["(gzip -d)"], gzip.decompress(data), depth + 1, False)
         elif k == "zstd":
             inner = zstd_decompress(data)
             if inner is not None:
-                expand(where + ["(zstd -d)"], inner, depth + 1, True)
+                expand(where + ["(zstd -d)"], inner, depth + 1, False)
         elif k == "zip":
             stats["archives"] += 1
             with zipfile.ZipFile(io.BytesIO(data)) as z:
                 for info in z.infolist():
                     if not info.is_dir():
-                        expand(where + [info.filename], z.read(info), depth + 1, True)
+                        expand(where + [info.filename], z.read(info), depth + 1, False)
         elif k == "tar":
             stats["archives"] += 1
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as t:
                 for m in t:
                     if m.isfile():
                         f = t.extractfile(m)
-                        # A tar member's bytes are in the tar stream the
-                        # scanner read: only an archive member is looked into.
-                        expand(where + [m.name], f.read() if f else b"", depth + 1, False)
+                        expand(where + [m.name], f.read() if f else b"", depth + 1, visible)
     except Exception as e:  # a damaged archive: say so, keep going
         sys.stderr.write("unpack: %s: %s\n" % (" :: ".join(where), e))
         stats["cut"] += 1
@@ -129,12 +126,13 @@ def top(path):
         stats["cut"] += 1
         return
     if k == "zip" or k == "tar":
-        expand([path], data, 0, False)
+        expand([path], data, 0, True)
     else:
-        # Decompressed: its own bytes were scanned; its members were not.
+        # The scanner read the decompressed stream (a tar: its members'
+        # bytes); what is inside those members it did not.
         inner = gzip.decompress(data) if k == "gzip" else zstd_decompress(data)
         if inner is not None:
-            expand([path, "(%s -d)" % k], inner, 1, False)
+            expand([path, "(%s -d)" % k], inner, 1, True)
 
 
 for line in sys.stdin:
