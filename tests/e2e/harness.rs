@@ -228,7 +228,7 @@ impl Harness {
     }
 
     /// A fresh copy of `tests/fixtures/apps/<name>` with the index URLs of
-    /// its `pyproject.toml` filled in.
+    /// its `pyproject.toml` (if it has one) filled in.
     pub fn app_context(&self, name: &str) -> tempfile::TempDir {
         let dir = tempfile::Builder::new()
             .prefix("pyfront-e2e-")
@@ -240,6 +240,9 @@ impl Harness {
         );
         let public = std::env::var("PYFRONT_PUBLIC_INDEX_URL").expect("PYFRONT_PUBLIC_INDEX_URL");
         let pyproject = dir.path().join("pyproject.toml");
+        if !pyproject.exists() {
+            return dir;
+        }
         let text = std::fs::read_to_string(&pyproject)
             .unwrap()
             .replace("@PRIVATE_URL@", &self.index_url)

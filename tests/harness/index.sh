@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # A private Python package index for tests: pypiserver on 127.0.0.1 with htpasswd auth for
 # user `gitlab-ci-token` (listing, downloads and uploads all need it). It serves wheels of
-# tests/fixtures/sdks/* plus the public wheels they depend on, so builds need no internet.
+# tests/fixtures/sdks/* plus the public wheels they depend on, so builds need no internet,
+# and the hostile packages of tests/fixtures/hostile/* as sdists only (issue 12), with the
+# wheels of setuptools and wheel that building them needs.
 #
 #   index.sh up               start it (token from $STATE/index/token, random if missing),
 #                             write $STATE/env-index.sh
 #   index.sh down             stop it
 #   index.sh set-token TOKEN  replace the password (the old one stops working at once)
 #   index.sh url              print the index URL (no credentials)
+#   index.sh hostile VERSION  add sdists of tests/fixtures/hostile/* as VERSION (e.g.
+#                             1.0.0.post<N>): a version no installer cache has seen, so
+#                             the hostile build code surely runs (tests/e2e/hostile.rs)
 #
 # `up` also starts a second, public-role index without auth (the dependency-confusion
 # decoy lives there), mirrors uv and Poetry into the private index for the builder's tools
@@ -28,8 +33,11 @@ USER_NAME=gitlab-ci-token
 HOST=127.0.0.1
 DEFAULT_PORT="${PYFRONT_INDEX_PORT:-38080}"
 FIXTURES="$REPO_ROOT/tests/fixtures/sdks"
-# Public wheels the fixtures depend on, mirrored into the private index.
-PUBLIC_WHEELS=(six==1.16.0)
+# Served as sdists only: their setup.py runs wherever an installer builds them.
+HOSTILE_FIXTURES="$REPO_ROOT/tests/fixtures/hostile"
+# Public wheels the fixtures depend on, mirrored into the private index. setuptools and
+# wheel: the build requirements of the hostile sdists, for builds with no public index.
+PUBLIC_WHEELS=(six==1.16.0 setuptools==80.9.0 wheel==0.45.1)
 # The installers pyfront provisions in the builder (its default versions, see
 # src/spec/mod.rs), with their dependencies, mirrored into the private index.
 TOOL_REQS=(uv==0.13.9 poetry==2.5.1)
@@ -79,6 +87,7 @@ ensure_venv() {
 ensure_packages() {
     # Rebuilt every time: cheap, and a fixture edit must never be served stale.
     build_fixture_wheels "$FIXTURES" "$PACKAGES"
+    pack_fixture_sdists "$HOSTILE_FIXTURES" "$PACKAGES" >/dev/null
     local req
     for req in "${PUBLIC_WHEELS[@]}"; do
         if ! ls "$PACKAGES/${req%%==*}-${req#*==}-"*.whl >/dev/null 2>&1; then
@@ -110,6 +119,61 @@ build_fixture_wheels() {
         mv "$work"/dist/*.whl "$dest/"
         rm -rf "$work"
     done
+}
+
+# pack_fixture_sdists SRC_DIR DEST_DIR : an sdist of every project in SRC_DIR, packed
+# here rather than by `setup.py sdist`, so no fixture code runs on the host. Byte-identical
+# on every `up` (sorted members, fixed times and owners), like the wheels above: a lock
+# made against one `up` stays valid after the next. VERSION, when given, replaces the
+# version of pyproject.toml.
+pack_fixture_sdists() {
+    local src="$1" dest="$2" version="${3:-}"
+    [ -d "$src" ] || return 0
+    mkdir -p "$dest"
+    "$VENV/bin/python" - "$src" "$dest" "$version" <<'EOF'
+import gzip, io, os, sys, tarfile, tomllib
+
+src, dest, version = sys.argv[1:]
+for name in sorted(os.listdir(src)):
+    root = os.path.join(src, name)
+    with open(os.path.join(root, "pyproject.toml"), "rb") as f:
+        project = tomllib.load(f)["project"]
+    fixed = project["version"]
+    if version:
+        project["version"] = version
+    dist = project["name"].replace("-", "_").replace(".", "_")
+    top = "%s-%s" % (dist, project["version"])
+    # Metadata 2.2 with nothing dynamic: installers may read it without a build.
+    lines = ["Metadata-Version: 2.2", "Name: " + project["name"], "Version: " + project["version"],
+             "Summary: " + project.get("description", "")]
+    if "requires-python" in project:
+        lines.append("Requires-Python: " + project["requires-python"])
+    lines += ["Requires-Dist: " + d for d in project.get("dependencies", [])]
+    files = {top + "/PKG-INFO": ("\n".join(lines) + "\n").encode()}
+    for d, dirs, names in os.walk(root):
+        dirs[:] = sorted(x for x in dirs if x not in ("__pycache__", "build", "dist") and not x.endswith(".egg-info"))
+        for n in names:
+            if n.endswith(".pyc") or n == "_stolen.py":
+                continue
+            path = os.path.join(d, n)
+            with open(path, "rb") as f:
+                data = f.read()
+            if n == "pyproject.toml" and d == root:
+                data = data.replace(b'version = "%s"' % fixed.encode(), b'version = "%s"' % project["version"].encode(), 1)
+            files[top + "/" + os.path.relpath(path, root)] = data
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for member in sorted(files):
+            info = tarfile.TarInfo(member)
+            info.size, info.mtime, info.mode = len(files[member]), 315532800, 0o644
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(files[member]))
+    out = os.path.join(dest, top + ".tar.gz")
+    with open(out + ".tmp", "wb") as f, gzip.GzipFile(fileobj=f, mode="wb", mtime=0, filename="") as gz:
+        gz.write(raw.getvalue())
+    os.replace(out + ".tmp", out)
+    print(out)
+EOF
 }
 
 # The installers' wheels and all their dependencies, for the builder's tools
@@ -263,7 +327,7 @@ verify() {
     [ "$code" = 200 ] || die "authenticated GET $url gave HTTP $code, want 200"
     listing="$(printf 'user = "%s:%s"\n' "$USER_NAME" "$(cat "$TOKEN_FILE")" | curl -s --max-time 5 -K - "$url")"
     local want
-    for want in acme-sdk-a acme-sdk-b six; do
+    for want in acme-sdk-a acme-sdk-b acme-sdk-c acme-telemetry six setuptools wheel; do
         grep -q ">$want<" <<<"$listing" || die "$url does not list $want"
     done
     # A real install of the whole dependency tree from the private index alone. The URL
@@ -341,6 +405,7 @@ case "${1:-}" in
     up) up ;;
     down) down ;;
     set-token) shift; set_token "$@" ;;
+    hostile) [ $# -eq 2 ] || die "usage: $0 hostile VERSION"; ensure_venv; pack_fixture_sdists "$HOSTILE_FIXTURES" "$PACKAGES" "$2" ;;
     url) [ -s "$PORT_FILE" ] || die "index not set up; run '$0 up'"; index_url ;;
-    *) die "usage: $0 up|down|set-token TOKEN|url" ;;
+    *) die "usage: $0 up|down|set-token TOKEN|hostile VERSION|url" ;;
 esac

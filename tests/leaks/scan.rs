@@ -72,6 +72,8 @@ pub struct SurfaceStats {
     pub bytes: u64,
     /// Bytes scanned after decompressing gzip/zstd files and streams.
     pub decompressed: u64,
+    /// Archives looked into by `unpack.py` (deep mode).
+    pub archives: u64,
     pub seconds: f64,
     /// Things not scanned, each with the reason (sockets, mount points, ...).
     pub not_scanned: Vec<String>,
@@ -86,6 +88,10 @@ pub struct Scanner {
     overlap: usize,
     pub stats: BTreeMap<String, SurfaceStats>,
     pub hits: Vec<Hit>,
+    /// Deep mode ([`Scanner::deep`]): archives found since the last flush,
+    /// to look inside with `unpack.py`.
+    deep: bool,
+    pending: Vec<PathBuf>,
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -164,7 +170,17 @@ impl Scanner {
             overlap: longest + 64,
             stats: BTreeMap::new(),
             hits: Vec::new(),
+            deep: false,
+            pending: Vec::new(),
         }
+    }
+
+    /// Also looks inside archives in archives: zip files (wheels in an
+    /// installer's cache), and zip, tar or compressed members of tars and
+    /// compressed tars (a wheel in a layer). See `unpack.py`.
+    pub fn deep(mut self) -> Self {
+        self.deep = true;
+        self
     }
 
     pub fn canaries(&self) -> &[Canary] {
@@ -299,6 +315,11 @@ impl Scanner {
     /// Scans one file as stored and, when it is gzip or zstd, decompressed.
     /// A hit inside a tar archive names the member.
     pub fn scan_file(&mut self, surface: &str, path: &Path) {
+        self.scan_one_file(surface, path);
+        self.unpack_pending(surface);
+    }
+
+    fn scan_one_file(&mut self, surface: &str, path: &Path) {
         let started = std::time::Instant::now();
         let file = match std::fs::File::open(path) {
             Ok(f) => f,
@@ -326,6 +347,23 @@ impl Scanner {
         s.bytes += n;
         let mut magic = [0u8; 4];
         let read_magic = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic));
+        if self.deep && read_magic.is_ok() {
+            let mut head = [0u8; 512];
+            let is_tar = std::fs::File::open(path)
+                .and_then(|mut f| f.read_exact(&mut head))
+                .is_ok()
+                && &head[257..262] == b"ustar";
+            let archive = matches!(
+                magic,
+                [b'P', b'K', 3, 4]
+                    | [b'P', b'K', 5, 6]
+                    | [0x1f, 0x8b, _, _]
+                    | [0x28, 0xb5, 0x2f, 0xfd]
+            );
+            if archive || is_tar {
+                self.pending.push(path.to_owned());
+            }
+        }
         let compressed = match magic {
             _ if read_magic.is_err() => None,
             [0x1f, 0x8b, _, _] => Some("gzip"),
@@ -454,7 +492,7 @@ impl Scanner {
                         .push(format!("{}: bind-mounted file", path.display()));
                     continue;
                 }
-                self.scan_file(surface, &path);
+                self.scan_one_file(surface, &path);
             } else if ft.is_symlink() {
                 // The link text can hold a token too.
                 if let Ok(target) = std::fs::read_link(&path) {
@@ -473,9 +511,105 @@ impl Scanner {
             }
             // Sockets, fifos and device nodes hold no stored bytes.
         }
+        self.unpack_pending(surface);
         // scan_file adds its own time; count the walk once.
         let s = self.stat(surface);
         s.seconds = before + started.elapsed().as_secs_f64();
+    }
+
+    /// Deep mode: scans what `unpack.py` finds inside the pending archives
+    /// (one process for all of them); hits name the archive and the member.
+    fn unpack_pending(&mut self, surface: &str) {
+        let paths = std::mem::take(&mut self.pending);
+        if paths.is_empty() {
+            return;
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/leaks/unpack.py");
+        let index = tempfile::NamedTempFile::new().unwrap();
+        let mut child = Command::new("python3")
+            .arg(&script)
+            .arg(index.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3 (for tests/leaks/unpack.py)");
+        let mut stdin = child.stdin.take().unwrap();
+        let list: Vec<u8> = paths
+            .iter()
+            .flat_map(|p| {
+                let mut line = p.as_os_str().as_encoded_bytes().to_vec();
+                line.push(b'\n');
+                line
+            })
+            .collect();
+        let writer = std::thread::spawn(move || {
+            use std::io::Write as _;
+            let _ = stdin.write_all(&list);
+        });
+        let mut stderr = child.stderr.take().unwrap();
+        let errors = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        let mut stdout = child.stdout.take().unwrap();
+        let scanned = self.scan_stream(&mut stdout, None);
+        drop(stdout);
+        let _ = writer.join();
+        let status = child.wait().unwrap();
+        let errors = errors.join().unwrap_or_default();
+        let (n, found) = match scanned {
+            Ok(x) => x,
+            Err(e) => {
+                self.stat(surface)
+                    .not_scanned
+                    .push(format!("unpack.py output: {e}"));
+                return;
+            }
+        };
+        let members: Vec<(u64, String)> = std::fs::read_to_string(index.path())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let (o, name) = l.split_once('\t')?;
+                Some((o.parse().ok()?, name.to_owned()))
+            })
+            .collect();
+        for (offset, what) in found {
+            let i = members.partition_point(|(o, _)| *o <= offset);
+            let location = match i.checked_sub(1).map(|i| &members[i]) {
+                Some((start, name)) => format!("{name} (unpacked, byte {})", offset - start),
+                None => format!("unpack.py output (byte {offset})"),
+            };
+            self.hits.push(Hit {
+                surface: surface.to_owned(),
+                location,
+                what,
+            });
+        }
+        let s = self.stat(surface);
+        s.decompressed += n;
+        for line in errors.lines() {
+            if let Some(rest) = line.strip_prefix("archives=") {
+                let count: u64 = rest
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                s.archives += count;
+                if !line.ends_with(" cut=0") {
+                    s.not_scanned
+                        .push(format!("unpack.py stopped early: {line}"));
+                }
+            } else if !line.trim().is_empty() {
+                s.not_scanned.push(line.to_owned());
+            }
+        }
+        if !status.success() {
+            s.not_scanned
+                .push(format!("unpack.py failed ({status}): {}", errors.trim()));
+        }
     }
 
     /// Panics listing every hit (never a token beyond its prefix).
@@ -502,6 +636,9 @@ impl Scanner {
                 "  {name:<34} {:>6} file(s) {:>14} bytes {:>14} decompressed {:>7.2}s",
                 st.files, st.bytes, st.decompressed, st.seconds
             );
+            if st.archives > 0 {
+                let _ = writeln!(s, "      unpacked: {} archive(s) in archives", st.archives);
+            }
             for n in &st.not_scanned {
                 let _ = writeln!(s, "      not scanned: {n}");
             }
@@ -679,6 +816,62 @@ mod tests {
             .collect();
         s.scan_bytes("test", "noise", &data);
         assert!(s.hits.is_empty());
+    }
+
+    /// Deep mode finds a token deflated in a wheel, in the wheel in a
+    /// gzip'd tar (a layer blob) and in the wheel in a plain tar, and names
+    /// the member; without deep mode the deflated token is not seen.
+    #[test]
+    fn deep_mode_finds_a_token_in_a_wheel_in_a_layer() {
+        let c = Canary::new("W");
+        let value = c.value.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let script = "import gzip, io, sys, tarfile, zipfile\n\
+            d, token = sys.argv[1], sys.argv[2]\n\
+            whl = io.BytesIO()\n\
+            with zipfile.ZipFile(whl, 'w', zipfile.ZIP_DEFLATED) as z:\n\
+            \x20   z.writestr('pkg/_stolen.py', 'FOUND = %r\\n' % ([token] * 50))\n\
+            open(d + '/pkg.whl', 'wb').write(whl.getvalue())\n\
+            layer = io.BytesIO()\n\
+            with tarfile.open(fileobj=layer, mode='w') as t:\n\
+            \x20   i = tarfile.TarInfo('root/.cache/pkg.whl'); i.size = len(whl.getvalue())\n\
+            \x20   t.addfile(i, io.BytesIO(whl.getvalue()))\n\
+            open(d + '/layer.tar', 'wb').write(layer.getvalue())\n\
+            open(d + '/blob', 'wb').write(gzip.compress(layer.getvalue()))\n";
+        let status = Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(dir.path())
+            .arg(&value)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut shallow = Scanner::new(vec![Canary {
+            label: "W".into(),
+            value: value.clone(),
+        }]);
+        shallow.scan_tree("t", dir.path());
+        assert!(
+            shallow.hits.is_empty(),
+            "the token should be deflated: {}",
+            shallow.summary("shallow")
+        );
+        let mut s = Scanner::new(vec![c]).deep();
+        s.scan_tree("t", dir.path());
+        let summary = s.summary("deep");
+        for file in ["pkg.whl", "layer.tar", "blob"] {
+            assert!(
+                s.hits.iter().any(|h| h.location.contains(file)
+                    && h.location.contains("pkg/_stolen.py")
+                    && h.what.starts_with("token `W`")),
+                "no hit in {file}: {summary}"
+            );
+        }
+        assert_eq!(s.stats["t"].archives, 5, "{summary}");
+        assert!(s.stats["t"].not_scanned.is_empty(), "{summary}");
+        for h in &s.hits {
+            assert!(!h.location.contains(&value));
+        }
     }
 
     #[test]
