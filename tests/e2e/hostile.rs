@@ -16,10 +16,12 @@
 //! venv layer digest, same MARKER). For uv and Poetry, a lock whose hash of
 //! the hostile sdist was tampered with fails, naming the file.
 //!
-//! These cannot pass before the install is split into steps without
-//! secrets for package code (issue 12), so they run only for the installers
-//! listed in `PYFRONT_E2E_HOSTILE` (`uv,poetry,pip` or `all`; unset: skipped
-//! with a note). The port is fixed, so run them with `--test-threads=1`.
+//! pip requirement files are fetched wheels only, so there the sdist-only
+//! dependency fails the fetch, before its code runs, with the fix (lock it).
+//!
+//! They run for the installers listed in `PYFRONT_E2E_HOSTILE` (`uv,poetry,pip`,
+//! `all` (the default) or `none`). The port is fixed, so run them with
+//! `--test-threads=1`.
 //!
 //! Measured on the code before the fix (2026-11-29, 5b6535c), d12 and d13
 //! alike, for every installer: the setup.py saw the token in its own env
@@ -47,17 +49,17 @@ use crate::surfaces;
 /// The port the hostile setup.py sends its harvest to.
 const PORT: u16 = 38999;
 
-/// Whether `PYFRONT_E2E_HOSTILE` lists `installer` (or says `all`).
+/// Whether `PYFRONT_E2E_HOSTILE` lists `installer` (or says `all`, the
+/// default).
 fn enabled(installer: &str) -> bool {
-    let list = std::env::var("PYFRONT_E2E_HOSTILE").unwrap_or_default();
+    let list = std::env::var("PYFRONT_E2E_HOSTILE").unwrap_or_else(|_| "all".to_owned());
     let on = list
         .split(',')
         .map(str::trim)
         .any(|i| i == installer || i == "all");
     if !on {
         eprintln!(
-            "skipping the hostile-dependency test for {installer}: it fails until issue 12's \
-             hermetic install lands; run it with PYFRONT_E2E_HOSTILE={installer} (or all)"
+            "skipping the hostile-dependency test for {installer}: PYFRONT_E2E_HOSTILE={list}"
         );
     }
     on
@@ -261,6 +263,26 @@ fn hostile_dependency(installer: &str) {
     let mut problems: Vec<String> = Vec::new();
 
     let first = h.build(Build::new(&ctx, &tag("a")).secret_env("pypi_token", &a_val));
+    if installer == "pip" {
+        // An unlocked pip set is fetched wheels only: the sdist-only
+        // dependency fails the fetch, before any of its code can run, with
+        // the fix (lock it). Nothing reached the listener.
+        first.assert_failure();
+        for want in [
+            "No matching distribution found for acme-telemetry",
+            "wheels only",
+        ] {
+            assert!(
+                first.output.contains(want),
+                "want `{want}` in:\n{}",
+                first.output
+            );
+        }
+        assert!(!first.output.contains(&a_val), "the token is in the output");
+        let received = listener.received();
+        assert!(received.is_empty(), "the listener got {received:?}");
+        return;
+    }
     first.assert_success();
     let builder = h.build(
         Build::new(&ctx, &tag("builder"))
@@ -488,7 +510,7 @@ fn tampered_lock(installer: &str) {
     r.assert_failure();
     let lower = r.output.to_lowercase();
     assert!(
-        lower.contains("hash") && r.output.contains(file),
+        (lower.contains("hash") || lower.contains("sha256")) && r.output.contains(file),
         "want a hash error naming `{file}` in:\n{}",
         r.output
     );
