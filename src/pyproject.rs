@@ -24,6 +24,9 @@ pub struct PyProject {
 pub struct Project {
     #[serde(default, rename = "requires-python", deserialize_with = "hint")]
     pub requires_python: Option<String>,
+    /// PEP 508 requirements, for the system packages `init` proposes.
+    #[serde(default, deserialize_with = "hint")]
+    pub dependencies: Option<Vec<String>>,
 }
 
 /// `[tool]`.
@@ -116,13 +119,12 @@ mod tests {
     #[test]
     fn reads_indexes_and_python_and_ignores_the_rest() {
         let p: PyProject = toml::from_str(
-            "[project]\nname = \"x\"\nrequires-python = \">=3.11\"\n[tool.poetry.dependencies]\npython = \"^3.12\"\nsix = \"*\"\n[[tool.poetry.source]]\nname = \"corp\"\nurl = \"https://corp.example/simple\"\n[[tool.uv.index]]\nname = \"private\"\nexplicit = true\n[tool.black]\nline-length = 100\n",
+            "[project]\nname = \"x\"\nrequires-python = \">=3.11\"\ndependencies = [\"psycopg2>=2.9\"]\n[tool.poetry.dependencies]\npython = \"^3.12\"\nsix = \"*\"\n[[tool.poetry.source]]\nname = \"corp\"\nurl = \"https://corp.example/simple\"\n[[tool.uv.index]]\nname = \"private\"\nexplicit = true\n[tool.black]\nline-length = 100\n",
         )
         .unwrap();
-        assert_eq!(
-            p.project.and_then(|p| p.requires_python).as_deref(),
-            Some(">=3.11")
-        );
+        let project = p.project.unwrap();
+        assert_eq!(project.requires_python.as_deref(), Some(">=3.11"));
+        assert_eq!(project.dependencies.unwrap(), ["psycopg2>=2.9"]);
         let poetry = p.tool.poetry.unwrap();
         assert_eq!(poetry.source[0].name, "corp");
         assert_eq!(

@@ -5,9 +5,13 @@
 //! active `password-secret` lines, so the build asks for exactly those
 //! `--secret` flags.
 
+mod packages;
 mod python;
 
+use std::collections::BTreeSet;
 use std::path::Path;
+
+pub use packages::SystemPackages;
 
 use crate::pyproject::{Lock, PyProject};
 
@@ -26,6 +30,10 @@ pub struct Project {
     /// A module with `__main__.py`, for `cmd`.
     pub module: Option<String>,
     pub module_in_src: bool,
+    /// The dependencies' names, PEP 503 normalized, sorted: the requirement
+    /// files (and what they include), `[project] dependencies`, the lock's
+    /// packages.
+    pub dependencies: Vec<String>,
 }
 
 const DEFAULT_PYTHON: &str = "3.12";
@@ -66,11 +74,30 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
         .flatten();
     // An exact pin wins; else the newest Python every declared constraint
     // allows (the project's, Poetry's, the lock's).
-    let lock_requires = read("uv.lock")
-        .and_then(|t| toml::from_str::<Lock>(&t).ok())
-        .and_then(|l| l.requires_python);
+    let lock = match installer {
+        "uv" => read("uv.lock"),
+        "poetry" => read("poetry.lock"),
+        _ => None,
+    }
+    .and_then(|t| toml::from_str::<Lock>(&t).ok())
+    .unwrap_or_default();
+    let (project_requires, project_dependencies) = pyproject
+        .project
+        .map(|p| (p.requires_python, p.dependencies.unwrap_or_default()))
+        .unwrap_or_default();
+    let mut dependencies: BTreeSet<String> = project_dependencies
+        .iter()
+        .chain(&requirements_of_files(dir, &requirements))
+        .filter_map(|r| packages::requirement_name(r))
+        .collect();
+    dependencies.extend(lock.package.iter().map(|p| packages::normalize(&p.name)));
+    let lock_requires = if installer == "uv" {
+        lock.requires_python
+    } else {
+        None
+    };
     let constraints: Vec<String> = [
-        pyproject.project.and_then(|p| p.requires_python),
+        project_requires,
         tool.poetry
             .and_then(|p| p.dependencies)
             .and_then(|d| d.python),
@@ -106,7 +133,36 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
         python,
         module,
         module_in_src,
+        dependencies: dependencies.into_iter().collect(),
     })
+}
+
+/// The requirements of the requirement files `roots` and of the files they
+/// include (`-r`; not `-c`, which installs nothing), as pip reads them. A
+/// set pip would refuse is read from its roots only: `pyfront check` will
+/// say what is wrong with it.
+fn requirements_of_files(dir: &Path, roots: &[String]) -> Vec<String> {
+    use crate::plan::installers::{collect, requirement_lines, FileRole};
+    let read = |path: &str| std::fs::read_to_string(dir.join(path)).ok();
+    let parsed: Option<Vec<crate::spec::ContextPath>> = roots
+        .iter()
+        .map(|r| crate::spec::ContextPath::parse(r).ok())
+        .collect();
+    let files: Vec<String> = parsed
+        .and_then(|roots| collect(&roots, &mut |p| read(p.as_str())).ok())
+        .map(|set| {
+            set.files
+                .into_iter()
+                .filter(|f| f.role != FileRole::Constraints)
+                .map(|f| f.path.as_str().to_owned())
+                .collect()
+        })
+        .unwrap_or_else(|| roots.to_vec());
+    files
+        .iter()
+        .filter_map(|f| read(f))
+        .flat_map(|text| requirement_lines(&text))
+        .collect()
 }
 
 /// The requirement files to name in the spec: the root
@@ -238,6 +294,27 @@ pub fn secret_ids(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// `system-packages = [...]` for the packages of `by_dependency`, merged,
+/// after a comment naming the dependency each is for; nothing when empty.
+fn system_packages_lines(
+    by_dependency: &std::collections::BTreeMap<String, Vec<String>>,
+    why: &str,
+) -> String {
+    if by_dependency.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("# Debian packages {why} (`pyfront init`'s table, see the README):\n");
+    for (dependency, packages) in by_dependency {
+        out.push_str(&format!("#   {dependency}: {}\n", packages.join(", ")));
+    }
+    let list: Vec<String> = SystemPackages::merged(by_dependency)
+        .iter()
+        .map(|p| quoted(p))
+        .collect();
+    out.push_str(&format!("system-packages = [{}]\n", list.join(", ")));
+    out
+}
+
 /// The starter spec's text.
 pub fn render(p: &Project, syntax: &str) -> String {
     let mut out = format!(
@@ -257,11 +334,24 @@ pub fn render(p: &Project, syntax: &str) -> String {
         }
         None => out.push_str("# cmd = [\"python\", \"-m\", \"yourapp\"]\n"),
     }
-    out.push_str(&format!(
-        "\n[build]\nbase = {}\n# system-packages = [\"build-essential\"]\n\n[install]\nwith = \"{}\"\n",
-        quoted(&format!("python:{}-bookworm", p.python)),
-        p.installer
+    let system = SystemPackages::for_dependencies(&p.dependencies);
+    out.push_str(&system_packages_lines(
+        &system.runtime,
+        "needed at run time",
     ));
+    out.push_str(&format!(
+        "\n[build]\nbase = {}\n",
+        quoted(&format!("python:{}-bookworm", p.python)),
+    ));
+    if system.build.is_empty() {
+        out.push_str("# system-packages = [\"build-essential\"]\n");
+    } else {
+        out.push_str(&system_packages_lines(
+            &system.build,
+            "to build these from source",
+        ));
+    }
+    out.push_str(&format!("\n[install]\nwith = \"{}\"\n", p.installer));
     if !p.requirements.is_empty() {
         let list: Vec<String> = p.requirements.iter().map(|r| quoted(r)).collect();
         out.push_str(&format!("requirements = [{}]\n", list.join(", ")));

@@ -157,3 +157,115 @@ fn other_indexes_get_a_username_and_password_secret() {
     );
     assert!(Spec::parse(&text, &BuildArgs::new()).is_ok());
 }
+
+fn packages(list: &[crate::spec::AptPackage]) -> Vec<&str> {
+    list.iter().map(|p| p.as_str()).collect()
+}
+
+/// `pyfront check` on the spec `pyfront init` writes into `d`.
+fn init_and_check(d: &Path) -> String {
+    crate::offline::init(d, DEFAULT_SYNTAX, false).unwrap();
+    let report = crate::offline::check(&crate::offline::Request {
+        file: d.join("pyfront.toml"),
+        context: d.to_path_buf(),
+        build_args: Vec::new(),
+        target: String::new(),
+        platform: String::new(),
+        network_host: false,
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.stderr.ends_with(": ok\n"), "{}", report.stderr);
+    std::fs::read_to_string(d.join("pyfront.toml")).unwrap()
+}
+
+#[test]
+fn requirement_files_and_their_includes_name_the_system_packages() {
+    let d = dir(&[
+        (
+            "requirements.txt",
+            "-r requirements/base.txt\n-c constraints.txt\nDjango>=4.2\n",
+        ),
+        (
+            "requirements/base.txt",
+            "psycopg2==2.9.9 \\\n    --hash=sha256:00\nuWSGI ; sys_platform == \"linux\"  # serves it\n",
+        ),
+        // A constraint installs nothing.
+        ("constraints.txt", "mysqlclient==2.2.4\n"),
+    ]);
+    let p = detect(&d.0).unwrap();
+    assert_eq!(p.dependencies, ["django", "psycopg2", "uwsgi"]);
+    let text = init_and_check(&d.0);
+    assert!(
+        text.contains("#   psycopg2: gcc, libpq-dev\n#   uwsgi: gcc, libpcre2-dev, libxml2-dev\n"),
+        "{text}"
+    );
+    assert!(text.contains("#   psycopg2: libpq5\n"), "{text}");
+    let spec = Spec::parse(&text, &BuildArgs::new()).unwrap();
+    assert_eq!(
+        packages(&spec.build.system_packages),
+        ["gcc", "libpcre2-dev", "libpq-dev", "libxml2-dev"]
+    );
+    assert_eq!(
+        packages(&spec.app.system_packages),
+        ["libpcre2-8-0", "libpq5", "libxml2"]
+    );
+}
+
+#[test]
+fn project_dependencies_and_uv_lock_packages_name_the_system_packages() {
+    let d = dir(&[
+        (
+            "uv.lock",
+            "version = 1\nrequires-python = \">=3.11\"\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\n[[package]]\nname = \"python-ldap\"\nversion = \"3.4.4\"\nsource = { registry = \"https://pypi.org/simple\" }\n",
+        ),
+        (
+            "pyproject.toml",
+            "[project]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"Python_Magic>=0.4\", \"ldap-helper\"]\n",
+        ),
+    ]);
+    let p = detect(&d.0).unwrap();
+    assert_eq!(
+        p.dependencies,
+        ["app", "ldap-helper", "python-ldap", "python-magic"]
+    );
+    let text = init_and_check(&d.0);
+    let spec = Spec::parse(&text, &BuildArgs::new()).unwrap();
+    assert_eq!(
+        packages(&spec.build.system_packages),
+        ["gcc", "libldap-dev", "libsasl2-dev"]
+    );
+    // python-magic builds nothing: no builder line for it.
+    let (app, build) = text.split_once("\n[build]\n").unwrap();
+    assert!(app.contains("#   python-magic: libmagic1\n"), "{text}");
+    assert!(!build.contains("python-magic"), "{text}");
+    assert_eq!(
+        packages(&spec.app.system_packages),
+        ["libldap-2.5-0", "libmagic1"]
+    );
+}
+
+#[test]
+fn poetry_lock_packages_name_the_system_packages() {
+    let d = dir(&[
+        (
+            "poetry.lock",
+            "[[package]]\nname = \"PyAudio\"\nversion = \"0.2.14\"\n[[package]]\nname = \"requests\"\nversion = \"2.32.3\"\n",
+        ),
+        ("pyproject.toml", "[tool.poetry.dependencies]\npython = \"^3.12\"\n"),
+    ]);
+    let text = init_and_check(&d.0);
+    let spec = Spec::parse(&text, &BuildArgs::new()).unwrap();
+    assert_eq!(
+        packages(&spec.build.system_packages),
+        ["gcc", "portaudio19-dev"]
+    );
+    assert_eq!(packages(&spec.app.system_packages), ["libportaudio2"]);
+}
+
+#[test]
+fn no_known_dependency_writes_no_system_packages() {
+    let d = dir(&[("requirements.txt", "django\npsycopg2-binary\n")]);
+    let text = init_and_check(&d.0);
+    assert!(!text.contains("\nsystem-packages"), "{text}");
+    assert!(text.contains("# system-packages = [\"build-essential\"]\n"));
+}

@@ -22,8 +22,8 @@ mod uv;
 
 pub use project::{check_project, matches_pattern};
 pub use requirements::{
-    collect, Collector, FileRole, LocalRequirement, Location, RequirementFile, RequirementSet,
-    RequirementsError, RequirementsErrorKind, MAX_DEPTH, MAX_FILES,
+    collect, requirement_lines, Collector, FileRole, LocalRequirement, Location, RequirementFile,
+    RequirementSet, RequirementsError, RequirementsErrorKind, MAX_DEPTH, MAX_FILES,
 };
 
 use config::{HelperConfig, Mode, Select, SelectConfig};

@@ -341,5 +341,31 @@ impl Collector {
     }
 }
 
+/// The requirement of each line of a file's text, as pip splits a line
+/// (continuations joined, comments dropped, the words before the first
+/// option): `psycopg2>=2.9`, `uwsgi ; sys_platform == "linux"`, `./libs/sdk`.
+/// Lines with options only (`-r base.txt`, `-e .`) give nothing. For
+/// `pyfront init`, which reads names from files that [`collect`] found.
+pub fn requirement_lines(text: &str) -> Vec<String> {
+    let start = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    lexer::join_lines(text, lexer::physical_lines(text, start))
+        .iter()
+        .filter_map(|logical| {
+            let line = &logical.text[lexer::content_range(&logical.text)];
+            let before_options = line
+                .split(' ')
+                .take_while(|word| !word.starts_with('-'))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let requirement = before_options.trim();
+            (!requirement.is_empty()).then(|| requirement.to_owned())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests;

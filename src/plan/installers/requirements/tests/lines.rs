@@ -58,3 +58,17 @@ fn errors_after_a_continuation_point_into_the_right_line() {
     );
     assert!(error.masks_credentials());
 }
+
+#[test]
+fn requirement_lines_are_what_comes_before_the_options() {
+    let text = "\u{feff}# a comment\npsycopg2>=2.9 --hash=sha256:00 \\\n    --hash=sha256:11\n-r base.txt\n-e .\nuwsgi ; sys_platform == \"linux\"  # the server\n\n./libs/sdk\nmysql\\\nclient\n";
+    assert_eq!(
+        requirement_lines(text),
+        [
+            "psycopg2>=2.9",
+            "uwsgi ; sys_platform == \"linux\"",
+            "./libs/sdk",
+            "mysqlclient"
+        ]
+    );
+}
