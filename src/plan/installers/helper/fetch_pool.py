@@ -144,7 +144,11 @@ class Response:
         self.headers = response.headers
 
     def read(self, amt=None):
-        return self._response.read(amt)
+        data = self._response.read(amt)
+        if self._response.isclosed():
+            # Its end: the connection serves the next request already.
+            self.close()
+        return data
 
     def drain(self):
         """Reads the rest of a short body, so that `close` keeps the

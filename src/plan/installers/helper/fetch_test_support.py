@@ -67,7 +67,14 @@ def clean_env():
 
 
 class Route:
-    def __init__(self, body=b"", status=200, content_type="application/octet-stream", headers=None, auth=False, delay=0.0, content_length=None):
+    """A response. A `content_length` other than the body's length ends the
+    connection after the body, as a broken transfer does; `drop` ends it
+    after the response without saying so, as a server's idle timeout
+    does."""
+
+    def __init__(
+        self, body=b"", status=200, content_type="application/octet-stream", headers=None, auth=False, delay=0.0, content_length=None, drop=False
+    ):
         self.body = body
         self.status = status
         self.content_type = content_type
@@ -75,23 +82,29 @@ class Route:
         self.auth = auth
         self.delay = delay
         self.content_length = content_length
+        self.drop = drop
 
 
 class Server:
     """One HTTP server on 127.0.0.1, in a thread. `routes` maps a path to a
     `Route`, or to a function (request headers, nth request for the path) ->
-    `Route`. It records every request's path and headers."""
+    `Route`. It records every request's path and headers, and counts the
+    connections it accepts. It speaks HTTP/1.1 and keeps connections alive
+    unless `keep_alive` is false (then it answers HTTP/1.0 and closes each
+    after one response)."""
 
-    def __init__(self, credentials=None):
+    def __init__(self, credentials=None, keep_alive=True):
         self.routes = {}
         self.log = []
+        self.connections = 0
+        self.protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
         self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
         self.expected_auth = None
         if credentials:
             self.expected_auth = "Basic " + base64.b64encode(("%s:%s" % credentials).encode()).decode()
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.owner = self
         # A short poll: shutdown() waits for it, twice per test.
@@ -110,7 +123,21 @@ class Server:
         self.httpd.server_close()
 
 
+class _HTTPServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client may close a kept-alive connection whenever it likes.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
+    def setup(self):
+        super().setup()
+        server = self.server.owner
+        self.protocol_version = server.protocol_version
+        with server.lock:
+            server.connections += 1
+
     def do_GET(self):
         server = self.server.owner
         path = self.path.split("?", 1)[0]
@@ -138,6 +165,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header(key, value)
             self.end_headers()
             self.wfile.write(route.body)
+            if route.drop or length != len(route.body):
+                self.close_connection = True
         finally:
             with server.lock:
                 server.in_flight -= 1
