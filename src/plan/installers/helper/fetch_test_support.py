@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,21 @@ def free_port():
         return s.getsockname()[1]
 
 
+def self_signed_certificate(directory):
+    """(certificate file, key file) for 127.0.0.1, made by `openssl`; None
+    without it."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    try:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return cert, key
+
+
 def clean_env():
     """The environment without proxies: every request stays on 127.0.0.1."""
     return {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
@@ -91,9 +107,10 @@ class Server:
     `Route`. It records every request's path and headers, and counts the
     connections it accepts. It speaks HTTP/1.1 and keeps connections alive
     unless `keep_alive` is false (then it answers HTTP/1.0 and closes each
-    after one response)."""
+    after one response). With `tls`, (certificate file, key file), it
+    speaks HTTPS."""
 
-    def __init__(self, credentials=None, keep_alive=True):
+    def __init__(self, credentials=None, keep_alive=True, tls=None):
         self.routes = {}
         self.log = []
         self.connections = 0
@@ -107,12 +124,20 @@ class Server:
         self.httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.owner = self
+        self.scheme = "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            # The handshake runs as a connection is accepted; one that
+            # fails is dropped there.
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         # A short poll: shutdown() waits for it, twice per test.
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
 
     def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.httpd.server_port, path)
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.httpd.server_port, path)
 
     def requests(self, path=None):
         with self.lock:

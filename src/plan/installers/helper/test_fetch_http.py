@@ -8,13 +8,15 @@ Every request goes to the servers of fetch_test_support.py on 127.0.0.1.
 """
 
 import os
+import shutil
+import tempfile
 import unittest
 
 from unittest import mock
 
 import fetch_http
 import fetch_pool
-from fetch_test_support import BASIC, DISTS, FetchTestCase, Route, Server, free_port, html_page, sha
+from fetch_test_support import BASIC, DISTS, FetchTestCase, Route, Server, free_port, html_page, self_signed_certificate, sha
 from pyfront_redact import Masker
 
 
@@ -300,6 +302,59 @@ class ConnectionTest(FetchTestCase):
         self.assertTrue(fetch_pool.uses_proxy("https://pypi.example/simple/"))
         self.assertFalse(fetch_pool.uses_proxy("http://pypi.example/simple/"))
         self.assertFalse(fetch_pool.uses_proxy("https://internal.example:8443/simple/"))
+
+
+class TlsTest(FetchTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tls_dir = tempfile.mkdtemp(prefix="pyfront-fetch-tls-")
+        cls.addClassCleanup(shutil.rmtree, cls.tls_dir, True)
+        cls.tls = self_signed_certificate(cls.tls_dir)
+
+    def setUp(self):
+        if self.tls is None:
+            self.skipTest("no openssl to make a certificate")
+        super().setUp()
+        self.cert = self.tls[0]
+        self.https = Server(tls=self.tls)
+        self.addCleanup(self.https.close)
+        self.names = sorted(DISTS)
+        for name in self.names:
+            self.https.routes["/files/" + name] = Route(DISTS[name])
+
+    def files(self):
+        return [dict(self.direct(n, index="public"), url=self.https.url("/files/" + n)) for n in self.names]
+
+    def test_one_worker_fetches_every_file_over_one_tls_connection(self):
+        os.environ["SSL_CERT_FILE"] = self.cert
+        status, err = self.fetch(self.config(files=self.files(), concurrency=1))
+        self.assertEqual(status, 0, err)
+        self.assert_fetched(self.names)
+        self.assertEqual(self.https.connections, 1)
+
+    def test_a_tls_connection_dropped_while_idle_is_reopened_without_a_retry(self):
+        os.environ["SSL_CERT_FILE"] = self.cert
+        for name in self.names:
+            self.https.routes["/files/" + name].drop = True
+        with mock.patch.object(fetch_http, "ATTEMPTS", 1):
+            status, err = self.fetch(self.config(files=self.files(), concurrency=1))
+        self.assertEqual(status, 0, err)
+        self.assert_fetched(self.names)
+        self.assertEqual((len(self.https.requests()), self.https.connections), (4, 4))
+
+    def test_an_untrusted_certificate_fails_with_a_hint(self):
+        url = self.https.url("/files/" + self.names[0])
+        status, err = self.fetch(self.config(files=self.files()[:1]))
+        self.assertEqual(status, 1)
+        lines = err.splitlines()
+        self.assertTrue(lines[0].startswith("pyfront: error: the TLS certificate of `%s` is not trusted: " % url), err)
+        self.assertEqual(
+            lines[1], "pyfront: hint: a private CA belongs in the builder image's trust store (or `SSL_CERT_FILE`)"
+        )
+        self.assertEqual(self.https.requests(), [])
+        # A `Failure`, not worth another try.
+        self.assertNotIn("tried", err)
 
 
 class PoolTest(unittest.TestCase):
