@@ -103,6 +103,7 @@ const FETCH: Program = Program {
         "fetch_errors.py",
         "fetch_http.py",
         "fetch_index.py",
+        "fetch_pool.py",
         "pyfront_config.py",
         "pyfront_pipenv.py",
         "pyfront_redact.py",

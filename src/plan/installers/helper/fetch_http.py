@@ -1,5 +1,7 @@
 """The fetch step's HTTP: index credentials, requests that follow redirects
 themselves so credentials reach only their index's origin, and retries.
+Connections are kept alive per origin and thread (fetch_pool.py), but for
+URLs the environment sends through a proxy: those go through urllib.
 """
 
 import http.client
@@ -11,6 +13,7 @@ import urllib.request
 from urllib.parse import urljoin, urlsplit
 
 from fetch_errors import Failure, NotFound, Transient, UsageError
+from fetch_pool import Pool, Response, SendError, uses_proxy
 from pyfront_secrets import SecretError, basic_auth, read_secret
 
 # Network errors, HTTP 429 and 5xx are tried this many times in all, with
@@ -105,15 +108,40 @@ def _opener():
 
 
 class Client:
+    """Requests for the fetch step. Each thread keeps one connection per
+    origin alive (fetch_pool.py); a URL the environment sends through a
+    proxy goes through urllib's opener instead, a new connection each."""
+
     def __init__(self, credentials):
         self._credentials = credentials
         self._local = threading.local()
+        self._pool = Pool(TIMEOUT)
 
     def _open(self, request):
         opener = getattr(self._local, "opener", None)
         if opener is None:
             opener = self._local.opener = _opener()
         return opener.open(request, timeout=TIMEOUT)
+
+    def _send(self, url, headers):
+        """One hop: (status, reason, headers, response) for any status;
+        the caller closes the response."""
+        url_origin = origin(url)
+        if url_origin[1] and not uses_proxy(url):
+            response = self._pool.get(url, url_origin, headers)
+            return response.status, response.reason, response.headers, response
+        request = urllib.request.Request(url)
+        for key, value in headers.items():
+            if key == "Authorization":
+                # Unredirected, in case a redirect handler is ever added back.
+                request.add_unredirected_header(key, value)
+            else:
+                request.add_header(key, value)
+        try:
+            response = self._open(request)
+        except urllib.error.HTTPError as e:
+            return e.code, e.reason, e.headers, e
+        return response.status, response.reason, response.headers, response
 
     def request(self, url, index, accept=None):
         """GETs `url` for `index` and returns (response, final URL).
@@ -125,35 +153,16 @@ class Client:
         credentials = self._credentials.get(index.name)
         index_origin = origin(index.url)
         for _ in range(MAX_REDIRECTS + 1):
-            request = urllib.request.Request(url)
-            request.add_header("User-Agent", USER_AGENT)
             # The sha256 is of the file's bytes: no transfer encoding.
-            request.add_header("Accept-Encoding", "identity")
+            headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
             if accept:
-                request.add_header("Accept", accept)
+                headers["Accept"] = accept
             sent_credentials = credentials is not None and origin(url) == index_origin
             if sent_credentials:
-                # Unredirected, in case a redirect handler is ever added back.
-                request.add_unredirected_header("Authorization", credentials.authorization_header())
+                headers["Authorization"] = credentials.authorization_header()
             try:
-                return self._open(request), url
-            except urllib.error.HTTPError as e:
-                status, reason = e.code, e.reason
-                location = e.headers.get("Location") if e.headers is not None else None
-                e.close()
-                if status in REDIRECT_STATUSES and location:
-                    target = urljoin(url, location.strip())
-                    parts = urlsplit(target)
-                    if parts.scheme not in ("http", "https"):
-                        raise Failure("`%s` redirects to a URL that is not `http://` or `https://`" % url) from None
-                    if "@" in parts.netloc:
-                        # Not followed: urllib would send them, and they
-                        # are not ours to send.
-                        raise Failure("`%s` redirects to a URL that holds credentials" % url) from None
-                    url = target
-                    continue
-                raise http_failure(status, reason, url, index, sent_credentials) from None
-            except urllib.error.URLError as e:
+                status, reason, response_headers, response = self._send(url, headers)
+            except (urllib.error.URLError, SendError) as e:
                 if isinstance(e.reason, ssl.SSLCertVerificationError):
                     raise Failure(
                         "the TLS certificate of `%s` is not trusted: %s" % (url, e.reason.verify_message),
@@ -165,6 +174,26 @@ class Client:
             except ValueError as e:
                 # http.client.InvalidURL, from a redirect's Location
                 raise Failure("cannot request `%s`: %s" % (url, e)) from None
+            if 200 <= status < 300:
+                return response, url
+            location = response_headers.get("Location") if response_headers is not None else None
+            # A short body is read, so that the connection serves the next hop.
+            if isinstance(response, Response):
+                response.drain()
+            else:
+                response.close()
+            if status in REDIRECT_STATUSES and location:
+                target = urljoin(url, location.strip())
+                parts = urlsplit(target)
+                if parts.scheme not in ("http", "https"):
+                    raise Failure("`%s` redirects to a URL that is not `http://` or `https://`" % url)
+                if "@" in parts.netloc:
+                    # Not followed: urllib would send them, and they
+                    # are not ours to send.
+                    raise Failure("`%s` redirects to a URL that holds credentials" % url)
+                url = target
+                continue
+            raise http_failure(status, reason, url, index, sent_credentials)
         raise Failure("more than %d redirects, ending at `%s`" % (MAX_REDIRECTS, url))
 
 

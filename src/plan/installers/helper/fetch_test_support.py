@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -61,13 +62,35 @@ def free_port():
         return s.getsockname()[1]
 
 
+def self_signed_certificate(directory):
+    """(certificate file, key file) for 127.0.0.1, made by `openssl`; None
+    without it."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    try:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return cert, key
+
+
 def clean_env():
     """The environment without proxies: every request stays on 127.0.0.1."""
     return {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
 
 
 class Route:
-    def __init__(self, body=b"", status=200, content_type="application/octet-stream", headers=None, auth=False, delay=0.0, content_length=None):
+    """A response. A `content_length` other than the body's length ends the
+    connection after the body, as a broken transfer does; `drop` ends it
+    after the response without saying so, as a server's idle timeout
+    does."""
+
+    def __init__(
+        self, body=b"", status=200, content_type="application/octet-stream", headers=None, auth=False, delay=0.0, content_length=None, drop=False
+    ):
         self.body = body
         self.status = status
         self.content_type = content_type
@@ -75,31 +98,46 @@ class Route:
         self.auth = auth
         self.delay = delay
         self.content_length = content_length
+        self.drop = drop
 
 
 class Server:
     """One HTTP server on 127.0.0.1, in a thread. `routes` maps a path to a
     `Route`, or to a function (request headers, nth request for the path) ->
-    `Route`. It records every request's path and headers."""
+    `Route`. It records every request's path and headers, and counts the
+    connections it accepts. It speaks HTTP/1.1 and keeps connections alive
+    unless `keep_alive` is false (then it answers HTTP/1.0 and closes each
+    after one response). With `tls`, (certificate file, key file), it
+    speaks HTTPS."""
 
-    def __init__(self, credentials=None):
+    def __init__(self, credentials=None, keep_alive=True, tls=None):
         self.routes = {}
         self.log = []
+        self.connections = 0
+        self.protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
         self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
         self.expected_auth = None
         if credentials:
             self.expected_auth = "Basic " + base64.b64encode(("%s:%s" % credentials).encode()).decode()
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.owner = self
+        self.scheme = "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            # The handshake runs as a connection is accepted; one that
+            # fails is dropped there.
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         # A short poll: shutdown() waits for it, twice per test.
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
 
     def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.httpd.server_port, path)
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.httpd.server_port, path)
 
     def requests(self, path=None):
         with self.lock:
@@ -110,7 +148,21 @@ class Server:
         self.httpd.server_close()
 
 
+class _HTTPServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client may close a kept-alive connection whenever it likes.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
+    def setup(self):
+        super().setup()
+        server = self.server.owner
+        self.protocol_version = server.protocol_version
+        with server.lock:
+            server.connections += 1
+
     def do_GET(self):
         server = self.server.owner
         path = self.path.split("?", 1)[0]
@@ -138,6 +190,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header(key, value)
             self.end_headers()
             self.wfile.write(route.body)
+            if route.drop or length != len(route.body):
+                self.close_connection = True
         finally:
             with server.lock:
                 server.in_flight -= 1

@@ -67,6 +67,20 @@ class IndexFailureTest(FetchTestCase):
         self.assertIn("answered with `application/json`, not a simple API page", err)
 
 
+class LookupConnectionTest(FetchTestCase):
+    def test_pages_and_files_of_one_index_share_one_connection(self):
+        names = ["beta-2.0-py3-none-any.whl", "gamma-0.1-py3-none-any.whl"]
+        for project, name in zip(["beta", "gamma"], names):
+            self.index.routes["/simple/%s/" % project] = Route(
+                html_page([("/files/%s#sha256=%s" % (name, sha(DISTS[name])), name)]), content_type="text/html", auth=True
+            )
+        lookups = [self.lookup("beta", "2.0", names[:1]), self.lookup("gamma", "0.1", names[1:])]
+        status, err = self.fetch(self.config(lookups=lookups, concurrency=1))
+        self.assertEqual(status, 0, err)
+        self.assert_fetched(names)
+        self.assertEqual(len(self.index.requests()), 4)
+        self.assertEqual(self.index.connections, 1)
+
 
 class SimpleApiTest(unittest.TestCase):
     def test_html_anchors(self):
