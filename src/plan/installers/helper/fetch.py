@@ -12,12 +12,14 @@ Usage: python3 fetch.py CONFIG.json
 
 The config's format is fetch_config.py's. The modules next to this file do
 the work: fetch_http.py (credentials, requests, redirects, retries),
+fetch_pool.py (one kept-alive connection per origin and worker thread;
+proxied URLs go through urllib),
 fetch_build.py (the sdists' build dependencies: read from the archives,
 resolved wheels-only by the builder's pip, added to the wheelhouse),
 fetch_index.py (lookups through the simple API: `<index url>/<normalized
 name>/` with `Accept: application/vnd.pypi.simple.v1+json,
 text/html;q=0.1`, read as a PEP 691 JSON or a PEP 503 HTML page),
-fetch_download.py (the pool, the cache, the wheelhouse), and the pyfront_*
+fetch_download.py (the worker threads, the cache, the wheelhouse), and the pyfront_*
 modules install.py uses too. redact_rules.json is read from next to this
 file, where pyfront mounts it with the modules.
 
