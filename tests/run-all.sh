@@ -48,7 +48,7 @@ step "helper programs: py_compile, pyflakes3, unit tests"
 )
 
 step "unit, golden, error text, robustness, layering and redaction tests"
-cargo test --locked --lib --bins --test golden --test error_texts --test robustness --test layers --test redaction
+cargo test --locked --lib --bins --test golden --test error_texts --test robustness --test layers --test redaction --test init_check
 
 step "fuzz smoke (tests/fuzz-smoke.sh)"
 bash tests/fuzz-smoke.sh

@@ -162,20 +162,13 @@ fn packages(list: &[crate::spec::AptPackage]) -> Vec<&str> {
     list.iter().map(|p| p.as_str()).collect()
 }
 
-/// `pyfront check` on the spec `pyfront init` writes into `d`.
+/// The spec `pyfront init` writes for `d`, which must parse. That
+/// `pyfront check` accepts it, with the context, is `tests/init_check.rs`'s
+/// (through the binary: `offline` uses `init`, not the other way round).
 fn init_and_check(d: &Path) -> String {
-    crate::offline::init(d, DEFAULT_SYNTAX, false).unwrap();
-    let report = crate::offline::check(&crate::offline::Request {
-        file: d.join("pyfront.toml"),
-        context: d.to_path_buf(),
-        build_args: Vec::new(),
-        target: String::new(),
-        platform: String::new(),
-        network_host: false,
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
-    assert!(report.stderr.ends_with(": ok\n"), "{}", report.stderr);
-    std::fs::read_to_string(d.join("pyfront.toml")).unwrap()
+    let text = render(&detect(d).unwrap(), DEFAULT_SYNTAX);
+    Spec::parse(&text, &BuildArgs::new()).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+    text
 }
 
 #[test]
