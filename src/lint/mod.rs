@@ -139,7 +139,7 @@ pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, bases: Option<Bases<'_>
             .unwrap_or_default()
     });
     let runs_as_root = match (&spec.app.user, base_user) {
-        (Some(u), _) => u == "root" || u == "0" || u.starts_with("0:") || u.starts_with("root:"),
+        (Some(u), _) => u.is_root(),
         (None, Some(u)) => u.is_empty() || u == "root" || u == "0",
         (None, None) => false,
     };
