@@ -52,6 +52,7 @@ variants!(
         LooksLikeToken,
         InvalidUrl,
         InvalidName,
+        InvalidUser,
         DuplicateIndex,
         MultipleDefaultIndexes,
         UsernameConflict,
@@ -638,11 +639,9 @@ error: invalid environment variable `1ST`: use letters, digits and `_`, not star
 "#,
         },
         Case {
-            name: "name: user",
-            kind: K::InvalidName {
-                what: "user",
+            name: "user: not a name or uid",
+            kind: K::InvalidUser {
                 value: "app user".into(),
-                reason: "expected `name`, `uid` or `uid:gid` without spaces",
             },
             spec: br#"
 [app]
@@ -656,11 +655,13 @@ requirements = ["requirements.txt"]
             files: &[],
             args: &[],
             stderr: r#"
-error: invalid user `app user`: expected `name`, `uid` or `uid:gid` without spaces
+error: invalid user `app user`: expected a user name (lowercase letters, digits, `_` and `-`, starting with a letter or `_`, at most 32 characters), a `uid` or a `uid:gid`
  --> pyfront.toml:3:8
   |
 3 | user = "app user"
   |        ^^^^^^^^^^
+  |
+  = help: `user = "app"` runs the app as `app`, created with uid and gid 10001 when the runtime base has no such user
 "#,
         },
         Case {

@@ -1099,6 +1099,7 @@ fn every_kind() -> Vec<SpecErrorKind> {
             value: s(),
             reason: "y",
         },
+        SpecErrorKind::InvalidUser { value: s() },
         SpecErrorKind::DuplicateIndex { name: s() },
         SpecErrorKind::MultipleDefaultIndexes,
         SpecErrorKind::UsernameConflict { name: s() },

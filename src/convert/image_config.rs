@@ -28,7 +28,7 @@ pub fn runtime_config(
     c.config.env = Some(env);
     c.config.working_dir = Some(app.workdir.as_str().to_owned());
     if let Some(user) = &app.user {
-        c.config.user = Some(user.clone());
+        c.config.user = Some(user.to_string());
     }
     // Docker semantics: a new entrypoint drops the base image's cmd.
     if let Some(entrypoint) = &app.entrypoint {

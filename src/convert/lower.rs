@@ -3,19 +3,20 @@
 //!
 //! Builder stage: builder base → apt (optional) → `python3 -m venv` → install
 //! (secret mounts, pip cache, the requirement files as a read-only mount).
-//! App stage: app base → copy `/opt/venv` from the builder → copy the
-//! context minus `.dockerignore` into the workdir. The venv copy and the app
+//! App stage: app base → apt (optional) → the `[app] user` name, created if
+//! the base lacks it → copy `/opt/venv` from the builder → copy the context
+//! minus `.dockerignore` into the workdir, owned by that user. The venv copy and the app
 //! copy are separate ops so that each is its own layer: an app change leaves
 //! the venv layer untouched.
 
 use crate::image::{LayerHistory, DEFAULT_PATH};
 use crate::llb::{
     copy, exec, image, local, mkfiles, CacheSharing, Constraints, CopyOptions, Exec, LocalOptions,
-    Mount, NetMode, Output, ResolveMode,
+    Mount, NetMode, Output, Owner, ResolveMode,
 };
 use crate::plan::{
-    Earlier, Install, InstallStep, Plan, CONTEXT_MOUNT, HELPER_MOUNT, PLAN_DIR, PLAN_MOUNT,
-    SECRETS_DIR, VENV, WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
+    Earlier, Install, InstallStep, NewUser, Plan, CONTEXT_MOUNT, HELPER_MOUNT, PLAN_DIR,
+    PLAN_MOUNT, SECRETS_DIR, VENV, WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
 };
 use crate::redact::Redacted;
 use crate::source::SourceMap;
@@ -127,6 +128,51 @@ fn load_check(app: &Output, packages: &Output, workdir: &str, opts: &LowerOption
         c,
         &opts.name("app", "check that the app's shared libraries load"),
     )
+}
+
+/// The program that adds the app's user, run by the runtime base's Python.
+const APP_USER: &str = include_str!("../plan/installers/helper/appuser.py");
+
+/// Adds `user` to the runtime base unless it has it (see appuser.py): the
+/// name and ids are argv, no shell; no secret, no network; the program
+/// comes from a read-only mount, like the load check's. Returns the new
+/// root and the step's title.
+fn create_user(root: &Output, user: &NewUser, opts: &LowerOptions) -> (Output, String) {
+    let c = &opts.constraints;
+    let helper = mkfiles(
+        &[("/appuser.py", 0o444, APP_USER.as_bytes())],
+        c,
+        &opts.name("app", "pyfront user helper"),
+    );
+    let title = format!(
+        "create user {} (uid {}, gid {}) if the base lacks it",
+        user.name, user.uid, user.gid
+    );
+    let out = exec(
+        root,
+        Exec {
+            args: vec![
+                "python3".to_owned(),
+                "-I".to_owned(),
+                format!("{HELPER_MOUNT}/appuser.py"),
+                user.name.clone(),
+                user.uid.to_string(),
+                user.gid.to_string(),
+            ],
+            env: vec![format!("PATH={DEFAULT_PATH}")],
+            cwd: "/".to_owned(),
+            network: NetMode::None,
+            mounts: vec![Mount::ReadOnly {
+                dest: HELPER_MOUNT.to_owned(),
+                source: helper,
+                selector: None,
+            }],
+            ..Exec::default()
+        },
+        c,
+        &opts.name("app", &title),
+    );
+    (out, title)
 }
 
 /// The builder's apt program. Package names arrive as positional
@@ -440,6 +486,15 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         app_layers.push(history(&title));
         out
     };
+    // The user next, also below the venv: a venv change leaves it cached.
+    let app_base = match &a.user {
+        Some(user) => {
+            let (out, title) = create_user(&app_base, user, opts);
+            app_layers.push(history(&title));
+            out
+        }
+        None => app_base,
+    };
     let with_venv = copy(
         Some(&app_base),
         &builder,
@@ -447,6 +502,8 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
             src: VENV.to_owned(),
             dest: VENV.to_owned(),
             contents_only: true,
+            // root's: the app cannot change its own dependencies.
+            owner: None,
         },
         c,
         &opts.name("app", &format!("COPY --from=builder {VENV} {VENV}")),
@@ -460,6 +517,10 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
             src: "/".to_owned(),
             dest: format!("{}/", workdir.trim_end_matches('/')),
             contents_only: true,
+            // By name, looked up in the image's own /etc/passwd: the user
+            // step made sure it is there, and a base's own user of that
+            // name keeps its ids.
+            owner: a.user.as_ref().map(|u| Owner::Name(u.name.clone())),
         },
         c,
         &opts.name("app", &format!("COPY . {workdir}")),

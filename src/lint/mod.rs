@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use crate::image::BaseConfig;
 use crate::redact::Redacted;
-use crate::spec::{Installer, Spec};
+use crate::spec::{Installer, Spec, APP_USER_ID};
 
 /// What the resolved base images tell the lints. Offline (`pyfront check`)
 /// no engine resolves them, and the lints that need them are skipped.
@@ -139,7 +139,7 @@ pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, bases: Option<Bases<'_>
             .unwrap_or_default()
     });
     let runs_as_root = match (&spec.app.user, base_user) {
-        (Some(u), _) => u == "root" || u == "0" || u.starts_with("0:") || u.starts_with("root:"),
+        (Some(u), _) => u.is_root(),
         (None, Some(u)) => u.is_empty() || u == "root" || u == "0",
         (None, None) => false,
     };
@@ -147,9 +147,9 @@ pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, bases: Option<Bases<'_>
         out.push(Warning::new(
             "runs-as-root",
             "the app runs as root".to_owned(),
-            Some(
-                "set `user = \"1000:1000\"` (or a user the runtime base has) in `[app]`".to_owned(),
-            ),
+            Some(format!(
+                "add `user = \"app\"` under `[app]`: pyfront creates `app` (uid {APP_USER_ID}) when the runtime base lacks it and gives it the workdir"
+            )),
             None,
         ));
     }
@@ -265,17 +265,34 @@ mod tests {
         // Offline the base's user is unknown: only the spec's user counts.
         assert!(lint(&spec("", ""), &BTreeSet::new(), None).is_empty());
         let root = BaseConfig::default();
-        assert_eq!(
-            rules(&lint(
-                &spec("", ""),
-                &BTreeSet::new(),
-                Some(Bases {
-                    builder: &root,
-                    app: Some(&root)
-                })
-            )),
-            ["runs-as-root"]
+        let w = lint(
+            &spec("", ""),
+            &BTreeSet::new(),
+            Some(Bases {
+                builder: &root,
+                app: Some(&root),
+            }),
         );
+        assert_eq!(rules(&w), ["runs-as-root"]);
+        // The one-line fix: a name, which the app stage creates.
+        assert!(
+            w[0].hint
+                .as_ref()
+                .unwrap()
+                .as_str()
+                .starts_with("add `user = \"app\"` under `[app]`"),
+            "{}",
+            w[0]
+        );
+        assert!(lint(
+            &spec("user = \"app\"", ""),
+            &BTreeSet::new(),
+            Some(Bases {
+                builder: &root,
+                app: Some(&root),
+            })
+        )
+        .is_empty());
         let builder = BaseConfig::default();
         let mut app = BaseConfig::default();
         app.config.user = Some("1000".to_owned());

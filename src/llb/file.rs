@@ -13,9 +13,50 @@ pub struct CopyOptions {
     pub dest: String,
     /// Copy a directory's contents rather than the directory itself.
     pub contents_only: bool,
+    /// Who owns the copied files (and the directories the copy creates);
+    /// `None`: as in the source.
+    pub owner: Option<Owner>,
 }
 
-/// Copies `opts.src` from `from` into `onto` (scratch when `None`).
+/// The owner of copied files (`pb.ChownOpt`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// A user name, looked up by BuildKit in the `/etc/passwd` of the
+    /// filesystem copied onto (`pb.NamedUserOpt.input`), for its uid and
+    /// primary gid. BuildKit gives a name it does not find uid 0.
+    Name(String),
+    /// Numeric ids (`pb.UserOpt.byID`); without a gid BuildKit uses the
+    /// uid as the gid.
+    Id { uid: u32, gid: Option<u32> },
+}
+
+impl Owner {
+    /// The `pb.ChownOpt`, looking names up in input `onto` of the op.
+    fn chown(&self, onto: i64) -> pb::ChownOpt {
+        use pb::user_opt::User;
+        let by_id = |id| pb::UserOpt {
+            user: Some(User::ById(id)),
+        };
+        match self {
+            Self::Name(name) => pb::ChownOpt {
+                user: Some(pb::UserOpt {
+                    user: Some(User::ByName(pb::NamedUserOpt {
+                        name: name.clone(),
+                        input: onto,
+                    })),
+                }),
+                group: None,
+            },
+            Self::Id { uid, gid } => pb::ChownOpt {
+                user: Some(by_id(*uid)),
+                group: gid.map(by_id),
+            },
+        }
+    }
+}
+
+/// Copies `opts.src` from `from` into `onto` (scratch when `None`). An
+/// owner by name needs `onto`: it is read from there.
 pub fn copy(
     onto: Option<&Output>,
     from: &Output,
@@ -48,6 +89,7 @@ pub fn copy(
             allow_empty_wildcard: true,
             // -1: keep the source's timestamps.
             timestamp: -1,
+            owner: opts.owner.as_ref().map(|o| o.chown(input)),
             ..Default::default()
         })),
     };
@@ -98,4 +140,56 @@ pub fn mkfiles(files: &[(&str, i32, &[u8])], c: &Constraints, description: &str)
         description,
         BTreeSet::from(["file.base"]),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::Platform;
+    use crate::llb::{image, marshal, to_json, ResolveMode};
+
+    fn copy_json(onto: bool, owner: Option<Owner>) -> serde_json::Value {
+        let c = Constraints {
+            platform: Platform::linux_amd64(),
+            ignore_cache: false,
+            session_id: None,
+        };
+        let base = image("docker.io/library/a:1", ResolveMode::Default, &c, "a");
+        let from = image("docker.io/library/b:1", ResolveMode::Default, &c, "b");
+        let opts = CopyOptions {
+            src: "/".to_owned(),
+            dest: "/app/".to_owned(),
+            contents_only: true,
+            owner,
+        };
+        let out = copy(onto.then_some(&base), &from, &opts, &c, "copy");
+        let json = to_json(&marshal(&out).proto);
+        let ops = json["ops"].as_array().unwrap();
+        let op = ops.iter().find(|o| o["op"]["file"].is_array()).unwrap();
+        op["op"]["file"][0]["action"]["copy"].clone()
+    }
+
+    #[test]
+    fn a_copy_owner_is_a_chown_by_name_read_from_the_target_or_by_id() {
+        let named = copy_json(true, Some(Owner::Name("app".to_owned())));
+        assert_eq!(
+            named["owner"],
+            serde_json::json!({"user": {"name": "app", "input": 0}, "group": null})
+        );
+        let ids = copy_json(
+            true,
+            Some(Owner::Id {
+                uid: 1000,
+                gid: Some(2000),
+            }),
+        );
+        assert_eq!(
+            ids["owner"],
+            serde_json::json!({"user": {"id": 1000}, "group": {"id": 2000}})
+        );
+        let uid_only = copy_json(true, Some(Owner::Id { uid: 7, gid: None }));
+        assert_eq!(uid_only["owner"]["group"], serde_json::Value::Null);
+        // No owner: no `owner` key (and no chown in the proto).
+        assert!(copy_json(false, None).get("owner").is_none());
+    }
 }

@@ -155,16 +155,32 @@ fn exec_json(e: &pb::ExecOp) -> Value {
     })
 }
 
+/// A `pb.UserOpt`: `{"name": ..., "input": N}` or `{"id": N}`.
+fn user_opt_json(u: &pb::UserOpt) -> Value {
+    match &u.user {
+        Some(pb::user_opt::User::ByName(n)) => json!({ "name": n.name, "input": n.input }),
+        Some(pb::user_opt::User::ById(id)) => json!({ "id": id }),
+        None => Value::Null,
+    }
+}
+
 fn file_action_json(a: &pb::FileAction) -> Value {
     let action = match &a.action {
-        Some(pb::file_action::Action::Copy(c)) => json!({
-            "copy": {
+        Some(pb::file_action::Action::Copy(c)) => {
+            let mut copy = json!({
                 "src": c.src,
                 "dest": c.dest,
                 "contents_only": c.dir_copy_contents,
                 "follow_symlink": c.follow_symlink,
+            });
+            if let Some(owner) = &c.owner {
+                copy["owner"] = json!({
+                    "user": owner.user.as_ref().map(user_opt_json),
+                    "group": owner.group.as_ref().map(user_opt_json),
+                });
             }
-        }),
+            json!({ "copy": copy })
+        }
         Some(pb::file_action::Action::Mkfile(f)) => {
             let data = file_data(&f.path, &f.data);
             json!({ "mkfile": { "path": f.path, "mode": format!("{:o}", f.mode), "data": data } })

@@ -17,7 +17,7 @@ mod marshal;
 mod ops;
 
 pub use exec::{exec, CacheSharing, Exec, Mount, NetMode};
-pub use file::{copy, mkfiles, CopyOptions};
+pub use file::{copy, mkfiles, CopyOptions, Owner};
 pub use json::to_json;
 pub use marshal::{digest, marshal, marshal_with_source, Definition};
 pub use ops::{image, local, Constraints, LocalOptions, Output, ResolveMode};

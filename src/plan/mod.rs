@@ -7,7 +7,7 @@
 
 pub mod installers;
 
-use crate::spec::{AptPackage, ImagePath, ImageRef, SecretId, Spec};
+use crate::spec::{AppUser, AptPackage, ImagePath, ImageRef, SecretId, Spec, APP_USER_ID};
 
 /// Where the venv lives in both stages.
 pub const VENV: &str = "/opt/venv";
@@ -191,6 +191,21 @@ pub struct AppStage {
     pub workdir: ImagePath,
     /// `.dockerignore` patterns applied to the app code copy.
     pub context_excludes: Vec<String>,
+    /// `[app] user` as a name (not root): created before the venv copy when
+    /// the runtime base lacks it, and the owner of the app code copy. The
+    /// venv stays root's, read-only for the app; numeric ids own nothing
+    /// (the code stays read-only for them too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<NewUser>,
+}
+
+/// A user the app stage adds to the runtime base's `/etc/passwd` and
+/// `/etc/group` unless the base has it: fixed ids, a home, no login shell.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NewUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
 }
 
 /// What the conversion read from the build context that shapes the plan.
@@ -221,6 +236,14 @@ impl Plan {
                 system_packages: spec.app.system_packages.clone(),
                 workdir: spec.app.workdir.clone(),
                 context_excludes: parse_dockerignore(dockerignore),
+                user: match &spec.app.user {
+                    Some(AppUser::Name(name)) if name != "root" => Some(NewUser {
+                        name: name.clone(),
+                        uid: APP_USER_ID,
+                        gid: APP_USER_ID,
+                    }),
+                    _ => None,
+                },
             },
         }
     }

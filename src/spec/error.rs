@@ -69,6 +69,8 @@ pub enum SpecErrorKind {
         value: String,
         reason: &'static str,
     },
+    #[error("invalid user `{value}`: expected a user name (lowercase letters, digits, `_` and `-`, starting with a letter or `_`, at most 32 characters), a `uid` or a `uid:gid`")]
+    InvalidUser { value: String },
     #[error("index `{name}` is defined twice")]
     DuplicateIndex { name: String },
     #[error("only one index can have `default = true`")]
@@ -154,6 +156,10 @@ impl SpecErrorKind {
                  and name the secret with `password-secret = \"<secret id>\"` on the `[[index]]`"
                     .to_owned(),
             ),
+            Self::InvalidUser { .. } => Some(format!(
+                "`user = \"app\"` runs the app as `app`, created with uid and gid {} when the runtime base has no such user",
+                super::APP_USER_ID
+            )),
             Self::IncompleteCredentials { missing, .. } => {
                 Some(format!("add `{missing} = \"...\"` to this `[[index]]`"))
             }

@@ -7,10 +7,16 @@ use std::ops::Range;
 
 use serde::Deserialize;
 
-use super::{AptPackage, ContextPath, ImagePath, ImageRef, IndexName, IndexUrl, SecretId};
+use super::{AppUser, AptPackage, ContextPath, ImagePath, ImageRef, IndexName, IndexUrl, SecretId};
 
 /// The default working directory of the app in the runtime image.
 pub const DEFAULT_WORKDIR: &str = "/app";
+
+/// The uid and gid of an `[app] user` name that the app stage creates
+/// because the runtime base lacks it: fixed, so file ownership is the same
+/// in every build, and clear of the ids base images use (system users
+/// below 1000, a first login user at 1000, `nobody` at 65534).
+pub const APP_USER_ID: u32 = 10001;
 
 /// Which tool installs the dependencies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -64,7 +70,8 @@ pub struct App {
     pub cmd: Option<Vec<String>>,
     pub entrypoint: Option<Vec<String>>,
     pub env: BTreeMap<String, String>,
-    pub user: Option<String>,
+    /// A name is created in the app stage when the runtime base lacks it.
+    pub user: Option<AppUser>,
     /// `8080/tcp` form, sorted and deduplicated.
     pub expose: Vec<String>,
     pub labels: BTreeMap<String, String>,

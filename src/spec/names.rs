@@ -231,6 +231,79 @@ impl AptPackage {
     }
 }
 
+/// The user the app runs as (`[app] user`): a portable user name, which
+/// the app stage creates when the runtime base lacks it, or numeric ids,
+/// used as they are. Shown and serialized in the written form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppUser {
+    /// `[a-z_][a-z0-9_-]{0,31}`: POSIX's portable user names, lowercase,
+    /// never starting with `-` or a digit (so never mistaken for a uid).
+    Name(String),
+    /// `uid` or `uid:gid`.
+    Id { uid: u32, gid: Option<u32> },
+}
+
+impl AppUser {
+    pub fn parse(value: &str) -> Result<Self, SpecErrorKind> {
+        let bad = || SpecErrorKind::InvalidUser {
+            value: value.to_owned(),
+        };
+        let id = |s: &str| -> Result<u32, SpecErrorKind> {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            s.parse().map_err(|_| bad())
+        };
+        match value.split_once(':') {
+            Some((uid, gid)) => Ok(Self::Id {
+                uid: id(uid)?,
+                gid: Some(id(gid)?),
+            }),
+            None if value.starts_with(|c: char| c.is_ascii_digit()) => Ok(Self::Id {
+                uid: id(value)?,
+                gid: None,
+            }),
+            None if is_user_name(value) => Ok(Self::Name(value.to_owned())),
+            None => Err(bad()),
+        }
+    }
+
+    /// Whether the app runs as root (uid 0).
+    pub fn is_root(&self) -> bool {
+        match self {
+            Self::Name(name) => name == "root",
+            Self::Id { uid, .. } => *uid == 0,
+        }
+    }
+}
+
+fn is_user_name(value: &str) -> bool {
+    value.len() <= 32
+        && value.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'))
+}
+
+impl fmt::Display for AppUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Name(name) => f.write_str(name),
+            Self::Id { uid, gid: None } => write!(f, "{uid}"),
+            Self::Id {
+                uid,
+                gid: Some(gid),
+            } => write!(f, "{uid}:{gid}"),
+        }
+    }
+}
+
+impl serde::Serialize for AppUser {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// A container image reference, normalized the way Docker does
 /// (`python:3.11` → `docker.io/library/python:3.11`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::raw::{RawApp, RawPort, RawSpec};
 use super::{
-    interpolate, App, AptPackage, Build, BuildArgs, ImagePath, ImageRef, Installer, Spec,
+    interpolate, App, AppUser, AptPackage, Build, BuildArgs, ImagePath, ImageRef, Installer, Spec,
     SpecError, SpecErrorKind, DEFAULT_WORKDIR,
 };
 
@@ -112,20 +112,12 @@ impl Validator<'_> {
             }
             env.insert(k.get_ref().clone(), self.text(v)?);
         }
+        // Runtime data like the rest of `[app]`, but it also names the user
+        // the app stage creates: a portable name or numeric ids only.
         let user = match &raw.user {
             Some(u) => {
                 let value = self.text(u)?;
-                if value.is_empty() || value.chars().any(char::is_whitespace) {
-                    return Err(SpecError::new(
-                        u.span(),
-                        SpecErrorKind::InvalidName {
-                            what: "user",
-                            value,
-                            reason: "expected `name`, `uid` or `uid:gid` without spaces",
-                        },
-                    ));
-                }
-                Some(value)
+                Some(AppUser::parse(&value).map_err(|kind| SpecError::new(u.span(), kind))?)
             }
             None => None,
         };

@@ -826,3 +826,101 @@ fn a_missing_runtime_library_fails_with_its_fix_and_system_packages_fix_it() {
     );
     h.assert_image_clean("e2e-loadcheck:fixed", &[&token]);
 }
+
+/// Issue 11: `[app] user = "app"` on a runtime base without that user
+/// creates it with uid and gid 10001 and a home, and the app code is its;
+/// the venv stays root's. A venv change leaves the user step cached.
+#[test]
+fn user_is_created_and_owns_the_workdir() {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.demo_context();
+    let spec_path = ctx.path().join("pyfront.toml");
+    let spec = std::fs::read_to_string(&spec_path).unwrap();
+    let named = spec.replace("user = \"1000:1000\"", "user = \"app\"");
+    assert_ne!(spec, named);
+    std::fs::write(&spec_path, &named).unwrap();
+    let token = h.canary("user");
+    h.set_index_token(&token);
+
+    let result = h.build(Build::new(&ctx, "e2e-user:a").secret_env("pypi_token", &token));
+    result.assert_success();
+    assert!(
+        result
+            .output
+            .contains("[app] create user app (uid 10001, gid 10001) if the base lacks it"),
+        "{}",
+        result.output
+    );
+    let id = h.docker(&[
+        "run",
+        "--rm",
+        "--network=none",
+        "--entrypoint",
+        "id",
+        "e2e-user:a",
+    ]);
+    assert_eq!(
+        id.trim(),
+        "uid=10001(app) gid=10001(app) groups=10001(app)",
+        "{id}"
+    );
+    let owners = h.python(
+        "e2e-user:a",
+        "import os, pwd\n\
+         def owner(p): s = os.stat(p); return f'{p} {s.st_uid}:{s.st_gid} {oct(s.st_mode & 0o777)}'\n\
+         app = [os.path.join(d, f) for d, ds, fs in os.walk('/opt/app') for f in ds + fs]\n\
+         print('app files', len(app), sorted({owner(p).split()[1] for p in app}))\n\
+         print(owner('/opt/app'))\n\
+         print(owner('/home/app'))\n\
+         print('venv', sorted({os.lstat(os.path.join(d, f)).st_uid for d, ds, fs in os.walk('/opt/venv') for f in fs}))\n\
+         print('passwd', pwd.getpwnam('app'))\n\
+         print('cwd writable', os.access(os.getcwd(), os.W_OK), 'venv writable', os.access('/opt/venv/bin', os.W_OK))",
+    );
+    for want in [
+        "/opt/app 10001:10001",
+        "/home/app 10001:10001 0o755",
+        "venv [0]",
+        "pw_dir='/home/app', pw_shell='/usr/sbin/nologin'",
+        "cwd writable True venv writable False",
+    ] {
+        assert!(owners.contains(want), "want `{want}` in:\n{owners}");
+    }
+    assert!(
+        owners.lines().any(|l| l.starts_with("app files ")
+            && l.ends_with("['10001:10001']")
+            && !l.starts_with("app files 0 ")),
+        "{owners}"
+    );
+    // The app's own command works as that user.
+    let run = h.run("e2e-user:a");
+    assert!(run.contains("demoapp:"), "{run}");
+
+    // A venv change (another requirement) re-runs the install and the venv
+    // copy, not the user step below them.
+    let requirements = ctx.path().join("requirements.txt");
+    let text = std::fs::read_to_string(&requirements).unwrap();
+    assert!(!text.contains("six"), "{text}");
+    std::fs::write(&requirements, format!("{}\nsix==1.16.0\n", text.trim_end())).unwrap();
+    let second = h.build(Build::new(&ctx, "e2e-user:b").secret_env("pypi_token", &token));
+    second.assert_success();
+    let output = &second.output;
+    let step = output
+        .lines()
+        .position(|l| l.contains("[app] create user app"))
+        .unwrap_or_else(|| panic!("no user step in:\n{output}"));
+    let vertex = output
+        .lines()
+        .nth(step)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        output
+            .lines()
+            .any(|l| l.trim() == format!("{vertex} CACHED")),
+        "user step not cached:\n{output}"
+    );
+    h.assert_image_clean("e2e-user:a", &[&token]);
+}

@@ -219,3 +219,109 @@ fn the_load_check_does_not_depend_on_the_install_step() {
     let install_digest = install["digest"].as_str().unwrap();
     assert!(!dpkg_input.iter().any(|d| d == install_digest), "{check}");
 }
+
+fn with_user(user: &str) -> String {
+    SPEC.replace(
+        "base = \"python:3.11-slim\"",
+        &format!("base = \"python:3.11-slim\"\nuser = \"{user}\""),
+    )
+}
+
+fn digest_of<'a>(ops: &'a [Value], prefix: &str) -> &'a str {
+    named(ops, prefix)["digest"].as_str().unwrap()
+}
+
+#[test]
+fn a_named_user_is_created_before_the_venv_copy_without_a_shell() {
+    let l = lowered(&with_user("app"), "");
+    let ops = ops(&l.app);
+    let step = named(
+        &ops,
+        "[app] create user app (uid 10001, gid 10001) if the base lacks it",
+    );
+    let exec = &step["op"]["exec"];
+    assert_eq!(
+        exec["args"],
+        serde_json::json!([
+            "python3",
+            "-I",
+            "/run/pyfront/helper/appuser.py",
+            "app",
+            "10001",
+            "10001"
+        ])
+    );
+    assert!(
+        !exec["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "/bin/sh" || a == "-c"),
+        "{exec}"
+    );
+    assert_eq!(exec["network"], "none");
+    let mounts = exec["mounts"].as_array().unwrap();
+    assert!(
+        mounts
+            .iter()
+            .all(|m| m["type"] != "secret" && m["type"] != "cache" && m["type"] != "ssh"),
+        "{exec}"
+    );
+    let helper = mounts
+        .iter()
+        .find(|m| m["dest"] == "/run/pyfront/helper")
+        .unwrap();
+    assert_eq!(helper["readonly"], true);
+    // On the runtime base, and the venv copy lands on it: a venv change
+    // leaves the user layer cached.
+    let base = digest_of(&ops, "[app] FROM python:3.11-slim");
+    assert!(step["op"]["inputs"][0].as_str().unwrap().starts_with(base));
+    let user_digest = step["digest"].as_str().unwrap();
+    let venv = named(&ops, "[app] COPY --from=builder");
+    assert!(venv["op"]["inputs"][0]
+        .as_str()
+        .unwrap()
+        .starts_with(user_digest));
+    let created: Vec<&str> = l.app_layers.iter().map(|h| h.created_by.as_str()).collect();
+    assert_eq!(
+        created,
+        [
+            "pyfront: create user app (uid 10001, gid 10001) if the base lacks it",
+            "pyfront: COPY --from=builder /opt/venv /opt/venv",
+            "pyfront: COPY . /app",
+        ]
+    );
+}
+
+#[test]
+fn the_app_code_is_owned_by_the_user_and_the_venv_by_root() {
+    let l = lowered(&with_user("app"), "");
+    let app_ops = ops(&l.app);
+    let app = &named(&app_ops, "[app] COPY . /app")["op"]["file"][0]["action"]["copy"];
+    // Looked up in the image's own /etc/passwd (input 0: the venv copy,
+    // which is on top of the user step).
+    assert_eq!(
+        app["owner"],
+        serde_json::json!({"user": {"name": "app", "input": 0}, "group": null})
+    );
+    let venv = &named(&app_ops, "[app] COPY --from=builder")["op"]["file"][0]["action"]["copy"];
+    assert!(venv.get("owner").is_none(), "{venv}");
+
+    // Numeric ids, root, or no user: no user step, the code stays root's
+    // (read-only for a numeric user, as before).
+    for spec in [
+        with_user("1000:2000"),
+        with_user("root"),
+        with_user("0"),
+        SPEC.to_owned(),
+    ] {
+        let l = lowered(&spec, "");
+        let other_ops = ops(&l.app);
+        assert!(!other_ops.iter().any(|o| o["metadata"]["name"]
+            .as_str()
+            .is_some_and(|n| n.contains("create user"))));
+        let app = &named(&other_ops, "[app] COPY . /app")["op"]["file"][0]["action"]["copy"];
+        assert!(app.get("owner").is_none(), "{spec}");
+        assert_eq!(l.app_layers.len(), 2);
+    }
+}

@@ -94,3 +94,58 @@ fn names_and_paths() {
         assert!(AptPackage::parse(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn app_users_are_a_portable_name_or_numeric_ids() {
+    let name = |s: &str| AppUser::Name(s.to_owned());
+    assert_eq!(AppUser::parse("app"), Ok(name("app")));
+    assert_eq!(AppUser::parse("_svc-1"), Ok(name("_svc-1")));
+    assert_eq!(AppUser::parse(&"a".repeat(32)), Ok(name(&"a".repeat(32))));
+    assert_eq!(
+        AppUser::parse("1000"),
+        Ok(AppUser::Id {
+            uid: 1000,
+            gid: None
+        })
+    );
+    assert_eq!(
+        AppUser::parse("1000:2000"),
+        Ok(AppUser::Id {
+            uid: 1000,
+            gid: Some(2000)
+        })
+    );
+    for bad in [
+        "",
+        "App",
+        "-app",
+        "1app",
+        "app user",
+        "app:app",
+        "1000:app",
+        "app:1000",
+        "1000:",
+        ":1000",
+        "4294967296",
+        "+1",
+        "a.b",
+        "app\n",
+        &"a".repeat(33),
+    ] {
+        assert_eq!(
+            AppUser::parse(bad),
+            Err(SpecErrorKind::InvalidUser {
+                value: bad.to_owned()
+            }),
+            "{bad:?}"
+        );
+    }
+    assert!(AppUser::parse("root").unwrap().is_root());
+    assert!(AppUser::parse("0:1000").unwrap().is_root());
+    assert!(!AppUser::parse("app").unwrap().is_root());
+    assert_eq!(AppUser::parse("10:20").unwrap().to_string(), "10:20");
+    assert_eq!(
+        serde_json::to_value(AppUser::parse("app").unwrap()).unwrap(),
+        "app"
+    );
+}
