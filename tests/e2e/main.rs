@@ -9,18 +9,13 @@
 //! with `--test-threads=1`.
 
 mod harness;
-mod hostile;
 mod parity;
-// The leak scanner of tests/leaks, for the registry the runner tests fill.
 mod recipes;
 mod runners;
+// The leak scanner of tests/leaks, for the registry the runner tests fill.
 #[allow(dead_code)]
 #[path = "../leaks/scan.rs"]
 mod scan;
-// Its surfaces (image, data root, ...), for the hostile-dependency tests.
-#[allow(dead_code)]
-#[path = "../leaks/surfaces.rs"]
-mod surfaces;
 
 use harness::{Build, Harness};
 
