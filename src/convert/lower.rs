@@ -14,8 +14,8 @@ use crate::llb::{
     Mount, NetMode, Output, ResolveMode,
 };
 use crate::plan::{
-    Earlier, Install, InstallStep, Plan, CONTEXT_MOUNT, HELPER_MOUNT, PLAN_DIR, PLAN_MOUNT,
-    SECRETS_DIR, VENV, WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
+    Earlier, Install, InstallStep, Plan, CONTEXT_MOUNT, HELPER_MOUNT, MEMBERS_DIR, MEMBERS_MOUNT,
+    PLAN_DIR, PLAN_MOUNT, SECRETS_DIR, VENV, WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
 };
 use crate::redact::Redacted;
 use crate::source::SourceMap;
@@ -192,7 +192,8 @@ fn apt_install(
 /// mount them.
 #[derive(Default)]
 struct StepOutputs {
-    /// The select step's result (its [`PLAN_DIR`]).
+    /// The select step's result (its [`PLAN_DIR`] and, in a uv
+    /// workspace, its [`MEMBERS_DIR`]).
     plan: Option<Output>,
     /// The fetch step's result (its [`WHEELHOUSE_DIR`]).
     wheelhouse: Option<Output>,
@@ -206,6 +207,9 @@ impl StepOutputs {
         let (source, dir, dest) = match earlier {
             Earlier::Plan => (self.plan.as_ref()?, PLAN_DIR, PLAN_MOUNT),
             Earlier::Wheelhouse => (self.wheelhouse.as_ref()?, WHEELHOUSE_DIR, WHEELHOUSE_MOUNT),
+            // The select step's output too, its other directory: the
+            // members' sources key only the steps that see them.
+            Earlier::Members => (self.plan.as_ref()?, MEMBERS_DIR, MEMBERS_MOUNT),
         };
         Some(Mount::ReadOnly {
             dest: dest.to_owned(),

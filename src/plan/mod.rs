@@ -28,6 +28,13 @@ pub const PLAN_MOUNT: &str = "/run/pyfront/plan";
 pub const WHEELHOUSE_DIR: &str = "/var/lib/pyfront/wheelhouse";
 /// Where later steps see [`WHEELHOUSE_DIR`] (read-only).
 pub const WHEELHOUSE_MOUNT: &str = "/run/pyfront/wheelhouse";
+/// uv workspaces: where the select step copies the sources of the
+/// workspace members the install needs (`src/<name>/`) and lists them
+/// (`members.txt`). A directory of its own, apart from [`PLAN_DIR`], so a
+/// member's source change re-runs the install but not the fetch.
+pub const MEMBERS_DIR: &str = "/var/lib/pyfront/members";
+/// Where the install step sees [`MEMBERS_DIR`] (read-only).
+pub const MEMBERS_MOUNT: &str = "/run/pyfront/members";
 
 /// The build targets (`--target`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -110,6 +117,8 @@ pub enum Earlier {
     Plan,
     /// The fetch step's [`WHEELHOUSE_DIR`], at [`WHEELHOUSE_MOUNT`].
     Wheelhouse,
+    /// The select step's [`MEMBERS_DIR`], at [`MEMBERS_MOUNT`].
+    Members,
 }
 
 /// A step that runs one of pyfront's helper programs: provisioning uv, or
@@ -208,6 +217,10 @@ pub struct ContextInputs {
     /// pip: a requirement names a remote URL or a VCS repository, which
     /// pip builds even when told to take wheels only.
     pub remote_requirements: bool,
+    /// uv: `pyproject.toml` has `[tool.uv.workspace]`, so the select step
+    /// sees the whole context (the members' `pyproject.toml`s and
+    /// sources) and plans the members the install needs.
+    pub uv_workspace: bool,
 }
 
 impl Plan {
