@@ -559,19 +559,22 @@ fn uv_workspace_installs_the_members_the_package_needs() {
     assert!(second.step_cached(fetch), "{}", second.output);
     assert!(second.step_cached(install), "{}", second.output);
 
-    // A change to an SDK member's source.
+    // A change to an SDK member's source. A new value on every run: the
+    // install is keyed by content, so a value an earlier run built would
+    // rightly come from the cache.
+    let greeting = h.canary("base");
     let base = ctx
         .path()
         .join("packages/corp-base/src/corp_base/__init__.py");
     let text = std::fs::read_to_string(&base).unwrap();
-    std::fs::write(&base, text.replace("\"base 1\"", "\"base 2\"")).unwrap();
+    std::fs::write(&base, text.replace("base 1", &greeting)).unwrap();
     let third = h.build(Build::new(&ctx, "e2e-ws:c").secret_env("pypi_token", &token));
     third.assert_success();
     assert!(third.step_cached(fetch), "{}", third.output);
     assert!(!third.step_cached(install), "{}", third.output);
     let run = h.run("e2e-ws:c");
     assert!(
-        run.contains("wsapp: client -> base 2 (acme-sdk-a 1.0.0)"),
+        run.contains(&format!("wsapp: client -> {greeting} (acme-sdk-a 1.0.0)")),
         "{run}"
     );
     h.assert_image_clean("e2e-ws:c", &[token.as_str()]);
