@@ -221,8 +221,8 @@ impl StepOutputs {
 
 /// Runs an install helper step on `root`. Its inputs are `root`, its helper
 /// files, the earlier steps' outputs it `sees`, and (if any) exactly its
-/// context files: nothing else of the context, so app code changes never
-/// re-run it. `key` keeps the helper and context sources of different
+/// context files, or the whole context for a step that asks for it (its
+/// outputs, mounted by content, then shield the later steps). `key` keeps the helper and context sources of different
 /// steps apart.
 fn helper_exec(
     root: &Output,

@@ -71,8 +71,9 @@ pub struct BuilderStage {
     /// uv, provisioned before the install; independent of the lock.
     pub tools: Option<InstallStep>,
     pub install: Install,
-    /// `project = true`: the project itself, after its dependencies. The one
-    /// helper step that sees the whole context, so app changes re-run it.
+    /// `project = true`: the project itself, after its dependencies. It
+    /// sees the whole context, so app changes re-run it. (In a uv workspace
+    /// the select step sees it too, but its outputs are keyed by content.)
     pub project: Option<InstallStep>,
 }
 
@@ -128,7 +129,8 @@ pub enum Earlier {
 ///
 /// Its only inputs are the builder filesystem, `context_files` (mounted at
 /// [`CONTEXT_MOUNT`]) and `helper_files` (at [`HELPER_MOUNT`]), so app code
-/// changes never re-run it. Secrets are mounted as files and read by the
+/// changes never re-run it, unless it sees the `whole_context` (the
+/// project step; a uv workspace's select step). Secrets are mounted as files and read by the
 /// helper program at run time: only their ids are in the plan.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct InstallStep {

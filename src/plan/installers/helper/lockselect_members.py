@@ -157,7 +157,7 @@ def write_members(members, out):
                 ["check that `.dockerignore` does not exclude it"],
             )
         copy_tree(member.name, member.source, os.path.join(out, SOURCES, name))
-        build += project_build_requirements(member.source)
+        build += project_build_requirements(member.source, "workspace member `%s`" % member.name)
         names.append(name)
     with open(os.path.join(out, MEMBERS_TXT), "w", encoding="utf-8") as f:
         f.write("".join(name + "\n" for name in names))
