@@ -61,6 +61,24 @@ pub struct Uv {
     /// `[[tool.uv.index]]`.
     #[serde(default)]
     pub index: Vec<NamedIndex>,
+    /// `[tool.uv.workspace]`: the project is a workspace root.
+    #[serde(default, deserialize_with = "hint")]
+    pub workspace: Option<Workspace>,
+}
+
+/// `[tool.uv.workspace]`. Its member globs are uv's business (the select
+/// step's `uv export` reads them): pyfront only notes that there is one.
+#[derive(Debug, Default, Deserialize)]
+pub struct Workspace {}
+
+impl PyProject {
+    /// Whether this `pyproject.toml` is the root of a uv workspace.
+    pub fn is_uv_workspace(&self) -> bool {
+        self.tool
+            .uv
+            .as_ref()
+            .is_some_and(|uv| uv.workspace.is_some())
+    }
 }
 
 /// A `[[tool.poetry.source]]` or `[[tool.uv.index]]`.
@@ -148,6 +166,20 @@ mod tests {
         assert!(p.project.unwrap().requires_python.is_none());
         // What the check compares is still checked.
         assert!(toml::from_str::<PyProject>("[[tool.uv.index]]\nurl = \"u\"\n").is_err());
+    }
+
+    #[test]
+    fn notes_a_uv_workspace() {
+        let p: PyProject = toml::from_str(
+            "[project]\nname = \"root\"\n[tool.uv.workspace]\nmembers = [\"packages/*\"]\n",
+        )
+        .unwrap();
+        assert!(p.is_uv_workspace());
+        let p: PyProject = toml::from_str("[tool.uv]\npackage = false\n").unwrap();
+        assert!(!p.is_uv_workspace());
+        // An empty table is a workspace of the root alone: still one.
+        let p: PyProject = toml::from_str("[tool.uv.workspace]\n").unwrap();
+        assert!(p.is_uv_workspace());
     }
 
     #[test]

@@ -61,6 +61,7 @@ variants!(
         MissingRequirements,
         EmptyGroups,
         InstallOptionNotFor,
+        ProjectWithPackage,
         PipCannotPin,
         ProjectFileInvalid,
         IndexNotInProject,
@@ -1186,6 +1187,82 @@ error: `requirements` is not used with `with = "uv"` (it is for `pip`)
   |                ^^^^^^^^^^^^^^^^^^^^
   |
   = help: remove `requirements`: Poetry and uv install from `pyproject.toml` and their lock file
+"#,
+        },
+        Case {
+            name: "package with poetry",
+            kind: K::InstallOptionNotFor {
+                key: "package",
+                installer: "poetry",
+                for_: "`uv`",
+            },
+            spec: br#"
+[app]
+base = "python:3.12-slim"
+
+[install]
+with = "poetry"
+package = "backend"
+"#,
+            files: &[],
+            args: &[],
+            stderr: r#"
+error: `package` is not used with `with = "poetry"` (it is for `uv`)
+ --> pyfront.toml:6:11
+  |
+6 | package = "backend"
+  |           ^^^^^^^^^
+"#,
+        },
+        Case {
+            name: "invalid package",
+            kind: K::InvalidName {
+                what: "package",
+                value: "back end".into(),
+                reason: "expected the name of a workspace member, such as `backend`",
+            },
+            spec: br#"
+[app]
+base = "python:3.12-slim"
+
+[install]
+with = "uv"
+package = "back end"
+"#,
+            files: &[],
+            args: &[],
+            stderr: r#"
+error: invalid package `back end`: expected the name of a workspace member, such as `backend`
+ --> pyfront.toml:6:11
+  |
+6 | package = "back end"
+  |           ^^^^^^^^^^
+"#,
+        },
+        Case {
+            name: "project with package",
+            kind: K::ProjectWithPackage {
+                package: "backend".into(),
+            },
+            spec: br#"
+[app]
+base = "python:3.12-slim"
+
+[install]
+with = "uv"
+package = "backend"
+project = true
+"#,
+            files: &[],
+            args: &[],
+            stderr: r#"
+error: `project = true` does not install a workspace member (`package = "backend"`) yet
+ --> pyfront.toml:7:11
+  |
+7 | project = true
+  |           ^^^^
+  |
+  = help: remove `project`: the members `package` depends on are installed, and the member itself reaches the image with the app code (add its source directory to `PYTHONPATH` in `[app] env`)
 "#,
         },
         Case {

@@ -15,8 +15,8 @@ use crate::llb::{
     Mount, NetMode, Output, Owner, ResolveMode,
 };
 use crate::plan::{
-    Earlier, Install, InstallStep, NewUser, Plan, CONTEXT_MOUNT, HELPER_MOUNT, PLAN_DIR,
-    PLAN_MOUNT, SECRETS_DIR, VENV, WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
+    Earlier, Install, InstallStep, NewUser, Plan, CONTEXT_MOUNT, HELPER_MOUNT, MEMBERS_DIR,
+    MEMBERS_MOUNT, PLAN_DIR, PLAN_MOUNT, SECRETS_DIR, VENV, WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
 };
 use crate::redact::Redacted;
 use crate::source::SourceMap;
@@ -238,7 +238,8 @@ fn apt_install(
 /// mount them.
 #[derive(Default)]
 struct StepOutputs {
-    /// The select step's result (its [`PLAN_DIR`]).
+    /// The select step's result (its [`PLAN_DIR`] and, in a uv
+    /// workspace, its [`MEMBERS_DIR`]).
     plan: Option<Output>,
     /// The fetch step's result (its [`WHEELHOUSE_DIR`]).
     wheelhouse: Option<Output>,
@@ -252,6 +253,9 @@ impl StepOutputs {
         let (source, dir, dest) = match earlier {
             Earlier::Plan => (self.plan.as_ref()?, PLAN_DIR, PLAN_MOUNT),
             Earlier::Wheelhouse => (self.wheelhouse.as_ref()?, WHEELHOUSE_DIR, WHEELHOUSE_MOUNT),
+            // The select step's output too, its other directory: the
+            // members' sources key only the steps that see them.
+            Earlier::Members => (self.plan.as_ref()?, MEMBERS_DIR, MEMBERS_MOUNT),
         };
         Some(Mount::ReadOnly {
             dest: dest.to_owned(),
@@ -263,8 +267,8 @@ impl StepOutputs {
 
 /// Runs an install helper step on `root`. Its inputs are `root`, its helper
 /// files, the earlier steps' outputs it `sees`, and (if any) exactly its
-/// context files: nothing else of the context, so app code changes never
-/// re-run it. `key` keeps the helper and context sources of different
+/// context files, or the whole context for a step that asks for it (its
+/// outputs, mounted by content, then shield the later steps). `key` keeps the helper and context sources of different
 /// steps apart.
 fn helper_exec(
     root: &Output,

@@ -247,6 +247,10 @@ async fn read_install_inputs<I: Inputs>(
     match (spec.install.with.lock_file(), contents.as_slice()) {
         (Some(_), [pyproject, lock]) => {
             crate::plan::installers::check_project(spec, pyproject, lock).map_err(locate)?;
+            // check_project has parsed it: it is valid TOML.
+            context.uv_workspace = spec.install.with == crate::spec::Installer::Uv
+                && toml::from_str::<crate::pyproject::PyProject>(pyproject)
+                    .is_ok_and(|p| p.is_uv_workspace());
         }
         (None, _) => {
             let roots: Vec<ContextPath> = files.iter().map(|f| f.value.clone()).collect();

@@ -28,6 +28,13 @@ pub const PLAN_MOUNT: &str = "/run/pyfront/plan";
 pub const WHEELHOUSE_DIR: &str = "/var/lib/pyfront/wheelhouse";
 /// Where later steps see [`WHEELHOUSE_DIR`] (read-only).
 pub const WHEELHOUSE_MOUNT: &str = "/run/pyfront/wheelhouse";
+/// uv workspaces: where the select step copies the sources of the
+/// workspace members the install needs (`src/<name>/`) and lists them
+/// (`members.txt`). A directory of its own, apart from [`PLAN_DIR`], so a
+/// member's source change re-runs the install but not the fetch.
+pub const MEMBERS_DIR: &str = "/var/lib/pyfront/members";
+/// Where the install step sees [`MEMBERS_DIR`] (read-only).
+pub const MEMBERS_MOUNT: &str = "/run/pyfront/members";
 
 /// The build targets (`--target`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -64,8 +71,9 @@ pub struct BuilderStage {
     /// uv, provisioned before the install; independent of the lock.
     pub tools: Option<InstallStep>,
     pub install: Install,
-    /// `project = true`: the project itself, after its dependencies. The one
-    /// helper step that sees the whole context, so app changes re-run it.
+    /// `project = true`: the project itself, after its dependencies. It
+    /// sees the whole context, so app changes re-run it. (In a uv workspace
+    /// the select step sees it too, but its outputs are keyed by content.)
     pub project: Option<InstallStep>,
 }
 
@@ -110,6 +118,8 @@ pub enum Earlier {
     Plan,
     /// The fetch step's [`WHEELHOUSE_DIR`], at [`WHEELHOUSE_MOUNT`].
     Wheelhouse,
+    /// The select step's [`MEMBERS_DIR`], at [`MEMBERS_MOUNT`].
+    Members,
 }
 
 /// A step that runs one of pyfront's helper programs: provisioning uv, or
@@ -119,7 +129,8 @@ pub enum Earlier {
 ///
 /// Its only inputs are the builder filesystem, `context_files` (mounted at
 /// [`CONTEXT_MOUNT`]) and `helper_files` (at [`HELPER_MOUNT`]), so app code
-/// changes never re-run it. Secrets are mounted as files and read by the
+/// changes never re-run it, unless it sees the `whole_context` (the
+/// project step; a uv workspace's select step). Secrets are mounted as files and read by the
 /// helper program at run time: only their ids are in the plan.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct InstallStep {
@@ -223,6 +234,10 @@ pub struct ContextInputs {
     /// pip: a requirement names a remote URL or a VCS repository, which
     /// pip builds even when told to take wheels only.
     pub remote_requirements: bool,
+    /// uv: `pyproject.toml` has `[tool.uv.workspace]`, so the select step
+    /// sees the whole context (the members' `pyproject.toml`s and
+    /// sources) and plans the members the install needs.
+    pub uv_workspace: bool,
 }
 
 impl Plan {

@@ -95,6 +95,10 @@ pub enum SpecErrorKind {
         installer: &'static str,
         for_: &'static str,
     },
+    #[error(
+        "`project = true` does not install a workspace member (`package = \"{package}\"`) yet"
+    )]
+    ProjectWithPackage { package: String },
     #[error("index `{name}` pins packages, but pip cannot pin a package to an index")]
     PipCannotPin { name: String },
     #[error("`{file}` is not valid TOML: {reason}")]
@@ -186,6 +190,11 @@ impl SpecErrorKind {
             ),
             Self::InstallOptionNotFor { key, .. } if *key == "requirements" => Some(
                 "remove `requirements`: Poetry and uv install from `pyproject.toml` and their lock file".to_owned(),
+            ),
+            Self::ProjectWithPackage { .. } => Some(
+                "remove `project`: the members `package` depends on are installed, and the member itself reaches \
+                 the image with the app code (add its source directory to `PYTHONPATH` in `[app] env`)"
+                    .to_owned(),
             ),
             Self::PipCannotPin { .. } => Some(
                 "pip takes every package from whichever index has the highest version, so a public package with \

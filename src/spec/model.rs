@@ -101,6 +101,10 @@ pub struct Install {
     /// Poetry and uv: also install the project itself (non-editable), in a
     /// step after the dependencies that sees the whole context.
     pub project: bool,
+    /// uv only: the workspace member whose dependencies are installed
+    /// (`uv export --package`), PEP 503 normalized. `None`: the root
+    /// project's.
+    pub package: Option<String>,
     /// The `with` key, to point run-time failures of the install at.
     #[serde(skip)]
     pub with_span: Range<usize>,

@@ -65,6 +65,7 @@ pub(super) struct RawInstall {
     pub(super) project: Option<Spanned<bool>>,
     pub(super) poetry_version: Option<Spanned<String>>,
     pub(super) uv_version: Option<Spanned<String>>,
+    pub(super) package: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -317,6 +317,19 @@ fn poetry_and_uv_read_pyproject_and_their_lock() {
 }
 
 #[test]
+fn uv_package_names_a_workspace_member() {
+    let spec = Spec::parse(
+        &install_spec("with = \"uv\"\npackage = \"Acme_Backend\"", ""),
+        &args(),
+    )
+    .unwrap();
+    // Normalized, as uv compares member names.
+    assert_eq!(spec.install.package.as_deref(), Some("acme-backend"));
+    let spec = Spec::parse(&install_spec("with = \"uv\"", ""), &args()).unwrap();
+    assert_eq!(spec.install.package, None);
+}
+
+#[test]
 fn install_option_errors() {
     let cases: &[(&str, &str)] = &[
         ("with = \"pip\"", "pyfront.toml:4:8: `with = \"pip\"` needs `requirements`"),
@@ -338,6 +351,16 @@ fn install_option_errors() {
         (
             "with = \"pip\"\nrequirements = [\"r.txt\"]\nproject = true",
             "pyfront.toml:6:11: `project` is not used with `with = \"pip\"` (it is for `poetry` or `uv`)",
+        ),
+        (
+            "with = \"poetry\"\npackage = \"backend\"",
+            "pyfront.toml:5:11: `package` is not used with `with = \"poetry\"` (it is for `uv`)",
+        ),
+        ("with = \"uv\"\npackage = \"back end\"", "pyfront.toml:5:11: invalid package `back end`"),
+        ("with = \"uv\"\npackage = \"backend-\"", "pyfront.toml:5:11: invalid package `backend-`"),
+        (
+            "with = \"uv\"\npackage = \"backend\"\nproject = true",
+            "pyfront.toml:6:11: `project = true` does not install a workspace member (`package = \"backend\"`) yet",
         ),
     ];
     for (install, want) in cases {

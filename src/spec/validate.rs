@@ -233,6 +233,12 @@ fn is_group_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
+/// A PEP 508 project name: letters, digits, `-`, `_`, `.`, starting and
+/// ending with a letter or digit.
+fn is_package_name(name: &str) -> bool {
+    name.len() <= 200 && is_group_name(name) && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
 fn is_version(v: &str) -> bool {
     v.starts_with(|c: char| c.is_ascii_digit())
         && v.len() <= 64

@@ -516,6 +516,65 @@ fn uv_project_true_installs_the_project_into_the_venv() {
     h.assert_image_clean("e2e-project:b", &[token.as_str()]);
 }
 
+/// Issue 11: a uv workspace. `package = "wsapp"` installs what the app
+/// member needs: the private acme-sdk-a from the index and the two SDK
+/// members from the context (non-editable, into the venv). An app-only
+/// change re-runs only the select step, whose plan and member copies are
+/// unchanged, so the fetch and the install stay cached; an SDK change
+/// re-runs the install (not the fetch) and reaches the image.
+#[test]
+fn uv_workspace_installs_the_members_the_package_needs() {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.app_context("uv-workspace");
+    let token = h.canary("workspace");
+    h.set_index_token(&token);
+    h.lock(&ctx, "uv", &token);
+    let select = "[builder] uv export --locked --package wsapp";
+    let fetch = "[builder] fetch the planned files";
+    let install = "[builder] uv install from the wheelhouse";
+
+    let first = h.build(Build::new(&ctx, "e2e-ws:a").secret_env("pypi_token", &token));
+    first.assert_success();
+    let run = h.run("e2e-ws:a");
+    assert!(
+        run.contains("wsapp: client -> base 1 (acme-sdk-a 1.0.0)"),
+        "{run}"
+    );
+    assert!(
+        run.contains("wsapp: corp_base from /opt/venv/lib/"),
+        "{run}"
+    );
+
+    // An app-only change.
+    let app = ctx.path().join("packages/app/src/wsapp/extra.py");
+    std::fs::write(&app, format!("X = {:?}\n", h.canary("app"))).unwrap();
+    let second = h.build(Build::new(&ctx, "e2e-ws:b").secret_env("pypi_token", &token));
+    second.assert_success();
+    assert!(!second.step_cached(select), "{}", second.output);
+    assert!(second.step_cached(fetch), "{}", second.output);
+    assert!(second.step_cached(install), "{}", second.output);
+
+    // A change to an SDK member's source. A new value on every run: the
+    // install is keyed by content, so a value an earlier run built would
+    // rightly come from the cache.
+    let greeting = h.canary("base");
+    let base = ctx
+        .path()
+        .join("packages/corp-base/src/corp_base/__init__.py");
+    let text = std::fs::read_to_string(&base).unwrap();
+    std::fs::write(&base, text.replace("base 1", &greeting)).unwrap();
+    let third = h.build(Build::new(&ctx, "e2e-ws:c").secret_env("pypi_token", &token));
+    third.assert_success();
+    assert!(third.step_cached(fetch), "{}", third.output);
+    assert!(!third.step_cached(install), "{}", third.output);
+    let run = h.run("e2e-ws:c");
+    assert!(
+        run.contains(&format!("wsapp: client -> {greeting} (acme-sdk-a 1.0.0)")),
+        "{run}"
+    );
+    h.assert_image_clean("e2e-ws:c", &[token.as_str()]);
+}
+
 /// Issue 4: shell metacharacters in every spec value that reaches a build
 /// step, and in a requirement file's name and content, stay data. Each
 /// payload would create a marker file if any shell ran it; none exists in

@@ -5,11 +5,17 @@ use crate::spec::{BuildArgs, Spec};
 use serde_json::Value;
 
 fn lowered(spec: &str, dockerignore: &str) -> Lowered {
+    lowered_with(
+        spec,
+        crate::plan::ContextInputs {
+            dockerignore: dockerignore.to_owned(),
+            ..Default::default()
+        },
+    )
+}
+
+fn lowered_with(spec: &str, context: crate::plan::ContextInputs) -> Lowered {
     let spec = Spec::parse(spec, &BuildArgs::new()).unwrap();
-    let context = crate::plan::ContextInputs {
-        dockerignore: dockerignore.to_owned(),
-        ..Default::default()
-    };
     let plan = Plan::new(&spec, &context);
     lower(
         &plan,
@@ -87,6 +93,66 @@ fn the_install_steps_see_only_the_requirement_files() {
         let text = step.to_string();
         assert!(!text.contains('@'), "{text}");
     }
+}
+
+/// The mount of `op` at `dest`, if any.
+fn mount_at<'a>(op: &'a Value, dest: &str) -> Option<&'a Value> {
+    op["op"]["exec"]["mounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["dest"] == dest)
+}
+
+/// Whether `op`'s mount `m` reads from the op `source`.
+fn mounts_from(op: &Value, m: &Value, source: &Value) -> bool {
+    let input = usize::try_from(m["input"].as_u64().unwrap()).unwrap();
+    let digest = source["digest"].as_str().unwrap();
+    op["op"]["inputs"][input]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{digest}#"))
+}
+
+/// In a uv workspace the select step sees the whole context (the members'
+/// `pyproject.toml`s and sources), and only the install step sees the
+/// members it copied: the fetch is keyed by the plan alone.
+#[test]
+fn a_uv_workspace_selects_from_the_whole_context() {
+    let spec = "[app]\nbase = \"python:3.11-slim\"\n[install]\nwith = \"uv\"\n";
+    let context = crate::plan::ContextInputs {
+        dockerignore: ".git\n".to_owned(),
+        uv_workspace: true,
+        ..Default::default()
+    };
+    let l = lowered_with(spec, context);
+    let ops = ops(&l.app);
+    let select = named(&ops, "[builder] uv export --locked (main)");
+    let context_mount = mount_at(select, "/run/pyfront/context").unwrap();
+    let whole = named(&ops, "[app] load build context");
+    assert!(mounts_from(select, context_mount, whole));
+    assert!(!ops.iter().any(|o| o["metadata"]["name"]
+        .as_str()
+        .is_some_and(|n| n.contains("load select inputs"))));
+
+    let fetch = named(&ops, "[builder] fetch the planned files");
+    assert!(mount_at(fetch, "/run/pyfront/members").is_none());
+    let install = named(&ops, "[builder] uv install from the wheelhouse");
+    let members = mount_at(install, "/run/pyfront/members").unwrap();
+    assert_eq!(members["selector"], "/var/lib/pyfront/members");
+    assert_eq!(members["readonly"], true);
+    assert!(mounts_from(install, members, select));
+
+    // Not a workspace: the select step sees its two files only.
+    let l = lowered(spec, "");
+    let ops = self::ops(&l.app);
+    let inputs = named(&ops, "[builder] load select inputs");
+    assert_eq!(
+        inputs["op"]["source"]["attrs"]["local.includepattern"],
+        "[\"pyproject.toml\",\"uv.lock\"]"
+    );
+    let install = named(&ops, "[builder] uv install from the wheelhouse");
+    assert!(mount_at(install, "/run/pyfront/members").is_none());
 }
 
 #[test]

@@ -85,6 +85,11 @@ pub(crate) enum Mode<'a> {
         tool: Option<String>,
         wheelhouse: &'a str,
         requirements: String,
+        /// uv workspaces: the select step's members directory
+        /// (`members.txt` and `src/<name>/`); the listed members are
+        /// installed after `requirements`, non-editable and `--no-deps`,
+        /// from writable copies. `None`: no workspace.
+        members: Option<&'a str>,
         hints: Vec<String>,
     },
 }
@@ -121,7 +126,13 @@ pub(crate) struct SelectConfig<'a> {
     /// `project = true`: the project's own build requirements are fetched
     /// too, so the project builds offline.
     pub(crate) project: bool,
+    /// uv: the workspace member to export (`uv export --package`).
+    pub(crate) package: Option<&'a str>,
     pub(crate) out: &'a str,
+    /// uv workspaces: where the workspace members the export lists are
+    /// copied (`src/<name>/`) and listed (`members.txt`), their build
+    /// requirements planned for the fetch. `None`: no workspace.
+    pub(crate) members: Option<&'a str>,
     pub(crate) wheelhouse: &'a str,
     pub(crate) fetch_cache_dir: &'a str,
     indexes: Vec<IndexConfig<'a>>,
@@ -136,7 +147,9 @@ pub(crate) struct Select<'a> {
     pub(crate) groups: &'a [String],
     pub(crate) extras: &'a [String],
     pub(crate) project: bool,
+    pub(crate) package: Option<&'a str>,
     pub(crate) out: &'a str,
+    pub(crate) members: Option<&'a str>,
     pub(crate) wheelhouse: &'a str,
     pub(crate) fetch_cache_dir: &'a str,
     pub(crate) hints: Vec<String>,
@@ -152,7 +165,9 @@ impl<'a> SelectConfig<'a> {
             groups: select.groups,
             extras: select.extras,
             project: select.project,
+            package: select.package,
             out: select.out,
+            members: select.members,
             wheelhouse: select.wheelhouse,
             fetch_cache_dir: select.fetch_cache_dir,
             indexes: indexes.iter().map(IndexConfig::from).collect(),
@@ -320,6 +335,7 @@ mod tests {
                         tool: Some("/opt/pyfront-tools/bin/uv".to_owned()),
                         wheelhouse: "/run/pyfront/wheelhouse",
                         requirements: "/run/pyfront/plan/requirements.txt".to_owned(),
+                        members: Some("/run/pyfront/members"),
                         hints: Vec::new(),
                     },
                     Vec::new(),
@@ -378,6 +394,7 @@ mod tests {
                     tool: None,
                     wheelhouse: "/run/pyfront/wheelhouse",
                     requirements: "/run/pyfront/plan/requirements.txt".to_owned(),
+                    members: None,
                     hints: Vec::new(),
                 },
                 vec![IndexConfig {
@@ -410,7 +427,9 @@ mod tests {
                 groups: &groups,
                 extras: &extras,
                 project: lock == "uv",
+                package: (lock == "uv").then_some("backend"),
                 out: "/var/lib/pyfront/plan",
+                members: (lock == "uv").then_some("/var/lib/pyfront/members"),
                 wheelhouse: "/var/lib/pyfront/wheelhouse",
                 fetch_cache_dir: "/root/.cache/pyfront-fetch",
                 indexes: vec![IndexConfig {

@@ -30,8 +30,8 @@ use config::{HelperConfig, Mode, Select, SelectConfig};
 
 use super::{
     BuilderStage, CacheDir, ContextInputs, Earlier, HelperFile, HermeticInstall, Install,
-    InstallStep, CONTEXT_MOUNT, HELPER_MOUNT, PLAN_DIR, PLAN_MOUNT, TOOLS_VENV, VENV,
-    WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
+    InstallStep, CONTEXT_MOUNT, HELPER_MOUNT, MEMBERS_DIR, MEMBERS_MOUNT, PLAN_DIR, PLAN_MOUNT,
+    TOOLS_VENV, VENV, WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
 };
 use crate::spec::{Installer, Spec};
 
@@ -81,6 +81,7 @@ const LOCKSELECT: Program = Program {
         "fetch_errors.py",
         "install_failure.py",
         "lockselect_config.py",
+        "lockselect_members.py",
         "lockselect_plan.py",
         "lockselect_poetry.py",
         "lockselect_poetry_hash.py",
@@ -134,7 +135,7 @@ pub fn builder_stage(spec: &Spec, context: &ContextInputs) -> BuilderStage {
         ),
         Installer::Uv => (
             Some(tools_step(spec, "uv")),
-            Install::Hermetic(uv::install(spec)),
+            Install::Hermetic(uv::install(spec, context)),
             spec.install.project.then(|| project_step(spec)),
         ),
     };
@@ -254,6 +255,12 @@ struct LockInstaller {
     select_title: String,
     /// Printed when the select step fails (usually a stale lock).
     hint: &'static str,
+    /// uv: the context root is a workspace, or the spec names a member
+    /// (`package`). The select step then sees the whole context and copies
+    /// the members the install needs into [`MEMBERS_DIR`]; its outputs are
+    /// keyed by content, so an app-only change still leaves the fetch and
+    /// the install cached.
+    workspace: bool,
 }
 
 /// The hermetic install of a lock: select (the lock and `pyproject.toml`
@@ -273,14 +280,16 @@ fn hermetic_install(spec: &Spec, installer: &LockInstaller) -> HermeticInstall {
             groups: &install.groups,
             extras: &install.extras,
             project: install.project,
+            package: install.package.as_deref(),
             out: PLAN_DIR,
+            members: installer.workspace.then_some(MEMBERS_DIR),
             wheelhouse: WHEELHOUSE_DIR,
             fetch_cache_dir: FETCH_CACHE_DIR,
             hints: vec![installer.hint.to_owned()],
         },
         &spec.indexes,
     );
-    let select = helper_step(
+    let mut select = helper_step(
         spec,
         installer.select_title.clone(),
         &LOCKSELECT,
@@ -288,6 +297,10 @@ fn hermetic_install(spec: &Spec, installer: &LockInstaller) -> HermeticInstall {
         files,
         Access::Sealed,
     );
+    if installer.workspace {
+        select.context_files = Vec::new();
+        select.whole_context = true;
+    }
 
     // The fetch step's config is the select step's output, so it is keyed
     // by what was planned: a token rotation or a rebuilt builder that plans
@@ -323,6 +336,7 @@ fn hermetic_install(spec: &Spec, installer: &LockInstaller) -> HermeticInstall {
             tool,
             wheelhouse: WHEELHOUSE_MOUNT,
             requirements: format!("{PLAN_MOUNT}/requirements.txt"),
+            members: installer.workspace.then_some(MEMBERS_MOUNT),
             hints: Vec::new(),
         },
         &[],
@@ -336,6 +350,9 @@ fn hermetic_install(spec: &Spec, installer: &LockInstaller) -> HermeticInstall {
         Access::Sealed,
     );
     install.sees = vec![Earlier::Plan, Earlier::Wheelhouse];
+    if installer.workspace {
+        install.sees.push(Earlier::Members);
+    }
     HermeticInstall {
         select: Some(select),
         fetch,

@@ -23,6 +23,7 @@ pub(super) fn install(spec: &Spec) -> HermeticInstall {
                 spec.install.groups.join(",")
             ),
             hint: "if pyfront says `pyproject.toml` changed since `poetry.lock` was generated, run `poetry lock` and commit `poetry.lock`",
+            workspace: false,
         },
     )
 }

@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use toml::Spanned;
 
-use super::{is_group_name, is_version, Validator};
+use super::{is_group_name, is_package_name, is_version, normalize_package_name, Validator};
 use crate::spec::raw::RawInstall;
 use crate::spec::{
     ContextPath, Install, Installer, Located, SpecError, SpecErrorKind, DEFAULT_POETRY_VERSION,
@@ -28,6 +28,31 @@ impl Validator<'_> {
         if let (Installer::Pip, Some(p)) = (with, &raw.project) {
             return Err(only_for(p.span(), "project", "`poetry` or `uv`"));
         }
+        let package = match (&raw.package, with) {
+            (None, _) => None,
+            (Some(p), Installer::Uv) => {
+                let value = self.plain(p, "package")?;
+                if !is_package_name(&value) {
+                    return Err(SpecError::new(
+                        p.span(),
+                        SpecErrorKind::InvalidName {
+                            what: "package",
+                            value,
+                            reason: "expected the name of a workspace member, such as `backend`",
+                        },
+                    ));
+                }
+                let package = normalize_package_name(&value);
+                if let (true, Some(project)) = (project, &raw.project) {
+                    return Err(SpecError::new(
+                        project.span(),
+                        SpecErrorKind::ProjectWithPackage { package },
+                    ));
+                }
+                Some(package)
+            }
+            (Some(p), _) => return Err(only_for(p.span(), "package", "`uv`")),
+        };
         let mut inputs: Vec<Located<ContextPath>> = Vec::new();
         // A set beside the list: a huge `requirements` stays linear.
         let mut seen = std::collections::BTreeSet::new();
@@ -161,6 +186,7 @@ impl Validator<'_> {
             extras,
             tool_version,
             project,
+            package,
             with_span: raw.with.span(),
         })
     }

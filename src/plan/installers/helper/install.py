@@ -36,7 +36,14 @@ from install_credentials import gather_credentials  # noqa: E402
 from install_failure import Failure, report  # noqa: E402
 from install_modes import command, installer_failed, tool_of  # noqa: E402
 from install_process import prepare_pip, run_installer  # noqa: E402
-from install_wheelhouse import check_wheelhouse, write_manifest  # noqa: E402
+from install_wheelhouse import (  # noqa: E402
+    check_wheelhouse,
+    copy_members,
+    pip_members_command,
+    read_members,
+    uv_members_command,
+    write_manifest,
+)
 from pyfront_redact import load_masker  # noqa: E402
 
 
@@ -65,13 +72,41 @@ def run(argv, masker):
     output = []
     try:
         code, rejected = run_installer(args, env, config.get("cwd"), masker, output)
+        if code != 0:
+            raise installer_failed(config, code, rejected, b"".join(output))
+        if config["mode"] == "wheelhouse-install" and config["members"]:
+            install_members(config, pip, env, masker)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
-    if code != 0:
-        raise installer_failed(config, code, rejected, b"".join(output))
     if config["mode"] == "pip-download":
         write_manifest(config["wheelhouse"])
+
+
+def install_members(config, pip, env, masker):
+    """uv workspaces: the members the select step copied, after the locked
+    packages, from writable copies (the mount is read-only)."""
+    names = read_members(config["members"])
+    if not names:
+        return
+    scratch = tempfile.mkdtemp(prefix="pyfront-members-")
+    try:
+        copies = copy_members(config["members"], names, scratch)
+        if config["installer"] == "uv":
+            args, additions = uv_members_command(config, copies)
+        else:
+            args, additions = pip_members_command(pip, config, copies)
+        env = dict(env)
+        env.update(additions)
+        sys.stdout.write("pyfront: installing workspace member%s %s\n" % (
+            "" if len(names) == 1 else "s", ", ".join(names)))
+        sys.stdout.flush()
+        output = []
+        code, rejected = run_installer(args, env, None, masker, output)
+        if code != 0:
+            raise installer_failed(config, code, rejected, b"".join(output))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def main(argv=None, rules_dir=HERE):

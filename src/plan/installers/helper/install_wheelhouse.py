@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 
 from install_failure import Failure
 
@@ -79,6 +80,52 @@ def write_manifest(wheelhouse):
         json.dump({"version": 1, "files": files}, f, indent=1, sort_keys=True)
         f.write("\n")
     return files
+
+
+def read_members(members):
+    """The workspace members the select step copied into `members`: the
+    names of members.txt, each with its directory src/<name>/."""
+    path = os.path.join(members, "members.txt")
+    try:
+        with open(path, encoding="utf-8") as f:
+            names = [line.strip() for line in f if line.strip()]
+    except (OSError, UnicodeDecodeError) as e:
+        raise Failure("cannot read %s: %s" % (path, e), ["the select step writes it; did it finish?"])
+    for name in names:
+        source = os.path.join(members, "src", name)
+        if os.path.basename(name) != name or name.startswith(".") or not os.path.isdir(source):
+            raise Failure("the members directory lacks `src/%s`, which members.txt lists" % name)
+    return names
+
+
+def copy_members(members, names, scratch):
+    """Writable copies of the members (build backends write next to the
+    sources: build/, *.egg-info), in the order of `names`."""
+    copies = []
+    for name in names:
+        copy = os.path.join(scratch, name)
+        shutil.copytree(os.path.join(members, "src", name), copy, symlinks=True)
+        copies.append(copy)
+    return copies
+
+
+def uv_members_command(config, copies):
+    """The workspace members, after the locked packages: non-editable,
+    without dependencies (the lock's are installed), their build backends
+    from the wheelhouse only. No hashes: they are the context's sources."""
+    args = [
+        config["tool"], "pip", "install", "--offline", "--no-index",
+        "--find-links", config["wheelhouse"], "--no-deps",
+        "--python", os.path.join(config["venv"], "bin", "python"),
+    ] + list(copies)
+    return args, {"UV_LINK_MODE": "copy", "UV_NO_PROGRESS": "1", "UV_PYTHON_DOWNLOADS": "never", "UV_OFFLINE": "1"}
+
+
+def pip_members_command(pip, config, copies):
+    args = list(pip) + [
+        "install", "--no-index", "--find-links", config["wheelhouse"], "--no-deps", "--no-cache-dir",
+    ] + list(copies)
+    return args, {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"}
 
 
 def uv_command(config):

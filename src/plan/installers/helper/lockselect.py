@@ -14,6 +14,9 @@ else the sdist). It writes into the config's `out`:
   the offline install step installs with `--no-deps --require-hashes`;
 - pylock.toml (uv only), uv's export, for a human reading the plan.
 
+In a uv workspace (the config's `members` set) it also copies the
+workspace members the export lists into `members` (lockselect_members.py).
+
 The config's format is lockselect_config.py's. Named lockselect, not
 select: a `select.py` next to the modules would shadow the standard
 library's `select` for every module here. Standard library only, plus the
@@ -34,6 +37,7 @@ if sys.path[:1] != [HERE]:
 
 from install_failure import Failure, report  # noqa: E402
 from lockselect_config import parse_config  # noqa: E402
+from lockselect_members import write_members  # noqa: E402
 from lockselect_plan import project_build_requirements, write_plan  # noqa: E402
 from lockselect_poetry import poetry_packages  # noqa: E402
 from lockselect_uv import uv_packages  # noqa: E402
@@ -52,10 +56,12 @@ def run(argv, masker):
     config = parse_config(text, os.path.basename(argv[0]))
     ranks = tag_ranks()
     if config["mode"] == "uv":
-        chosen = uv_packages(config, masker, ranks)
+        chosen, members = uv_packages(config, masker, ranks)
     else:
-        chosen = poetry_packages(config, ranks)
+        chosen, members = poetry_packages(config, ranks), []
     build = project_build_requirements(config["cwd"]) if config["project"] else []
+    if config["members"]:
+        build += write_members(members, config["members"])
     write_plan(config, chosen, build)
     sdists = sum(1 for c in chosen if not c.filename.endswith(".whl"))
     sys.stdout.write(masker.text(
@@ -63,6 +69,10 @@ def run(argv, masker):
         % (len(chosen), "" if len(chosen) == 1 else "s", len(chosen) - sdists,
            "" if len(chosen) - sdists == 1 else "s", sdists, "" if sdists == 1 else "s", config["out"])
     ))
+    if config["members"]:
+        sys.stdout.write(masker.text("pyfront: copied %d workspace member%s into %s: %s\n" % (
+            len(members), "" if len(members) == 1 else "s", config["members"],
+            ", ".join(sorted(m.name for m in members)) or "none")))
 
 
 def main(argv=None, rules_dir=HERE):

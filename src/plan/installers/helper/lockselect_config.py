@@ -6,7 +6,9 @@ validation (the checks install.json gets, from pyfront_config).
      "cwd": the context with pyproject.toml and the lock (read-only),
      "groups": [...], "extras": [...],   # as install.json's uv-sync/poetry-install
      "project": true | false,            # add the project's [build-system].requires
+     "package": null | a workspace member (uv only: `uv export --package`),
      "out": the plan directory this step writes,
+     "members": null | where the workspace members are copied (uv only),
      "wheelhouse": ..., "fetch_cache_dir": ...,   # passed on to fetch.json
      "indexes": [install.json's index objects], "hints": [...]}
 """
@@ -26,6 +28,7 @@ from pyfront_config import (
     check_index,
     check_keys,
     is_integer,
+    is_plain_name,
     shown,
 )
 
@@ -38,7 +41,9 @@ KEYS = {
     "groups": ListOf(STRING),
     "extras": ListOf(STRING),
     "project": BOOL,
+    "package": Kind("null or a package name", lambda v: v is None or (isinstance(v, str) and is_plain_name(v))),
     "out": PATH,
+    "members": Kind("null or an absolute path", lambda v: v is None or PATH.test(v)),
     "wheelhouse": PATH,
     "fetch_cache_dir": PATH,
     "hints": ListOf(STRING),
@@ -65,6 +70,8 @@ def validate_config(config):
         check(key, config[key], kind)
     if (config["mode"] == "uv") != (config["tool"] is not None):
         raise ConfigError("`tool` must be uv's path in mode `uv`, and null in mode `poetry`")
+    if config["mode"] == "poetry" and (config["package"] is not None or config["members"] is not None):
+        raise ConfigError("`package` and `members` must be null in mode `poetry`")
     if not isinstance(config["indexes"], list):
         raise ConfigError("`indexes` must be a list, not %s" % shown(config["indexes"]))
     names = set()

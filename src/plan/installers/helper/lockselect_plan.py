@@ -51,9 +51,10 @@ def fetch_indexes(config):
     return indexes
 
 
-def project_build_requirements(cwd):
-    """The project's own `[build-system] requires` (PEP 517's fallback when
-    absent), checked to be requirements by name."""
+def project_build_requirements(cwd, what="the project"):
+    """The `[build-system] requires` of the project at `cwd` (PEP 517's
+    fallback when absent), checked to be requirements by name; `what`
+    names it in errors."""
     path = os.path.join(cwd, "pyproject.toml")
     try:
         with open(path, "rb") as f:
@@ -71,7 +72,7 @@ def project_build_requirements(cwd):
     for requirement in requires:
         if not is_named_requirement(requirement.strip()):
             raise Failure(
-                "the project's build requirement `%s` is not a requirement by name" % requirement,
+                "%s has the build requirement `%s`, which is not a requirement by name" % (what, requirement),
                 ["the hermetic install fetches build dependencies by name from the indexes only; "
                  "publish it to an index and require it by name"],
             )

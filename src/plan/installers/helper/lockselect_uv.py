@@ -17,6 +17,7 @@ import tempfile
 from urllib.parse import unquote, urlsplit
 
 from install_failure import Failure
+from lockselect_members import member_of
 from lockselect_plan import Chosen, index_for_url
 from pyfront_toml import TOMLDecodeError, loads
 from pyfront_wheels import SelectError, choose, marker_holds
@@ -46,10 +47,24 @@ def uv_selection(groups, extras):
 def export_argv(config, output):
     """`uv export` for the config's groups and extras, on this interpreter
     (its markers are the ones that will be evaluated)."""
+    # With --package, --no-emit-project leaves out that member: like the
+    # root project, it reaches the image with the app code.
+    package = ["--package", config["package"]] if config["package"] else []
     return [
         config["tool"], "export", "--locked", "--offline", "--format", "pylock.toml",
         "--no-emit-project", "--no-header",
-    ] + uv_selection(config["groups"], config["extras"]) + ["--python", sys.executable, "-o", output]
+    ] + package + uv_selection(config["groups"], config["extras"]) + ["--python", sys.executable, "-o", output]
+
+
+def export_hints(config, output):
+    """The hints for a failed export: the config's, after one for what
+    uv's (masked) output shows."""
+    hints = list(config["hints"]) or ["if uv says the lock file needs to be updated, run `uv lock` and commit `uv.lock`"]
+    if config["package"] and b"does not have a member" in output:
+        hints.insert(0, "`package = \"%s\"` must name a member of the workspace at the context root "
+                        "(`[tool.uv.workspace] members`), and that member's `pyproject.toml` must be in the "
+                        "build context" % config["package"])
+    return hints
 
 
 def export_env(cache):
@@ -78,7 +93,7 @@ def run_export(config, masker):
         sys.stdout.flush()
         raise Failure(
             "uv could not export uv.lock for this build (exit code %d)" % proc.returncode,
-            list(config["hints"]) or ["if uv says the lock file needs to be updated, run `uv lock` and commit `uv.lock`"],
+            export_hints(config, proc.stdout),
         )
     with open(output, "rb") as f:
         return f.read().decode("utf-8")
@@ -94,19 +109,26 @@ def file_entry(package, entry):
     return {"filename": filename, "url": url, "sha256": sha256.lower()}
 
 
-def select(pylock_text, config, ranks):
-    """The Chosen file of each package of the export whose marker holds."""
+def select(pylock_text, config, ranks, exported=None):
+    """The Chosen file of each package of the export whose marker holds,
+    and the workspace Members it lists (a workspace only: `members` set;
+    their paths are relative to `exported`, the pylock.toml's path)."""
     try:
         lock = loads(pylock_text)
     except TOMLDecodeError as e:
         raise Failure("uv wrote a pylock.toml that is not valid TOML: %s" % e)
-    chosen = []
+    exported = exported or os.path.join(config["out"], PYLOCK)
+    chosen, members = [], []
     for package in lock.get("packages", []):
-        name = "%s %s" % (package.get("name"), package.get("version"))
-        if not isinstance(package.get("name"), str) or not isinstance(package.get("version"), str):
-            raise Failure("`%s` in pylock.toml has no name or version to pin" % name)
+        # Local entries (workspace members, paths) have no version.
+        name = " ".join(str(package[k]) for k in ("name", "version") if k in package)
+        if not isinstance(package.get("name"), str):
+            raise Failure("a package in pylock.toml has no name: %r" % (package,))
         try:
             if not marker_holds(name, package.get("marker")):
+                continue
+            if config["members"] and "directory" in package:
+                members.append(member_of(package, package["directory"], config, exported))
                 continue
             kinds = [k for k in NOT_FROM_AN_INDEX if k in package]
             if kinds:
@@ -114,6 +136,8 @@ def select(pylock_text, config, ranks):
                     "`%s` comes from a %s source, which the hermetic install does not support yet" % (name, kinds[0]),
                     ["lock it from a package index instead"],
                 )
+            if not isinstance(package.get("version"), str):
+                raise Failure("`%s` in pylock.toml has no version to pin" % name)
             files = [file_entry(name, w) for w in package.get("wheels", [])]
             if package.get("sdist"):
                 files.append(file_entry(name, package["sdist"]))
@@ -124,8 +148,9 @@ def select(pylock_text, config, ranks):
             package["name"], package["version"], picked["filename"], picked["url"], picked["sha256"],
             index_for_url(config, package.get("index")),
         ))
-    return chosen
+    return chosen, members
 
 
 def uv_packages(config, masker, ranks):
+    """(the Chosen files, the workspace Members)."""
     return select(run_export(config, masker), config, ranks)

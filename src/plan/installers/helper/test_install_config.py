@@ -145,6 +145,7 @@ class ConfigTest(unittest.TestCase):
     def test_null_alternatives_are_valid(self):
         install_config.validate_config(dict(testdata("pip-project"), find_links=None))
         install_config.validate_config(dict(testdata("wheelhouse-install"), installer="pip", tool=None))
+        install_config.validate_config(dict(testdata("wheelhouse-install"), members=None))
 
     def test_validation_does_not_change_the_config(self):
         config = testdata("pip-requirements")

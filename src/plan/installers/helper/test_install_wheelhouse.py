@@ -74,5 +74,73 @@ class ManifestTest(unittest.TestCase):
         self.assertFalse(os.path.exists(marker))
 
 
+class MembersTest(unittest.TestCase):
+    """uv workspaces: the members the select step copied, installed after
+    the locked packages from writable copies."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.tmp)
+        self.members = os.path.join(self.tmp, "members")
+        for name in ("acme-sdk-a", "acme-sdk-b"):
+            os.makedirs(os.path.join(self.members, "src", name))
+            with open(os.path.join(self.members, "src", name, "pyproject.toml"), "w") as f:
+                f.write("[project]\nname = %r\n" % name)
+        with open(os.path.join(self.members, "members.txt"), "w") as f:
+            f.write("acme-sdk-a\nacme-sdk-b\n")
+
+    def test_read_members(self):
+        self.assertEqual(install_wheelhouse.read_members(self.members), ["acme-sdk-a", "acme-sdk-b"])
+        with open(os.path.join(self.members, "members.txt"), "a") as f:
+            f.write("../etc\n")
+        with self.assertRaises(Failure) as caught:
+            install_wheelhouse.read_members(self.members)
+        self.assertIn("lacks `src/../etc`", caught.exception.message)
+
+    def test_argv(self):
+        config = testdata("wheelhouse-install")
+        args, env = install_wheelhouse.uv_members_command(config, ["/tmp/s/acme-sdk-a", "/tmp/s/acme-sdk-b"])
+        self.assertEqual(args, [
+            "/opt/pyfront-tools/bin/uv", "pip", "install", "--offline", "--no-index",
+            "--find-links", "/run/pyfront/wheelhouse", "--no-deps", "--python", "/opt/venv/bin/python",
+            "/tmp/s/acme-sdk-a", "/tmp/s/acme-sdk-b",
+        ])
+        self.assertEqual(env["UV_OFFLINE"], "1")
+        args, _ = install_wheelhouse.pip_members_command(["pip"], config, ["/tmp/s/a"])
+        self.assertEqual(args, ["pip", "install", "--no-index", "--find-links", "/run/pyfront/wheelhouse",
+                                "--no-deps", "--no-cache-dir", "/tmp/s/a"])
+
+    def test_program_installs_the_members_after_the_lock(self):
+        wheelhouse = os.path.join(self.tmp, "wheelhouse")
+        os.mkdir(wheelhouse)
+        install_wheelhouse.write_manifest(wheelhouse)
+        helper = os.path.join(self.tmp, "helper")
+        os.mkdir(helper)
+        mount_helper(helper, install_modules())
+        log = os.path.join(self.tmp, "calls")
+        tool = os.path.join(helper, "uv")
+        # A "uv" that logs each call's arguments, and whether each path
+        # argument is a writable copy of a member.
+        with open(tool, "w") as f:
+            f.write('#!/bin/sh\necho "$*" >> %s\nfor a; do [ -w "$a/pyproject.toml" ] && echo "writable $(basename $a)" >> %s; done\nexit 0\n'
+                    % (log, log))
+        os.chmod(tool, 0o755)
+        config = dict(testdata("wheelhouse-install"), tool=tool, wheelhouse=wheelhouse, members=self.members)
+        path = os.path.join(helper, "install.json")
+        with open(path, "w") as f:
+            json.dump(config, f)
+        proc = subprocess.run([sys.executable, "-I", os.path.join(helper, "install.py"), path],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                              env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("pyfront: installing workspace members acme-sdk-a, acme-sdk-b", proc.stdout)
+        with open(log) as f:
+            calls = f.read().splitlines()
+        self.assertIn("--require-hashes", calls[0])
+        self.assertTrue(calls[1].startswith("pip install --offline --no-index --find-links %s --no-deps" % wheelhouse))
+        self.assertNotIn(self.members, calls[1])  # copies, not the read-only mount
+        self.assertEqual(calls[2:], ["writable acme-sdk-a", "writable acme-sdk-b"])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -51,7 +51,9 @@ def config(mode="uv", out="/tmp/plan", **changes):
         "groups": ["main"],
         "extras": [],
         "project": False,
+        "package": None,
         "out": out,
+        "members": None,
         "wheelhouse": "/var/lib/pyfront/wheelhouse",
         "fetch_cache_dir": "/root/.cache/pyfront-fetch",
         "indexes": [index("corp", "https://pypi.org/simple/", secret="pypi_token")],
@@ -99,7 +101,9 @@ class UvSelectTest(unittest.TestCase):
     """The pylock.toml of testdata, read on this interpreter."""
 
     def select(self, **changes):
-        return lockselect_uv.select(read(os.path.join(UV_PROJECT, "pylock.toml")), config(**changes), tag_ranks())
+        chosen, members = lockselect_uv.select(read(os.path.join(UV_PROJECT, "pylock.toml")), config(**changes), tag_ranks())
+        self.assertEqual(members, [])
+        return chosen
 
     def test_files(self):
         chosen = {c.name: c for c in self.select()}
@@ -116,7 +120,7 @@ class UvSelectTest(unittest.TestCase):
     def test_markers(self):
         text = '[[packages]]\nname = "w"\nversion = "1"\nmarker = "sys_platform == \'win32\'"\n' \
                'wheels = [{url = "https://h/w-1-py3-none-any.whl", hashes = {sha256 = "' + "a" * 64 + '"}}]\n'
-        self.assertEqual(lockselect_uv.select(text, config(), tag_ranks()), [])  # not win32
+        self.assertEqual(lockselect_uv.select(text, config(), tag_ranks()), ([], []))  # not win32
 
     def test_no_file_for_this_interpreter(self):
         text = '[[packages]]\nname = "w"\nversion = "1"\n' \
@@ -139,6 +143,17 @@ class UvSelectTest(unittest.TestCase):
         ])
         argv = lockselect_uv.export_argv(config(tool="/uv", groups=["dev", "ml"], extras=[]), "/p/pylock.toml")
         self.assertEqual(argv[8:12], ["--only-group", "dev", "--only-group", "ml"])
+        # A workspace member: its dependencies, without the member itself.
+        argv = lockselect_uv.export_argv(config(tool="/uv", package="backend"), "/p/pylock.toml")
+        self.assertEqual(argv[6:11], ["--no-emit-project", "--no-header", "--package", "backend", "--no-default-groups"])
+
+    def test_export_hints(self):
+        c = config(package="backend", hints=["check the workspace"])
+        hints = lockselect_uv.export_hints(c, b"error: The workspace does not have a member backend: /ctx\n")
+        self.assertEqual(len(hints), 2)
+        self.assertIn("`package = \"backend\"` must name a member", hints[0])
+        self.assertEqual(hints[1], "check the workspace")
+        self.assertEqual(lockselect_uv.export_hints(c, b"other"), ["check the workspace"])
 
 
 class PlanTest(unittest.TestCase):
