@@ -302,8 +302,33 @@ async fn read_install_inputs<I: Inputs>(
                 .iter()
                 .map(|f| f.path.as_str().to_owned())
                 .collect();
+            // pip would run the build code of a local path or a URL or VCS
+            // requirement to learn its dependencies, whatever
+            // `--only-binary` says: in the step that reads the token. Only
+            // an explicit, linted opt-out allows that.
+            if spec.install.build_code_sees_index_login.is_none() {
+                let first = set
+                    .local
+                    .first()
+                    .map(|l| (&l.file, l.span.clone(), "a local path"))
+                    .or_else(|| {
+                        set.remote
+                            .as_ref()
+                            .map(|(file, span)| (file, span.clone(), "a URL or VCS"))
+                    });
+                if let Some((file, span, what)) = first {
+                    return Err(ConvertError::Spec(Box::new(Diagnostic::located(
+                        file.as_str(),
+                        collector.source(file).unwrap_or_default(),
+                        &options.build_args,
+                        Some(span),
+                        &format!("pip would run the build code of {what} requirement in the step that reads the index token"),
+                        Some("install it from a uv or Poetry lock (their builds run without the token), publish it to the index as a wheel, or set `build-code-sees-index-login = true` in [install] to accept the risk".to_owned()),
+                    ))));
+                }
+            }
             context.local_requirements = !set.local.is_empty();
-            context.remote_requirements = set.remote;
+            context.remote_requirements = set.remote.is_some();
         }
         _ => {}
     }

@@ -131,6 +131,14 @@ pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, bases: Option<Bases<'_>
             ));
         }
     }
+    if let Some(span) = &spec.install.build_code_sees_index_login {
+        out.push(Warning::new(
+            "build-code-sees-index-login",
+            "`build-code-sees-index-login = true`: pip installs in one step with the index token in its environment, so the build code of every package it builds from source can read the token".to_owned(),
+            Some("install local, URL and VCS requirements from a uv or Poetry lock, or publish them to the index as wheels, and drop this key".to_owned()),
+            Some(span.clone()),
+        ));
+    }
     // Without the base's config the app's user is known only if the spec
     // sets it.
     let base_user = bases.as_ref().map(|b| {

@@ -105,6 +105,11 @@ pub struct Install {
     /// (`uv export --package`), PEP 503 normalized. `None`: the root
     /// project's.
     pub package: Option<String>,
+    /// pip only: the explicit opt-out of the hermetic install, for a
+    /// requirement set whose build code pip must run to resolve it (a local
+    /// path, a URL or VCS requirement). Its span, for the lint that says
+    /// the risk; `None`: not set (or `false`).
+    pub build_code_sees_index_login: Option<Range<usize>>,
     /// The `with` key, to point run-time failures of the install at.
     #[serde(skip)]
     pub with_span: Range<usize>,

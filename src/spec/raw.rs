@@ -63,6 +63,7 @@ pub(super) struct RawInstall {
     pub(super) groups: Option<Spanned<Vec<Spanned<String>>>>,
     pub(super) extras: Option<Spanned<Vec<Spanned<String>>>>,
     pub(super) project: Option<Spanned<bool>>,
+    pub(super) build_code_sees_index_login: Option<Spanned<bool>>,
     pub(super) poetry_version: Option<Spanned<String>>,
     pub(super) uv_version: Option<Spanned<String>>,
     pub(super) package: Option<Spanned<String>>,

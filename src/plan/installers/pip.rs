@@ -11,7 +11,9 @@
 //! A local path requirement (`./libs/sdk`, `.`) or a URL or VCS one needs
 //! its build backend to learn its dependencies, which pip would run in the
 //! fetch step, next to the credentials (`--only-binary` does not apply to
-//! them): such a set still installs in one step (see the README's Status).
+//! them). The conversion refuses such a set unless the spec opts out with
+//! `build-code-sees-index-login = true`; then it installs in one step, as
+//! before the hermetic install.
 
 use super::{helper_step, pip_cache, Access, HelperConfig, Mode, INSTALL};
 use crate::plan::{

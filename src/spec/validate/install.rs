@@ -28,6 +28,13 @@ impl Validator<'_> {
         if let (Installer::Pip, Some(p)) = (with, &raw.project) {
             return Err(only_for(p.span(), "project", "`poetry` or `uv`"));
         }
+        let build_code_sees_index_login = match (&raw.build_code_sees_index_login, with) {
+            (None, _) => None,
+            (Some(b), Installer::Pip) => b.get_ref().then(|| b.span()),
+            (Some(b), _) => {
+                return Err(only_for(b.span(), "build-code-sees-index-login", "`pip`"));
+            }
+        };
         let package = match (&raw.package, with) {
             (None, _) => None,
             (Some(p), Installer::Uv) => {
@@ -187,6 +194,7 @@ impl Validator<'_> {
             tool_version,
             project,
             package,
+            build_code_sees_index_login,
             with_span: raw.with.span(),
         })
     }

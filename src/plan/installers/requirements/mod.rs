@@ -115,8 +115,9 @@ pub struct RequirementSet {
     /// `--require-hashes`. pip then demands a hash for every requirement,
     /// so nothing unhashed may be added to this install.
     pub require_hashes: bool,
-    /// A requirement names a remote URL or a VCS repository.
-    pub remote: bool,
+    /// The first requirement that names a remote URL or a VCS repository:
+    /// its file and the byte range of the requirement in it.
+    pub remote: Option<(ContextPath, Range<usize>)>,
     /// Requirements on paths inside the context, sorted by path, then
     /// location.
     pub local: Vec<LocalRequirement>,
@@ -297,7 +298,7 @@ impl Collector {
             stack: Vec::new(),
             local: Vec::new(),
             require_hashes: false,
-            remote: false,
+            remote: None,
         };
         for (index, root) in self.roots.iter().enumerate() {
             let problem = match self.files.get(root) {

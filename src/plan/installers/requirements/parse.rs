@@ -35,7 +35,7 @@ pub(super) enum Event {
     /// A requirement on a remote URL or a VCS repository (`name @
     /// https://...`, `git+https://...`): pip builds it whatever
     /// `--only-binary` says.
-    Remote,
+    Remote { span: Range<usize> },
     Error {
         kind: RequirementsErrorKind,
         span: Range<usize>,
@@ -47,10 +47,13 @@ impl Event {
     /// joined) to those of the file.
     fn in_file(mut self, logical: &Logical) -> Self {
         match &mut self {
-            Self::Include { span, .. } | Self::Local { span, .. } | Self::Error { span, .. } => {
+            Self::Include { span, .. }
+            | Self::Local { span, .. }
+            | Self::Remote { span }
+            | Self::Error { span, .. } => {
                 *span = logical.file_span(span.clone());
             }
-            Self::Hashes | Self::Remote => {}
+            Self::Hashes => {}
         }
         self
     }
@@ -181,7 +184,9 @@ fn requirement_line(
         }
     }
     if is_remote_reference(args) {
-        events.push(Event::Remote);
+        events.push(Event::Remote {
+            span: args_span.clone(),
+        });
     }
     if let Some(target) = local_target(args) {
         let local = normalize_local(&target.path).map_err(|kind| (kind, args_span.clone()))?;

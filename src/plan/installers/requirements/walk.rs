@@ -20,7 +20,8 @@ pub(super) struct Walk<'a> {
     pub(super) stack: Vec<ContextPath>,
     pub(super) local: Vec<LocalRequirement>,
     pub(super) require_hashes: bool,
-    pub(super) remote: bool,
+    /// The first URL or VCS requirement: its file and span.
+    pub(super) remote: Option<(ContextPath, std::ops::Range<usize>)>,
 }
 
 impl Walk<'_> {
@@ -111,7 +112,11 @@ impl Walk<'_> {
                 // pip turns hash checking on for hashes in constraint files
                 // too: constraints join the same list of requirements.
                 Event::Hashes => self.require_hashes = true,
-                Event::Remote => self.remote = true,
+                Event::Remote { span } => {
+                    if self.remote.is_none() {
+                        self.remote = Some((path.clone(), span.clone()));
+                    }
+                }
                 Event::Error { kind, span } => {
                     return Err(RequirementsError::at(path, span.clone(), kind.clone()))
                 }
