@@ -15,7 +15,7 @@ RELEASE_IMAGE ?= registry.example.com/platform/pyfront
 RELEASE_PLATFORMS ?= linux/amd64
 IMAGE_ARGS = --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg SOURCE=$(PYFRONT_SOURCE)
 
-.PHONY: binary image release-image demo test unit e2e harness-up harness-down lint fmt bench leakscan bench-installers
+.PHONY: binary image release-image demo test unit e2e harness-up harness-down lint fmt bench leakscan bench-installers bench-hermetic
 
 # A static binary: the frontend image is FROM scratch.
 binary:
@@ -74,6 +74,13 @@ bench:
 # bench/run's harness (ROUNDS=N, BENCH_ENGINES=d12); writes bench/INSTALLERS.md.
 bench-installers:
 	bash bench/installers
+
+# The hermetic install (issue 12) before vs after: two frontend images (BENCH_BEFORE=<rev>,
+# default 5b6535c, built in a temporary git worktree; the working tree), pip/Poetry/uv on
+# bench/installers's lock, cold and warm, rounds interleaved, on bench/run's harness
+# (ROUNDS=N, BENCH_ENGINES=d12); writes bench/HERMETIC.md.
+bench-hermetic:
+	bash bench/hermetic
 
 # The leak scanner of issue 4: every installer and failure mode, then every
 # surface a canary token could reach (LLB, output, image, cache, data root),

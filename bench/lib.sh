@@ -21,12 +21,17 @@ bench_start() {
     export PYFRONT_D12_BRIDGE_CIDR="${BENCH_D12_BRIDGE_CIDR:-172.29.22.1/24}"
     export PYFRONT_D13_BRIDGE="${BENCH_D13_BRIDGE:-pyfb13}"
     export PYFRONT_D13_BRIDGE_CIDR="${BENCH_D13_BRIDGE_CIDR:-172.29.23.1/24}"
-    export PYFRONT_INDEX_PORT="${BENCH_INDEX_PORT:-38180}"
+    # Ports of its own: the tests' harness takes 38080/38180/35000 (index, public index,
+    # registry), a second tests harness 39080/39180/35100.
+    export PYFRONT_INDEX_PORT="${BENCH_INDEX_PORT:-40080}"
+    export PYFRONT_PUBLIC_INDEX_PORT="${BENCH_PUBLIC_INDEX_PORT:-40180}"
+    export PYFRONT_REGISTRY_PORT="${BENCH_REGISTRY_PORT:-35200}"
     export PYFRONT_HARNESS_ENGINES="$ENGINES"
     STATE="$PYFRONT_HARNESS_DIR"
     [ "$STATE" != /tmp/pyfront-harness ] || { echo "bench: refusing to use the tests' harness dir $STATE" >&2; exit 1; }
     [ "$(id -u)" = 0 ] || die "run as root: the harness starts dockerd and creates bridges"
     RUN="$STATE/$1"
+    # shellcheck disable=SC2034 # bench/run reads it
     BINARY="$STATE/target/x86_64-unknown-linux-gnu/release/pyfront"
     rm -rf "$RUN"
     mkdir -p "$RUN/logs"
@@ -99,15 +104,15 @@ use_engine() {
     set +a
 }
 
-# make_image SRC : the frontend image $FRONTEND from SRC in every engine. Its own cargo
-# target dir: no lock contention with other builds.
+# make_image SRC [TARGET_DIR] : the frontend image $FRONTEND from SRC in every engine.
+# Its own cargo target dir (default $STATE/target): no lock contention with other builds.
 make_image() {
-    local e
+    local e target="${2:-$STATE/target}"
     for e in $ENGINES; do
         (
             use_engine "$e"
-            CARGO_TARGET_DIR="$STATE/target" make --no-print-directory -C "$1" image \
-                PYFRONT_IMAGE="$FRONTEND" BINARY="$BINARY"
+            CARGO_TARGET_DIR="$target" make --no-print-directory -C "$1" image \
+                PYFRONT_IMAGE="$FRONTEND" BINARY="$target/x86_64-unknown-linux-gnu/release/pyfront"
         ) >>"$RUN/logs/image.log" 2>&1 || { tail -n 30 "$RUN/logs/image.log" >&2; die "make image failed"; }
     done
 }
