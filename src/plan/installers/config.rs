@@ -112,9 +112,19 @@ pub(crate) struct IndexConfig<'a> {
 /// lock offline and writes the fetch step's config (`fetch.json`) and the
 /// install step's `requirements.txt` into `out`. Its format is
 /// `helper/lockselect_config.py`'s, checked as strictly as `install.json`.
+/// The bytes key the select step: `version` first, then the
+/// [`Select`] fields in their order, then `indexes`.
 #[derive(Debug, Serialize)]
 pub(crate) struct SelectConfig<'a> {
     version: u32,
+    #[serde(flatten)]
+    select: Select<'a>,
+    indexes: Vec<IndexConfig<'a>>,
+}
+
+/// The fields of a [`SelectConfig`] besides its version and indexes.
+#[derive(Debug, Serialize)]
+pub(crate) struct Select<'a> {
     /// `uv` or `poetry`: whose lock is read.
     pub(crate) mode: &'a str,
     /// uv's executable (`uv export`); `None` for Poetry, whose lock
@@ -135,23 +145,6 @@ pub(crate) struct SelectConfig<'a> {
     pub(crate) members: Option<&'a str>,
     pub(crate) wheelhouse: &'a str,
     pub(crate) fetch_cache_dir: &'a str,
-    indexes: Vec<IndexConfig<'a>>,
-    pub(crate) hints: Vec<String>,
-}
-
-/// The fields of a [`SelectConfig`] besides its version and indexes.
-pub(crate) struct Select<'a> {
-    pub(crate) mode: &'a str,
-    pub(crate) tool: Option<String>,
-    pub(crate) cwd: &'a str,
-    pub(crate) groups: &'a [String],
-    pub(crate) extras: &'a [String],
-    pub(crate) project: bool,
-    pub(crate) package: Option<&'a str>,
-    pub(crate) out: &'a str,
-    pub(crate) members: Option<&'a str>,
-    pub(crate) wheelhouse: &'a str,
-    pub(crate) fetch_cache_dir: &'a str,
     pub(crate) hints: Vec<String>,
 }
 
@@ -159,19 +152,8 @@ impl<'a> SelectConfig<'a> {
     pub(crate) fn new(select: Select<'a>, indexes: &'a [Index]) -> Self {
         Self {
             version: VERSION,
-            mode: select.mode,
-            tool: select.tool,
-            cwd: select.cwd,
-            groups: select.groups,
-            extras: select.extras,
-            project: select.project,
-            package: select.package,
-            out: select.out,
-            members: select.members,
-            wheelhouse: select.wheelhouse,
-            fetch_cache_dir: select.fetch_cache_dir,
+            select,
             indexes: indexes.iter().map(IndexConfig::from).collect(),
-            hints: select.hints,
         }
     }
 
@@ -421,24 +403,26 @@ mod tests {
         for (lock, tool) in [("uv", Some("/opt/pyfront-tools/bin/uv")), ("poetry", None)] {
             let config = SelectConfig {
                 version: VERSION,
-                mode: lock,
-                tool: tool.map(str::to_owned),
-                cwd: "/run/pyfront/context",
-                groups: &groups,
-                extras: &extras,
-                project: lock == "uv",
-                package: (lock == "uv").then_some("backend"),
-                out: "/var/lib/pyfront/plan",
-                members: (lock == "uv").then_some("/var/lib/pyfront/members"),
-                wheelhouse: "/var/lib/pyfront/wheelhouse",
-                fetch_cache_dir: "/root/.cache/pyfront-fetch",
+                select: Select {
+                    mode: lock,
+                    tool: tool.map(str::to_owned),
+                    cwd: "/run/pyfront/context",
+                    groups: &groups,
+                    extras: &extras,
+                    project: lock == "uv",
+                    package: (lock == "uv").then_some("backend"),
+                    out: "/var/lib/pyfront/plan",
+                    members: (lock == "uv").then_some("/var/lib/pyfront/members"),
+                    wheelhouse: "/var/lib/pyfront/wheelhouse",
+                    fetch_cache_dir: "/root/.cache/pyfront-fetch",
+                    hints: vec![format!("run `{lock} lock`")],
+                },
                 indexes: vec![IndexConfig {
                     username: Some("gitlab-ci-token"),
                     password_secret: Some("pypi_token"),
                     default: true,
                     ..index("acme-private", "https://gitlab.example.com/acme/simple")
                 }],
-                hints: vec![format!("run `{lock} lock`")],
             };
             let json = String::from_utf8(config.to_json()).unwrap();
             assert!(
