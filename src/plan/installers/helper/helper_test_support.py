@@ -23,9 +23,9 @@ MODES = [
     "wheelhouse-install",
     "wheelhouse-requirements",
 ]
-# The modes the golden cases (tests/cases/*/llb.json) write: all but the
-# one-step pip install, which only a local path requirement gets.
-GOLDEN_MODES = [m for m in MODES if m != "pip-requirements"]
+# The modes the golden cases (tests/cases/*/llb.json) write: all of them
+# (the one-step pip install: `pip-build-code-opt-in`).
+GOLDEN_MODES = MODES
 
 
 def testdata(mode):
