@@ -13,7 +13,6 @@ output reaches ours through the masker.
 """
 
 import collections
-import hashlib
 import os
 import re
 import shutil
@@ -26,6 +25,7 @@ import zipfile
 from fetch_errors import Failure
 from fetch_http import read_index_secret
 from pyfront_config import is_named_requirement
+from pyfront_files import sha256_of
 from pyfront_pipenv import pip_env
 from pyfront_toml import TOMLDecodeError, loads
 
@@ -41,7 +41,6 @@ ALWAYS = ("wheel",)
 # not make us hold gigabytes).
 MAX_PYPROJECT = 1 << 20
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip")
-CHUNK = 1 << 16
 
 # pip's messages for a requirement with no file it may take.
 _NO_MATCH = re.compile(rb"No matching distribution found for ([^\s]+)")
@@ -172,14 +171,6 @@ def run_pip(argv, env, masker, out):
     return proc.wait(), missing
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def fetch_build_wheels(config, masker, out=None, run=run_pip):
     """Resolves and downloads the build dependencies' wheels into the
     wheelhouse; returns {filename: sha256} of what it added (empty when
@@ -220,12 +211,12 @@ def _move_into(downloads, wheelhouse):
         if not name.endswith(".whl"):
             raise Failure("pip downloaded `%s`, which is not a wheel" % name)
         source = os.path.join(downloads, name)
-        digest = _sha256(source)
+        digest = sha256_of(source)
         target = os.path.join(wheelhouse, name)
         if os.path.exists(target):
             # The lock pinned the same file (a build tool that is also a
             # dependency): the same name must be the same bytes.
-            if _sha256(target) != digest:
+            if sha256_of(target) != digest:
                 raise Failure(
                     "the build dependency `%s` differs from the locked file of that name" % name,
                     ["the index serves other bytes than the lock recorded"],

@@ -18,6 +18,7 @@ from fetch_config import MANIFEST, Index
 from fetch_errors import Failure, Transient, UsageError
 from fetch_http import Client, describe_error, load_credentials, with_retries
 from fetch_index import Pages, project_url
+from pyfront_files import sha256_of
 
 MANIFEST_VERSION = 1
 # Temporary files in the wheelhouse and the cache start with this; a
@@ -75,14 +76,6 @@ def _finish(temp, target):
     one step: the target is either absent or complete."""
     os.chmod(temp, 0o644)
     os.replace(temp, target)
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class Cache:

@@ -8,16 +8,15 @@ builds take their build dependencies from the wheelhouse without a hash
 check of their own, so this check is what covers them.
 """
 
-import hashlib
 import json
 import os
 import re
 import shutil
 
 from install_failure import Failure
+from pyfront_files import sha256_of
 
 MANIFEST = "manifest.json"
-CHUNK = 1 << 16
 
 # Output that says an sdist failed to build: the compiler, headers or
 # libraries a build needs belong in the builder image.
@@ -31,14 +30,6 @@ _MISSING = (
     re.compile(rb"No solution found when resolving: `([^`]+)`"),
     re.compile(rb"Because ([^\s]+) was not found in the provided package locations"),
 )
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_wheelhouse(wheelhouse):
@@ -58,7 +49,7 @@ def check_wheelhouse(wheelhouse):
         target = os.path.join(wheelhouse, filename)
         if os.path.basename(filename) != filename or not os.path.isfile(target):
             raise Failure("the wheelhouse lacks `%s`, which its manifest lists" % filename)
-        received = _sha256(target)
+        received = sha256_of(target)
         if received != files[filename]:
             raise Failure(
                 "sha256 mismatch for `%s` in the wheelhouse: expected %s, received %s"
@@ -75,7 +66,7 @@ def write_manifest(wheelhouse):
     for name in sorted(os.listdir(wheelhouse)):
         path = os.path.join(wheelhouse, name)
         if name != MANIFEST and os.path.isfile(path):
-            files[name] = _sha256(path)
+            files[name] = sha256_of(path)
     with open(os.path.join(wheelhouse, MANIFEST), "w") as f:
         json.dump({"version": 1, "files": files}, f, indent=1, sort_keys=True)
         f.write("\n")
