@@ -150,8 +150,10 @@ def output_hints(output):
                 missing.append(name)
     if missing:
         hints.append(
-            "a build needs %s, which is not in the wheelhouse: add it to the build requirements "
-            "(or lock a wheel of the package that needs it)" % ", ".join("`%s`" % m for m in missing)
+            "a build asked for %s, which is not in the wheelhouse: the fetch step takes an sdist's "
+            "static `[build-system] requires`, and this one is asked for while building "
+            "(`setup_requires` or a backend hook); lock a version of the package that has a wheel, "
+            "or publish a wheel of it to the index" % ", ".join("`%s`" % m for m in missing)
         )
     if _BUILD_FAILED.search(output):
         hints.append(

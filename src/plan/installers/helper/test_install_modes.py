@@ -99,7 +99,7 @@ class CommandTest(unittest.TestCase):
         config.update(installer="pip", tool=None)
         failure = install_modes.installer_failed(config, 1, False, missing)
         self.assertEqual(failure.message, "pip failed with exit code 1")
-        self.assertIn("a build needs `cython>=3`, which is not in the wheelhouse", failure.hints[0])
+        self.assertIn("a build asked for `cython>=3`, which is not in the wheelhouse", failure.hints[0])
         uv_missing = b"  Caused by: No solution found when resolving: `setuptools>=40.8.0`\n"
         self.assertIn("`setuptools>=40.8.0`", install_modes.installer_failed(config, 1, False, uv_missing).hints[0])
         self.assertEqual(install_modes.installer_failed(config, 1, False, b"other\n").hints, [])
