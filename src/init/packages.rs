@@ -124,12 +124,12 @@ mod tests {
 
     #[test]
     fn the_readme_shows_the_table() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../docs/cli.md");
         for (name, entry) in table() {
             let row = readme
                 .lines()
                 .find(|l| l.starts_with(&format!("| `{name}` |")))
-                .unwrap_or_else(|| panic!("no README row for {name}"));
+                .unwrap_or_else(|| panic!("no docs/cli.md row for {name}"));
             let cells: Vec<&str> = row.split('|').map(str::trim).collect();
             let listed = |cell: &str| -> Vec<String> {
                 cell.split(", ")

@@ -11,7 +11,9 @@
 //! A lock (uv, Poetry) installs hermetically ([`Install::Hermetic`]):
 //! `lockselect.py` plans the files offline, `fetch.py` downloads them with
 //! the credentials, and `install.py` installs them with neither credentials
-//! nor network. pip requirement files still install in one step.
+//! nor network. pip requirement files do the same, with a wheels-only
+//! `pip download` as the fetch, unless the spec sets
+//! `build-code-sees-index-login` (one step with the credentials).
 
 mod config;
 mod pip;
