@@ -2,8 +2,8 @@
 # All of pyfront's tests, as `make test` and `.ci/run` run them:
 #   1. format and lint checks, the helper programs' checks (py_compile,
 #      pyflakes, their unit tests), unit, golden, error text, robustness,
-#      layering and redaction tests, a short smoke of the fuzz targets (no
-#      engine needed);
+#      layering, redaction and docs (tests/readme.rs) tests, a short smoke of
+#      the fuzz targets (no engine needed);
 #   2. the test harness: two real engines (Debian 12's Docker 20.10 with
 #      BuildKit 0.8, Debian 13's Docker 26.1 + buildx with BuildKit 0.13),
 #      local base images and an authenticated private index;
@@ -47,8 +47,8 @@ step "helper programs: py_compile, pyflakes3, unit tests"
     done
 )
 
-step "unit, golden, error text, robustness, layering and redaction tests"
-cargo test --locked --lib --bins --test golden --test error_texts --test robustness --test layers --test redaction --test init_check
+step "unit, golden, error text, robustness, layering, redaction and docs tests"
+cargo test --locked --lib --bins --test golden --test error_texts --test robustness --test layers --test redaction --test init_check --test readme
 
 step "fuzz smoke (tests/fuzz-smoke.sh)"
 bash tests/fuzz-smoke.sh
