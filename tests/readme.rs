@@ -287,7 +287,7 @@ fn harness_flags() -> BTreeSet<String> {
                 })
                 .map(|(_, c)| c)
                 .collect();
-            if flag.trim_start_matches('-').len() > 0 {
+            if !flag.trim_start_matches('-').is_empty() {
                 flags.insert(flag);
             }
         }

@@ -1,6 +1,6 @@
 //! The Debian packages a starter spec installs for the dependencies that
-//! need them: a small table (`system_packages.toml`, documented in the
-//! README) from PyPI names to the builder's and the runtime's packages,
+//! need them: a small table (`system_packages.toml`, documented in
+//! `docs/cli.md`) from PyPI names to the builder's and the runtime's packages,
 //! and the names a project's requirements, `pyproject.toml` and locks
 //! give.
 
@@ -123,7 +123,7 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_shows_the_table() {
+    fn the_cli_docs_show_the_table() {
         let readme = include_str!("../../docs/cli.md");
         for (name, entry) in table() {
             let row = readme
