@@ -70,6 +70,8 @@ variants!(
         LockedFromUnknownUrl,
         PinnedPackageFromOtherIndex,
         InvalidPath,
+        CommandNotArgv,
+        EmptyCommand,
         InvalidPort,
         MissingContextFile,
         MissingProjectFile,
@@ -1395,6 +1397,198 @@ error: index `private` pins packages, but pip cannot pin a package to an index
    |            ^^^^^^^^^^
    |
    = help: pip takes every package from whichever index has the highest version, so a public package with the same name as a private one can replace it (dependency confusion); use `with = "uv"` or `"poetry"` with a lock file, or set `allow-dependency-confusion = true` on this index to accept the risk
+"#,
+        },
+        // ---- [[build.run]] ------------------------------------------------------
+        Case {
+            name: "build.run: command is a string",
+            kind: K::CommandNotArgv,
+            spec: br#"
+[app]
+base = "python:3.12-slim"
+
+[install]
+with = "pip"
+requirements = ["requirements.txt"]
+
+[[build.run]]
+command = "python manage.py collectstatic --noinput"
+"#,
+            files: &[],
+            args: &[],
+            stderr: r#"
+error: `command` is a string; pyfront runs an argv list, never a shell of its own
+ --> pyfront.toml:9:11
+  |
+9 | command = "python manage.py collectstatic --noinput"
+  |           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  |
+  = help: write `command = ["python", "manage.py", "collectstatic", "--noinput"]`; for a shell, write it yourself: `command = ["sh", "-c", "..."]`
+"#,
+        },
+        Case {
+            name: "build.run: empty command",
+            kind: K::EmptyCommand,
+            spec: br#"
+[app]
+base = "python:3.12-slim"
+
+[install]
+with = "pip"
+requirements = ["requirements.txt"]
+
+[[build.run]]
+command = []
+"#,
+            files: &[],
+            args: &[],
+            stderr: r#"
+error: `command` names no program to run
+ --> pyfront.toml:9:11
+  |
+9 | command = []
+  |           ^^
+  |
+  = help: write the program, then its arguments: `command = ["python", "manage.py", "collectstatic", "--noinput"]`
+"#,
+        },
+        Case {
+            name: "build.run: a secret is not a key",
+            kind: K::Toml {
+                message: "unknown field `secrets`, expected one of `command`, `outputs`, `env`, `network`".into(),
+            },
+            spec: br#"
+[app]
+base = "python:3.12-slim"
+
+[install]
+with = "pip"
+requirements = ["requirements.txt"]
+
+[[build.run]]
+command = ["python", "manage.py", "collectstatic"]
+secrets = ["pypi_token"]
+"#,
+            files: &[],
+            args: &[],
+            stderr: r#"
+error: unknown field `secrets`, expected one of `command`, `outputs`, `env`, `network`
+  --> pyfront.toml:10:1
+   |
+10 | secrets = ["pypi_token"]
+   | ^^^^^^^
+"#,
+        },
+        Case {
+            name: "build.run: token in the command",
+            kind: K::LooksLikeToken {
+                what: "build command",
+            },
+            spec: br#"
+[app]
+base = "python:3.12-slim"
+
+[install]
+with = "pip"
+requirements = ["requirements.txt"]
+
+[[build.run]]
+command = ["curl", "-H", "PRIVATE-TOKEN: glpat-abcdefghijklmnopqrst", "https://example.com"]
+"#,
+            files: &[],
+            args: &[],
+            stderr: r#"
+error: the build command holds what looks like a token or password
+ --> pyfront.toml:9:26
+  |
+9 | command = ["curl", "-H", "PRIVATE-TOKEN: **************************", "https://example.com"]
+  |                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  |
+  = help: build commands never see a credential: download what needs one as a dependency, through an `[[index]]` with `password-secret = "<secret id>"`, and use it from the venv
+"#,
+        },
+        Case {
+            name: "path: absolute output",
+            kind: K::InvalidPath {
+                value: "/srv/static".into(),
+                reason: "outputs are relative to the app workdir",
+            },
+            spec: br#"
+[app]
+base = "python:3.12-slim"
+
+[install]
+with = "pip"
+requirements = ["requirements.txt"]
+
+[[build.run]]
+command = ["python", "manage.py", "collectstatic"]
+outputs = ["/srv/static"]
+"#,
+            files: &[],
+            args: &[],
+            stderr: r#"
+error: invalid path `/srv/static`: outputs are relative to the app workdir
+  --> pyfront.toml:10:12
+   |
+10 | outputs = ["/srv/static"]
+   |            ^^^^^^^^^^^^^
+"#,
+        },
+        Case {
+            name: "path: output leaves the workdir",
+            kind: K::InvalidPath {
+                value: "../static".into(),
+                reason: "`..` would leave the app workdir",
+            },
+            spec: br#"
+[app]
+base = "python:3.12-slim"
+
+[install]
+with = "pip"
+requirements = ["requirements.txt"]
+
+[[build.run]]
+command = ["python", "manage.py", "collectstatic"]
+outputs = ["../static"]
+"#,
+            files: &[],
+            args: &[],
+            stderr: r#"
+error: invalid path `../static`: `..` would leave the app workdir
+  --> pyfront.toml:10:12
+   |
+10 | outputs = ["../static"]
+   |            ^^^^^^^^^^^
+"#,
+        },
+        Case {
+            name: "path: output is the workdir",
+            kind: K::InvalidPath {
+                value: ".".into(),
+                reason: "name a file or directory inside the workdir, not the workdir itself",
+            },
+            spec: br#"
+[app]
+base = "python:3.12-slim"
+
+[install]
+with = "pip"
+requirements = ["requirements.txt"]
+
+[[build.run]]
+command = ["python", "-m", "compileall", "."]
+outputs = ["."]
+"#,
+            files: &[],
+            args: &[],
+            stderr: r#"
+error: invalid path `.`: name a file or directory inside the workdir, not the workdir itself
+  --> pyfront.toml:10:12
+   |
+10 | outputs = ["."]
+   |            ^^^
 "#,
         },
         // ---- Paths and ports -------------------------------------------------

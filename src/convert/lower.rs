@@ -8,6 +8,13 @@
 //! minus `.dockerignore` into the workdir, owned by that user. The venv copy and the app
 //! copy are separate ops so that each is its own layer: an app change leaves
 //! the venv layer untouched.
+//!
+//! With `[[build.run]]`: the builder also gets the app code at the workdir,
+//! then runs each build command on it (no secret mount, network none unless
+//! asked); a check that every named output exists runs on the last result,
+//! and each output is copied from there into the app image after the app
+//! code, over it. The venv still comes from the builder before the
+//! commands, so an app change never touches the venv layer.
 
 use crate::image::{LayerHistory, DEFAULT_PATH};
 use crate::llb::{
@@ -15,8 +22,9 @@ use crate::llb::{
     Mount, NetMode, Output, Owner, ResolveMode,
 };
 use crate::plan::{
-    Earlier, Install, InstallStep, NewUser, Plan, CONTEXT_MOUNT, HELPER_MOUNT, MEMBERS_DIR,
-    MEMBERS_MOUNT, PLAN_DIR, PLAN_MOUNT, SECRETS_DIR, VENV, WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
+    display_argv, Earlier, Install, InstallStep, NewUser, Plan, RunOutput, RunStep, CONTEXT_MOUNT,
+    HELPER_MOUNT, MEMBERS_DIR, MEMBERS_MOUNT, PLAN_DIR, PLAN_MOUNT, SECRETS_DIR, VENV,
+    WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
 };
 use crate::redact::Redacted;
 use crate::source::SourceMap;
@@ -371,6 +379,121 @@ fn helper_exec(
     )
 }
 
+/// The environment of a build command: the builder base's, with the venv
+/// first on `PATH` and as `VIRTUAL_ENV` (so `python` is the venv's, with
+/// the app's dependencies), then the step's own `env`, which wins.
+fn run_env(step: &RunStep, opts: &LowerOptions) -> Vec<String> {
+    let mut env: Vec<(String, String)> = opts
+        .builder_env
+        .iter()
+        .map(|e| match e.split_once('=') {
+            Some((k, v)) => (k.to_owned(), v.to_owned()),
+            None => (e.clone(), String::new()),
+        })
+        .collect();
+    let path = match env.iter().find(|(k, _)| k == "PATH") {
+        Some((_, v)) if !v.is_empty() => format!("{VENV}/bin:{v}"),
+        _ => format!("{VENV}/bin:{DEFAULT_PATH}"),
+    };
+    let mut set = |key: &str, value: String| match env.iter_mut().find(|(k, _)| k == key) {
+        Some(entry) => entry.1 = value,
+        None => env.push((key.to_owned(), value)),
+    };
+    set("PATH", path);
+    set("VIRTUAL_ENV", VENV.to_owned());
+    for (k, v) in &step.env {
+        set(k, v.clone());
+    }
+    env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// Runs a build command on `root` in the workdir: the user's argv as
+/// it is, no mounts (so no secret, no cache), network none unless the step
+/// asks for the build's.
+fn run_exec(root: &Output, step: &RunStep, workdir: &str, opts: &LowerOptions) -> Output {
+    let source_ranges = match &opts.source_map {
+        Some(map) => vec![proto_range(map.range(step.location.clone()).whole_lines())],
+        None => Vec::new(),
+    };
+    exec(
+        root,
+        Exec {
+            args: step.args.clone(),
+            env: run_env(step, opts),
+            cwd: workdir.to_owned(),
+            network: if step.network {
+                opts.network
+            } else {
+                NetMode::None
+            },
+            source_ranges,
+            ..Exec::default()
+        },
+        &opts.constraints,
+        &opts.name("builder", &step.title),
+    )
+}
+
+/// The check that every output exists after the build commands: a fixed
+/// script, the workdir and each `(step, path)` pair as its arguments, never
+/// pasted into it. It names the step and the path of each missing one.
+const OUTPUTS_SCRIPT: &str = "cd \"$1\" || exit 1; workdir=$1; shift; missing=0; \
+while [ $# -ge 2 ]; do \
+if [ ! -e \"$2\" ] && [ ! -L \"$2\" ]; then \
+printf 'pyfront: %s lists output `%s`, but %s/%s does not exist after the build commands\\n' \"$1\" \"$2\" \"$workdir\" \"$2\" >&2; \
+missing=1; fi; shift 2; done; exit $missing";
+
+/// Runs the outputs check on the last build command's result; the copies
+/// into the app image read from its result (the same files), so a missing
+/// output fails the build here, with the step named, not in a copy.
+fn check_outputs(
+    root: &Output,
+    steps: &[RunStep],
+    outputs: &[RunOutput],
+    workdir: &str,
+    opts: &LowerOptions,
+) -> Output {
+    let mut args = vec![
+        "/bin/sh".to_owned(),
+        "-c".to_owned(),
+        OUTPUTS_SCRIPT.to_owned(),
+        "pyfront-outputs".to_owned(),
+        workdir.to_owned(),
+    ];
+    for o in outputs {
+        let command = steps
+            .get(o.step - 1)
+            .map(|s| display_argv(&s.args))
+            .unwrap_or_default();
+        args.push(format!("[[build.run]] {} ({command})", o.step));
+        args.push(o.path.clone());
+    }
+    let source_ranges = match &opts.source_map {
+        Some(map) => outputs
+            .iter()
+            .map(|o| proto_range(map.range(o.location.clone()).whole_lines()))
+            .collect(),
+        None => Vec::new(),
+    };
+    let paths: Vec<&str> = outputs.iter().map(|o| o.path.as_str()).collect();
+    exec(
+        root,
+        Exec {
+            args,
+            env: vec![format!("PATH={DEFAULT_PATH}")],
+            cwd: "/".to_owned(),
+            network: NetMode::None,
+            source_ranges,
+            ..Exec::default()
+        },
+        &opts.constraints,
+        &opts.name(
+            "builder",
+            &format!("check the build outputs: {}", paths.join(" ")),
+        ),
+    )
+}
+
 /// The whole build context minus `.dockerignore`. One op for every user, so
 /// BuildKit sends the context once.
 fn context_source(excludes: &[String], opts: &LowerOptions) -> Output {
@@ -463,9 +586,38 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         root = helper_exec(&root, project, &earlier, opts, "project", excludes);
         builder_layers.push(history(&project.title));
     }
+    // The venv as the install left it: what the app image copies. The
+    // build commands' changes to it (if any) are not shipped.
+    let venv = root.clone();
+    let a = &plan.app;
+    let workdir = a.workdir.as_str();
+    let mut run_result = None;
+    if !b.run.is_empty() {
+        let context = context_source(&a.context_excludes, opts);
+        let code_title = format!("COPY . {workdir}");
+        root = copy(
+            Some(&root),
+            &context,
+            &CopyOptions {
+                src: "/".to_owned(),
+                dest: format!("{}/", workdir.trim_end_matches('/')),
+                contents_only: true,
+                owner: None,
+            },
+            c,
+            &opts.name("builder", &code_title),
+        );
+        builder_layers.push(history(&code_title));
+        for step in &b.run {
+            root = run_exec(&root, step, workdir, opts);
+            builder_layers.push(history(&step.title));
+        }
+        if !a.outputs.is_empty() {
+            run_result = Some(check_outputs(&root, &b.run, &a.outputs, workdir, opts));
+        }
+    }
     let builder = root;
 
-    let a = &plan.app;
     let app_base = image(
         &a.base.normalized,
         opts.resolve_mode,
@@ -501,7 +653,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
     };
     let with_venv = copy(
         Some(&app_base),
-        &builder,
+        &venv,
         &CopyOptions {
             src: VENV.to_owned(),
             dest: VENV.to_owned(),
@@ -513,8 +665,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         &opts.name("app", &format!("COPY --from=builder {VENV} {VENV}")),
     );
     let context = context_source(&a.context_excludes, opts);
-    let workdir = a.workdir.as_str();
-    let app = copy(
+    let mut app = copy(
         Some(&with_venv),
         &context,
         &CopyOptions {
@@ -531,6 +682,27 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
     );
     app_layers.push(history(&format!("COPY --from=builder {VENV} {VENV}")));
     app_layers.push(history(&format!("COPY . {workdir}")));
+    // The outputs, over the app code: new files are added, files the code
+    // copy also has are replaced, nothing is removed. Owned like the code.
+    if let Some(result) = &run_result {
+        for output in &a.outputs {
+            let path = format!("{}/{}", workdir.trim_end_matches('/'), output.path);
+            let title = format!("COPY --from=builder {path} {path}");
+            app = copy(
+                Some(&app),
+                result,
+                &CopyOptions {
+                    src: path.clone(),
+                    dest: path.clone(),
+                    contents_only: true,
+                    owner: a.user.as_ref().map(|u| Owner::Name(u.name.clone())),
+                },
+                c,
+                &opts.name("app", &title),
+            );
+            app_layers.push(history(&title));
+        }
+    }
     let load_check = load_check(&app, &packages_only, workdir, opts);
     Lowered {
         builder,

@@ -75,6 +75,44 @@ pub struct BuilderStage {
     /// sees the whole context, so app changes re-run it. (In a uv workspace
     /// the select step sees it too, but its outputs are keyed by content.)
     pub project: Option<InstallStep>,
+    /// `[[build.run]]`, in order, after the install (and the project): on
+    /// the builder with the app code copied to the app workdir.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub run: Vec<RunStep>,
+}
+
+/// A user build command (`[[build.run]]`). Its argv is the user's, run as
+/// written (no shell of pyfront's); its inputs are the builder after the
+/// install and the app code at the workdir (with the earlier steps'
+/// changes), so an app change re-runs it and a token rotation does not.
+/// It never has a secret mount; its network is none unless `network`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunStep {
+    /// Shown in the build progress (`RUN python manage.py ...`).
+    pub title: String,
+    pub args: Vec<String>,
+    /// The spec's `env`, set after the venv's `VIRTUAL_ENV` and `PATH`
+    /// (a key here wins).
+    pub env: Vec<(String, String)>,
+    /// `network = true`: the build's network; `false`: none at all.
+    pub network: bool,
+    /// The `[[build.run]]` table, for BuildKit to show when it fails.
+    #[serde(skip)]
+    pub location: std::ops::Range<usize>,
+}
+
+/// A `[[build.run]]` output: copied from the last build command's result
+/// into the app image at the same path under the workdir, over the app
+/// code (overlay: files are added or replaced, none removed).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunOutput {
+    /// Relative to the workdir.
+    pub path: String,
+    /// The 1-based number of the first step that names it, for the error
+    /// when it is missing.
+    pub step: usize,
+    #[serde(skip)]
+    pub location: std::ops::Range<usize>,
 }
 
 /// How the dependencies get into the venv.
@@ -208,6 +246,9 @@ pub struct AppStage {
     /// (the code stays read-only for them too).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<NewUser>,
+    /// The `[[build.run]]` outputs, in the order first named, each once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<RunOutput>,
 }
 
 /// A user the app stage adds to the runtime base's `/etc/passwd` and
@@ -259,9 +300,67 @@ impl Plan {
                     }),
                     _ => None,
                 },
+                outputs: run_outputs(spec),
             },
         }
     }
+}
+
+/// The build commands' outputs, each path once (several steps may write
+/// into one directory), with the first step that names it.
+fn run_outputs(spec: &Spec) -> Vec<RunOutput> {
+    let mut outputs: Vec<RunOutput> = Vec::new();
+    for (i, run) in spec.build.run.iter().enumerate() {
+        for o in &run.outputs {
+            if !outputs.iter().any(|x| x.path == o.value.as_str()) {
+                outputs.push(RunOutput {
+                    path: o.value.as_str().to_owned(),
+                    step: i + 1,
+                    location: o.span.clone(),
+                });
+            }
+        }
+    }
+    outputs
+}
+
+/// The build commands, in the spec's order.
+pub fn run_steps(spec: &Spec) -> Vec<RunStep> {
+    spec.build
+        .run
+        .iter()
+        .map(|r| RunStep {
+            title: format!(
+                "RUN {} ({}, no secrets)",
+                display_argv(&r.command),
+                if r.network { "network" } else { "no network" }
+            ),
+            args: r.command.clone(),
+            env: r.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            network: r.network,
+            location: r.span.clone(),
+        })
+        .collect()
+}
+
+/// An argv for people to read (step names, messages), quoted like a shell
+/// would need it. Never executed.
+pub fn display_argv(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.chars().all(|c| {
+                    c.is_ascii_alphanumeric()
+                        || matches!(c, '-' | '_' | '.' | '/' | '=' | ':' | ',' | '+' | '@')
+                });
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `.dockerignore` lines → patterns: comments and blank lines dropped,
@@ -307,6 +406,55 @@ mod tests {
                 "digest": "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
             })
         );
+    }
+
+    #[test]
+    fn build_commands_plan_in_order_and_outputs_once() {
+        let source = "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n\
+            [[build.run]]\ncommand = [\"sh\", \"-c\", \"mkdir -p static && echo 'hi' > static/a\"]\noutputs = [\"static\"]\nenv = { B = \"2\", A = \"1\" }\n\
+            [[build.run]]\ncommand = [\"python\", \"-m\", \"compileall\", \".\"]\noutputs = [\"static/\", \"__pycache__\"]\nnetwork = true\n";
+        let spec = Spec::parse(source, &crate::spec::BuildArgs::new()).unwrap();
+        let plan = Plan::new(&spec, &ContextInputs::default());
+        let run = &plan.builder.run;
+        assert_eq!(run.len(), 2);
+        assert_eq!(
+            run[0].title,
+            "RUN sh -c 'mkdir -p static && echo '\\''hi'\\'' > static/a' (no network, no secrets)"
+        );
+        assert_eq!(
+            run[0].args,
+            ["sh", "-c", "mkdir -p static && echo 'hi' > static/a"]
+        );
+        assert_eq!(
+            run[0].env,
+            [
+                ("A".to_owned(), "1".to_owned()),
+                ("B".to_owned(), "2".to_owned())
+            ]
+        );
+        assert!(!run[0].network && run[1].network);
+        assert_eq!(
+            run[1].title,
+            "RUN python -m compileall . (network, no secrets)"
+        );
+        let outputs: Vec<(&str, usize)> = plan
+            .app
+            .outputs
+            .iter()
+            .map(|o| (o.path.as_str(), o.step))
+            .collect();
+        assert_eq!(outputs, [("static", 1), ("__pycache__", 2)]);
+        // Without build commands the plan is as before.
+        let plain = Plan::new(
+            &Spec::parse(
+                "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n",
+                &crate::spec::BuildArgs::new(),
+            )
+            .unwrap(),
+            &ContextInputs::default(),
+        );
+        let json = serde_json::to_value(&plain).unwrap();
+        assert!(json["builder"].get("run").is_none() && json["app"].get("outputs").is_none());
     }
 
     #[test]

@@ -132,6 +132,10 @@ pub enum SpecErrorKind {
     },
     #[error("invalid path `{value}`: {reason}")]
     InvalidPath { value: String, reason: &'static str },
+    #[error("`command` is a string; pyfront runs an argv list, never a shell of its own")]
+    CommandNotArgv,
+    #[error("`command` names no program to run")]
+    EmptyCommand,
     #[error("invalid port `{value}`: expected a number from 1 to 65535, optionally followed by `/tcp` or `/udp`")]
     InvalidPort { value: String },
     #[error("requirement file `{path}` is not in the build context")]
@@ -153,6 +157,11 @@ impl SpecErrorKind {
             Self::CredentialsInUrl => Some(
                 "remove `user:password@` from the URL; set `username = \"...\"` and \
                  `password-secret = \"<secret id>\"`, then build with `--secret id=<secret id>,env=VAR`"
+                    .to_owned(),
+            ),
+            Self::LooksLikeToken { what } if what.starts_with("build command") => Some(
+                "build commands never see a credential: download what needs one as a dependency, \
+                 through an `[[index]]` with `password-secret = \"<secret id>\"`, and use it from the venv"
                     .to_owned(),
             ),
             Self::LooksLikeToken { .. } => Some(
@@ -194,6 +203,15 @@ impl SpecErrorKind {
             Self::ProjectWithPackage { .. } => Some(
                 "remove `project`: the members `package` depends on are installed, and the member itself reaches \
                  the image with the app code (add its source directory to `PYTHONPATH` in `[app] env`)"
+                    .to_owned(),
+            ),
+            Self::CommandNotArgv => Some(
+                "write `command = [\"python\", \"manage.py\", \"collectstatic\", \"--noinput\"]`; \
+                 for a shell, write it yourself: `command = [\"sh\", \"-c\", \"...\"]`"
+                    .to_owned(),
+            ),
+            Self::EmptyCommand => Some(
+                "write the program, then its arguments: `command = [\"python\", \"manage.py\", \"collectstatic\", \"--noinput\"]`"
                     .to_owned(),
             ),
             Self::PipCannotPin { .. } => Some(

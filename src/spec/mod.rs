@@ -28,11 +28,12 @@ pub use diagnostic::Diagnostic;
 pub use error::{SpecError, SpecErrorKind};
 pub use interpolate::{interpolate, BuildArgs};
 pub use model::{
-    App, Build, Index, Install, Installer, Located, SecretRole, Spec, Username, APP_USER_ID,
-    DEFAULT_POETRY_VERSION, DEFAULT_UV_VERSION, DEFAULT_WORKDIR,
+    App, Build, BuildRun, Index, Install, Installer, Located, SecretRole, Spec, Username,
+    APP_USER_ID, DEFAULT_POETRY_VERSION, DEFAULT_UV_VERSION, DEFAULT_WORKDIR,
 };
 pub use names::{
     AppUser, AptPackage, ContextPath, ImagePath, ImageRef, IndexName, IndexUrl, SecretId,
+    WorkdirPath,
 };
 pub use validate::normalize_package_name;
 

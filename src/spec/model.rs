@@ -7,7 +7,10 @@ use std::ops::Range;
 
 use serde::Deserialize;
 
-use super::{AppUser, AptPackage, ContextPath, ImagePath, ImageRef, IndexName, IndexUrl, SecretId};
+use super::{
+    AppUser, AptPackage, ContextPath, ImagePath, ImageRef, IndexName, IndexUrl, SecretId,
+    WorkdirPath,
+};
 
 /// The default working directory of the app in the runtime image.
 pub const DEFAULT_WORKDIR: &str = "/app";
@@ -85,6 +88,27 @@ pub struct Build {
     /// Defaults to the app base.
     pub base: ImageRef,
     pub system_packages: Vec<AptPackage>,
+    /// `[[build.run]]`, in the spec's order.
+    pub run: Vec<BuildRun>,
+}
+
+/// A `[[build.run]]` step: the user's own build command (`collectstatic`,
+/// `compileall`), run in the builder after the dependency install, with
+/// the venv on `PATH` and the app code at the workdir. Never a secret;
+/// network `none` unless `network = true`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BuildRun {
+    /// The argv, exactly as written (interpolated): no shell unless the
+    /// user wrote one (`["sh", "-c", "..."]`).
+    pub command: Vec<String>,
+    /// Paths relative to the workdir that the app image gets from the
+    /// build commands' result.
+    pub outputs: Vec<Located<WorkdirPath>>,
+    pub env: BTreeMap<String, String>,
+    pub network: bool,
+    /// The whole `[[build.run]]` table, for the step's failures.
+    #[serde(skip)]
+    pub span: Range<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

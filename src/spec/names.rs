@@ -165,6 +165,52 @@ impl ContextPath {
     }
 }
 
+/// A path inside the app workdir (a `[[build.run]]` output): relative,
+/// normalized, no `..`, not the workdir itself, no wildcards (the copy
+/// would expand them).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct WorkdirPath(String);
+
+impl WorkdirPath {
+    pub fn parse(value: &str) -> Result<Self, SpecErrorKind> {
+        let bad = |reason| SpecErrorKind::InvalidPath {
+            value: value.to_owned(),
+            reason,
+        };
+        if value.starts_with('/') {
+            return Err(bad("outputs are relative to the app workdir"));
+        }
+        if has_control(value) {
+            return Err(bad("paths cannot contain control characters"));
+        }
+        let parts: Vec<&str> = value
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .collect();
+        if parts.contains(&"..") {
+            return Err(bad("`..` would leave the app workdir"));
+        }
+        if parts.is_empty() {
+            return Err(bad(
+                "name a file or directory inside the workdir, not the workdir itself",
+            ));
+        }
+        if parts.iter().any(|p| p.contains(['*', '?', '['])) {
+            return Err(bad("wildcards are not supported; name each file"));
+        }
+        Ok(Self(parts.join("/")))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for WorkdirPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// An absolute path inside an image (workdir).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ImagePath(String);

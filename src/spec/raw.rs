@@ -53,6 +53,54 @@ pub(super) struct RawBuild {
     pub(super) base: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) system_packages: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) run: Vec<Spanned<RawRun>>,
+}
+
+/// A `[[build.run]]` step.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawRun {
+    pub(super) command: Spanned<RawCommand>,
+    #[serde(default)]
+    pub(super) outputs: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) env: BTreeMap<Spanned<String>, Spanned<String>>,
+    pub(super) network: Option<Spanned<bool>>,
+}
+
+/// `command`: an argv list. A string is read too, only to refuse it with
+/// the fix (pyfront never hands a spec value to a shell).
+#[derive(Debug)]
+pub(super) enum RawCommand {
+    Argv(Vec<Spanned<String>>),
+    Text,
+}
+
+impl<'de> Deserialize<'de> for RawCommand {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawCommand;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an argv list of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<RawCommand, E> {
+                Ok(RawCommand::Text)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawCommand, A::Error> {
+                let mut argv = Vec::new();
+                while let Some(arg) = seq.next_element::<Spanned<String>>()? {
+                    argv.push(arg);
+                }
+                Ok(RawCommand::Argv(argv))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Debug, Deserialize)]

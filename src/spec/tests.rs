@@ -397,3 +397,101 @@ fn package_names_normalize() {
     assert_eq!(normalize_package_name("Acme_SDK..b"), "acme-sdk-b");
     assert_eq!(normalize_package_name("acme-*"), "acme-*");
 }
+
+fn run_spec(run: &str) -> String {
+    format!(
+        "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n{run}"
+    )
+}
+
+#[test]
+fn build_run_steps_parse_in_order() {
+    let source = run_spec(
+        "[[build.run]]\ncommand = [\"python\", \"manage.py\", \"collectstatic\", \"--noinput\"]\noutputs = [\"./staticfiles/\", \"media\"]\nenv = { DJANGO_SETTINGS_MODULE = \"${SETTINGS:-site.settings}\" }\n\
+         [[build.run]]\ncommand = [\"sh\", \"-c\", \"echo $HOME > out.txt\"]\noutputs = [\"out.txt\"]\nnetwork = true\n",
+    );
+    let spec = Spec::parse(&source, &args()).unwrap();
+    let run = &spec.build.run;
+    assert_eq!(run.len(), 2);
+    assert_eq!(
+        run[0].command,
+        ["python", "manage.py", "collectstatic", "--noinput"]
+    );
+    let outputs: Vec<&str> = run[0].outputs.iter().map(|o| o.value.as_str()).collect();
+    assert_eq!(outputs, ["staticfiles", "media"]);
+    assert_eq!(run[0].env["DJANGO_SETTINGS_MODULE"], "site.settings");
+    assert!(!run[0].network);
+    // A shell only because the user wrote one; `$HOME` stays as written.
+    assert_eq!(run[1].command, ["sh", "-c", "echo $HOME > out.txt"]);
+    assert!(run[1].network);
+    assert_eq!(spec.used_build_args, ["SETTINGS"]);
+    // No `[[build.run]]`: no steps.
+    let spec = Spec::parse(&run_spec(""), &args()).unwrap();
+    assert!(spec.build.run.is_empty());
+}
+
+#[test]
+fn build_run_errors() {
+    let cases = [
+        (
+            "[[build.run]]\ncommand = \"python manage.py collectstatic\"\n",
+            "pyfront.toml:7:11: `command` is a string; pyfront runs an argv list, never a shell of its own",
+        ),
+        (
+            "[[build.run]]\ncommand = []\n",
+            "pyfront.toml:7:11: `command` names no program to run",
+        ),
+        (
+            "[[build.run]]\ncommand = [\"\", \"x\"]\n",
+            "pyfront.toml:7:12: `command` names no program to run",
+        ),
+        (
+            "[[build.run]]\noutputs = [\"x\"]\n",
+            "pyfront.toml:6:1: missing field `command`",
+        ),
+        (
+            "[[build.run]]\ncommand = [\"true\"]\nsecrets = [\"t\"]\n",
+            "pyfront.toml:8:1: unknown field `secrets`, expected one of `command`, `outputs`, `env`, `network`",
+        ),
+        (
+            "[[build.run]]\ncommand = [\"true\"]\noutputs = [\"/srv/static\"]\n",
+            "pyfront.toml:8:12: invalid path `/srv/static`: outputs are relative to the app workdir",
+        ),
+        (
+            "[[build.run]]\ncommand = [\"true\"]\noutputs = [\"static/../../etc\"]\n",
+            "pyfront.toml:8:12: invalid path `static/../../etc`: `..` would leave the app workdir",
+        ),
+        (
+            "[[build.run]]\ncommand = [\"true\"]\noutputs = [\"./\"]\n",
+            "pyfront.toml:8:12: invalid path `./`: name a file or directory inside the workdir, not the workdir itself",
+        ),
+        (
+            "[[build.run]]\ncommand = [\"true\"]\noutputs = [\"static/*.css\"]\n",
+            "pyfront.toml:8:12: invalid path `static/*.css`: wildcards are not supported; name each file",
+        ),
+        (
+            "[[build.run]]\ncommand = [\"true\"]\nenv = { 1X = \"y\" }\n",
+            "pyfront.toml:8:9: invalid environment variable `1X`",
+        ),
+        (
+            "[[build.run]]\ncommand = [\"curl\", \"-H\", \"glpat-abcdefghijklmnopqrst\"]\n",
+            "pyfront.toml:7:26: the build command holds what looks like a token or password",
+        ),
+        (
+            "[[build.run]]\ncommand = [\"true\"]\nenv = { TOKEN = \"glpat-abcdefghijklmnopqrst\" }\n",
+            "pyfront.toml:8:17: the build command environment holds what looks like a token or password",
+        ),
+        (
+            "[[build.run]]\ncommand = [\"true\"]\nnetwork = \"yes\"\n",
+            "pyfront.toml:8:11: invalid type: string \"yes\", expected a boolean",
+        ),
+    ];
+    for (run, want) in cases {
+        let source = run_spec(run);
+        let got = error_of(&source);
+        assert!(
+            got.starts_with(want),
+            "\nsource:\n{source}\nwant prefix: {want}\ngot:         {got}"
+        );
+    }
+}

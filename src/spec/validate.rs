@@ -1,9 +1,10 @@
 //! Raw → model: interpolates `${ARG}` references and validates every value
 //! into a newtype or a checked string, pointing errors at the value's span.
-//! `[install]` and `[[index]]` have their own files.
+//! `[install]`, `[[index]]` and `[[build.run]]` have their own files.
 
 mod index;
 mod install;
+mod run;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -54,6 +55,7 @@ impl Validator<'_> {
                 .iter()
                 .map(|p| self.checked(p, "system package", AptPackage::parse))
                 .collect::<Result<_, _>>()?,
+            run: self.build_runs(&raw.build.run)?,
         };
         let install = self.install(raw.install)?;
         let indexes = self.indexes(raw.index)?;

@@ -391,3 +391,138 @@ fn the_app_code_is_owned_by_the_user_and_the_venv_by_root() {
         assert_eq!(l.app_layers.len(), 2);
     }
 }
+
+fn with_runs(user: &str) -> String {
+    format!(
+        "{}\n[[build.run]]\ncommand = [\"python\", \"manage.py\", \"collectstatic\", \"--noinput\"]\noutputs = [\"staticfiles\"]\nenv = {{ DJANGO_SETTINGS_MODULE = \"site.settings\", PATH = \"/custom\" }}\n\
+         [[build.run]]\ncommand = [\"python\", \"-m\", \"compileall\", \"-q\", \"app\"]\noutputs = [\"app\", \"staticfiles\"]\nnetwork = true\n",
+        with_user(user)
+    )
+}
+
+/// Whether `op` takes the op `source` as one of its inputs.
+fn has_input(op: &Value, source: &Value) -> bool {
+    let digest = source["digest"].as_str().unwrap();
+    op["op"]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i.as_str().unwrap().starts_with(&format!("{digest}#")))
+}
+
+#[test]
+fn build_commands_run_without_secrets_on_the_app_code_and_ship_their_outputs() {
+    let l = lowered(&with_runs("app"), "");
+    let ops = ops(&l.app);
+    let install = named(&ops, "[builder] pip install");
+    let code = named(&ops, "[builder] COPY . /app");
+    assert!(has_input(code, install), "{code}");
+    let collect = named(
+        &ops,
+        "[builder] RUN python manage.py collectstatic --noinput (no network, no secrets)",
+    );
+    let compile = named(
+        &ops,
+        "[builder] RUN python -m compileall -q app (network, no secrets)",
+    );
+    assert!(has_input(collect, code));
+    assert!(has_input(compile, collect));
+    for (op, network) in [(collect, "none"), (compile, "host")] {
+        let exec = &op["op"]["exec"];
+        // The root filesystem is the only mount: no secret, no cache, no
+        // context mount.
+        let mounts = exec["mounts"].as_array().unwrap();
+        assert_eq!(mounts.len(), 1, "{exec}");
+        assert_eq!(mounts[0]["dest"], "/");
+        assert!(!exec.to_string().contains("/run/secrets"), "{exec}");
+        assert!(!exec.to_string().contains("pypi_token"), "{exec}");
+        assert_eq!(exec["network"], network, "{exec}");
+        assert_eq!(exec["cwd"], "/app");
+    }
+    let meta = &collect["op"]["exec"];
+    assert_eq!(
+        meta["args"],
+        serde_json::json!(["python", "manage.py", "collectstatic", "--noinput"])
+    );
+    // The step's `env` wins, even over the venv's PATH.
+    assert_eq!(
+        meta["env"],
+        serde_json::json!([
+            "PATH=/custom",
+            "VIRTUAL_ENV=/opt/venv",
+            "DJANGO_SETTINGS_MODULE=site.settings"
+        ])
+    );
+    assert_eq!(
+        compile["op"]["exec"]["env"],
+        serde_json::json!(["PATH=/opt/venv/bin:/usr/bin", "VIRTUAL_ENV=/opt/venv"])
+    );
+
+    // The outputs check runs on the last result, with the paths as argv.
+    let check = named(&ops, "[builder] check the build outputs: staticfiles app");
+    assert!(has_input(check, compile));
+    let exec = &check["op"]["exec"];
+    assert_eq!(exec["network"], "none");
+    let args = exec["args"].as_array().unwrap();
+    assert_eq!(args[0], "/bin/sh");
+    assert_eq!(
+        args[3..],
+        [
+            "pyfront-outputs",
+            "/app",
+            "[[build.run]] 1 (python manage.py collectstatic --noinput)",
+            "staticfiles",
+            "[[build.run]] 2 (python -m compileall -q app)",
+            "app",
+        ]
+    );
+
+    // Each output, once, from the check's result, over the app code,
+    // owned by the app user.
+    let app_code = named(&ops, "[app] COPY . /app");
+    let statics = named(
+        &ops,
+        "[app] COPY --from=builder /app/staticfiles /app/staticfiles",
+    );
+    let pycache = named(&ops, "[app] COPY --from=builder /app/app /app/app");
+    assert!(has_input(statics, app_code) && has_input(statics, check));
+    assert!(has_input(pycache, statics) && has_input(pycache, check));
+    let action = &statics["op"]["file"][0]["action"]["copy"];
+    assert_eq!(action["src"], "/app/staticfiles");
+    assert_eq!(action["dest"], "/app/staticfiles");
+    assert_eq!(
+        action["owner"],
+        serde_json::json!({"user": {"name": "app", "input": 0}, "group": null})
+    );
+    assert_eq!(l.app_layers.len(), 5);
+
+    // The venv comes from the install, not from the build commands: an app
+    // change re-runs them but leaves the venv layer as it was.
+    let venv = named(&ops, "[app] COPY --from=builder /opt/venv /opt/venv");
+    assert!(has_input(venv, install));
+    assert!(!has_input(venv, compile) && !has_input(venv, code));
+
+    // `--target builder`: the builder after the build commands.
+    let builder_ops = self::ops(&l.builder);
+    assert_eq!(
+        builder_ops.last().unwrap()["op"]["inputs"][0]
+            .as_str()
+            .unwrap()
+            .split('#')
+            .next(),
+        compile["digest"].as_str()
+    );
+    assert_eq!(
+        l.builder_layers.last().unwrap().created_by,
+        "pyfront: RUN python -m compileall -q app (network, no secrets)"
+    );
+}
+
+#[test]
+fn without_build_commands_the_builder_has_no_app_code() {
+    let l = lowered(SPEC, "");
+    let ops = ops(&l.app);
+    assert!(!ops.iter().any(|o| o["metadata"]["name"]
+        .as_str()
+        .is_some_and(|n| n.starts_with("[builder] COPY") || n.contains("build outputs"))));
+}

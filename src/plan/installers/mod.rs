@@ -149,6 +149,7 @@ pub fn builder_stage(spec: &Spec, context: &ContextInputs) -> BuilderStage {
         tools,
         install,
         project,
+        run: super::run_steps(spec),
     }
 }
 
