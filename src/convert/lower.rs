@@ -1,18 +1,21 @@
 //! Plan → LLB: the one place that knows both pyfront's plan and LLB.
 //! (`llb` itself is a general LLB builder that knows no plan.)
 //!
-//! Builder stage: builder base → apt (optional) → `python3 -m venv` → install
-//! (secret mounts, pip cache, the requirement files as a read-only mount).
+//! Builder stage: builder base → apt (optional) → installer tools (uv) →
+//! `python3 -m venv` → select, fetch (the only step with secrets) → install
+//! (no secret, no network) → project (optional).
 //! App stage: app base → apt (optional) → the `[app] user` name, created if
-//! the base lacks it → copy `/opt/venv` from the builder → copy the context
-//! minus `.dockerignore` into the workdir, owned by that user. The venv copy and the app
-//! copy are separate ops so that each is its own layer: an app change leaves
-//! the venv layer untouched.
+//! the base lacks it → the venv → the context minus `.dockerignore` in the
+//! workdir, owned by that user. Each is its own layer: an app change leaves
+//! the venv layers untouched.
+//! The venv: on engines with merge and diff ops (`LowerOptions::graft`),
+//! the builder's own venv layers stacked on the app base (a new base
+//! re-stacks, nothing re-runs); on older ones, a copy of `/opt/venv`.
 
 use crate::image::{LayerHistory, DEFAULT_PATH};
 use crate::llb::{
-    copy, exec, image, local, mkfiles, CacheSharing, Constraints, CopyOptions, Exec, LocalOptions,
-    Mount, NetMode, Output, Owner, ResolveMode,
+    copy, copy_to_scratch, diff, exec, image, local, merge, mkfiles, CacheSharing, Constraints,
+    CopyOptions, Exec, LocalOptions, Mount, NetMode, Output, Owner, ResolveMode,
 };
 use crate::plan::{
     Earlier, Install, InstallStep, NewUser, Plan, CONTEXT_MOUNT, HELPER_MOUNT, MEMBERS_DIR,
@@ -42,6 +45,9 @@ pub struct LowerOptions {
     /// Name steps with their platform (`[linux/386 builder] ...`): one of
     /// several platforms is being built.
     pub platform_in_names: bool,
+    /// The engine has merge and diff ops (BuildKit v0.10+): the app image
+    /// stacks the builder's venv layers instead of copying the venv.
+    pub graft: bool,
 }
 
 impl LowerOptions {
@@ -411,14 +417,25 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         builder_layers.push(history(&title));
     }
 
-    // Without pip: the builder's pip installs into it (see install.py), so
-    // the runtime image carries no pip or setuptools, and the step is fast.
     // The builder's system packages, before any venv or install step: the
     // load check reads their dpkg database from here, so it never needs the
     // install step's own result (a runner that takes the venv from a
     // registry cache must not re-run the install for the check).
     let packages_only = root.clone();
 
+    let excludes = &plan.app.context_excludes;
+    let mut earlier = StepOutputs::default();
+    // The installer's own tools (uv) before the venv: everything from the
+    // venv step on is the venv alone, so the app stage can graft exactly
+    // those layers (`graft_venv`).
+    if let Some(tools) = &b.tools {
+        root = helper_exec(&root, tools, &earlier, opts, "tools", &[]);
+        builder_layers.push(history(&tools.title));
+    }
+    let before_venv = root.clone();
+    let venv_layers_from = builder_layers.len();
+    // Without pip: the builder's pip installs into it (see install.py), so
+    // the runtime image carries no pip or setuptools, and the step is fast.
     let venv_title = format!("python3 -m venv --without-pip {VENV}");
     root = exec(
         &root,
@@ -435,12 +452,6 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
     );
     builder_layers.push(history(&venv_title));
 
-    let excludes = &plan.app.context_excludes;
-    let mut earlier = StepOutputs::default();
-    if let Some(tools) = &b.tools {
-        root = helper_exec(&root, tools, &earlier, opts, "tools", &[]);
-        builder_layers.push(history(&tools.title));
-    }
     let install = match &b.install {
         Install::Direct(step) => step,
         Install::Hermetic(h) => {
@@ -499,37 +510,51 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         }
         None => app_base,
     };
-    let with_venv = copy(
-        Some(&app_base),
-        &builder,
-        &CopyOptions {
-            src: VENV.to_owned(),
-            dest: VENV.to_owned(),
-            contents_only: true,
-            // root's: the app cannot change its own dependencies.
-            owner: None,
-        },
-        c,
-        &opts.name("app", &format!("COPY --from=builder {VENV} {VENV}")),
-    );
     let context = context_source(&a.context_excludes, opts);
     let workdir = a.workdir.as_str();
-    let app = copy(
-        Some(&with_venv),
-        &context,
-        &CopyOptions {
-            src: "/".to_owned(),
-            dest: format!("{}/", workdir.trim_end_matches('/')),
-            contents_only: true,
-            // By name, looked up in the image's own /etc/passwd: the user
-            // step made sure it is there, and a base's own user of that
-            // name keeps its ids.
-            owner: a.user.as_ref().map(|u| Owner::Name(u.name.clone())),
-        },
-        c,
-        &opts.name("app", &format!("COPY . {workdir}")),
-    );
-    app_layers.push(history(&format!("COPY --from=builder {VENV} {VENV}")));
+    let code = CopyOptions {
+        src: "/".to_owned(),
+        dest: format!("{}/", workdir.trim_end_matches('/')),
+        contents_only: true,
+        // By name, looked up in the image's own /etc/passwd: the user
+        // step made sure it is there, and a base's own user of that
+        // name keeps its ids.
+        owner: a.user.as_ref().map(|u| Owner::Name(u.name.clone())),
+    };
+    let code_name = opts.name("app", &format!("COPY . {workdir}"));
+    let app = if opts.graft {
+        // The venv's own layers, stacked on the runtime base: no copy, the
+        // builder's blobs as they are, and a new base only re-stacks them.
+        let venv = diff(
+            &before_venv,
+            &builder,
+            c,
+            &opts.name("app", &format!("the builder's {VENV} layers")),
+        );
+        let code_layer = copy_to_scratch(&context, &code, &app_base, c, &code_name);
+        app_layers.extend(builder_layers[venv_layers_from..].iter().cloned());
+        merge(
+            &[app_base, venv, code_layer],
+            c,
+            &opts.name("app", &format!("stack the base, {VENV} and the app code")),
+        )
+    } else {
+        let with_venv = copy(
+            Some(&app_base),
+            &builder,
+            &CopyOptions {
+                src: VENV.to_owned(),
+                dest: VENV.to_owned(),
+                contents_only: true,
+                // root's: the app cannot change its own dependencies.
+                owner: None,
+            },
+            c,
+            &opts.name("app", &format!("COPY --from=builder {VENV} {VENV}")),
+        );
+        app_layers.push(history(&format!("COPY --from=builder {VENV} {VENV}")));
+        copy(Some(&with_venv), &context, &code, c, &code_name)
+    };
     app_layers.push(history(&format!("COPY . {workdir}")));
     let load_check = load_check(&app, &packages_only, workdir, opts);
     Lowered {
