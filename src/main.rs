@@ -77,6 +77,10 @@ struct SpecInput {
     /// As with `--network=host`: download steps use the host network.
     #[arg(long = "network-host")]
     network_host: bool,
+    /// Lower as for an engine with merge and diff ops (BuildKit v0.10+,
+    /// Docker 23+): the app image stacks the builder's venv layers.
+    #[arg(long)]
+    graft: bool,
 }
 
 impl SpecInput {
@@ -88,6 +92,7 @@ impl SpecInput {
             target: self.target,
             platform: self.platform,
             network_host: self.network_host,
+            graft: self.graft,
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct Request {
     /// `os/arch[/variant]`, comma-separated.
     pub platform: String,
     pub network_host: bool,
+    /// Lower as for an engine with merge and diff ops (BuildKit v0.10+).
+    pub graft: bool,
 }
 
 impl Request {
@@ -49,7 +51,9 @@ impl Request {
                 value.to_owned(),
             );
         }
-        BuildOptions::parse(&raw).map_err(|e| e.to_string())
+        let mut options = BuildOptions::parse(&raw).map_err(|e| e.to_string())?;
+        options.graft = self.graft;
+        Ok(options)
     }
 
     fn display(&self) -> String {

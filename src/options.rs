@@ -118,6 +118,11 @@ pub struct BuildOptions {
     /// one commit get the same config. Never passed into a step: it would
     /// bust the install layer on every commit.
     pub source_date_epoch: Option<u64>,
+    /// Not an opt: whether the engine has the merge and diff ops
+    /// (`mergeop`, `diffop`), so the app image grafts the builder's venv
+    /// layers instead of copying the venv. The frontend sets it from
+    /// `Ping`'s caps; offline, `--graft`.
+    pub graft: bool,
 }
 
 /// Whether `--build-arg PYFRONT_TIMING=1` asks for the timing log line. A
@@ -204,6 +209,7 @@ impl BuildOptions {
             session_id: raw.get(keys::SESSION_ID).filter(|v| !v.is_empty()).cloned(),
             request,
             source_date_epoch,
+            graft: false,
         })
     }
 }

@@ -61,6 +61,7 @@ pub fn compile(
         builder_env,
         source_map: spec_text.map(|text| SourceMap::new(&options.filename, text)),
         platform_in_names: options.platforms.len() > 1,
+        graft: options.graft,
     };
     let lowered = lower(plan, &lower_options);
     // The spec rides along (redacted, as in error details) so that BuildKit

@@ -1,25 +1,28 @@
 //! Plan → LLB: the one place that knows both pyfront's plan and LLB.
 //! (`llb` itself is a general LLB builder that knows no plan.)
 //!
-//! Builder stage: builder base → apt (optional) → `python3 -m venv` → install
-//! (secret mounts, pip cache, the requirement files as a read-only mount).
+//! Builder stage: builder base → apt (optional) → installer tools (uv) →
+//! `python3 -m venv` → select, fetch (the only step with secrets) → install
+//! (no secret, no network) → project (optional).
 //! App stage: app base → apt (optional) → the `[app] user` name, created if
-//! the base lacks it → copy `/opt/venv` from the builder → copy the context
-//! minus `.dockerignore` into the workdir, owned by that user. The venv copy and the app
-//! copy are separate ops so that each is its own layer: an app change leaves
-//! the venv layer untouched.
+//! the base lacks it → the venv → the context minus `.dockerignore` in the
+//! workdir, owned by that user. Each is its own layer: an app change leaves
+//! the venv layers untouched.
+//! The venv: on engines with merge and diff ops (`LowerOptions::graft`),
+//! the builder's own venv layers stacked on the app base (a new base
+//! re-stacks, nothing re-runs); on older ones, a copy of `/opt/venv`.
 //!
 //! With `[[build.run]]`: the builder also gets the app code at the workdir,
 //! then runs each build command on it (no secret mount, network none unless
 //! asked); a check that every named output exists runs on the last result,
 //! and each output is copied from there into the app image after the app
 //! code, over it. The venv still comes from the builder before the
-//! commands, so an app change never touches the venv layer.
+//! commands, so an app change never touches the venv layers.
 
 use crate::image::{LayerHistory, DEFAULT_PATH};
 use crate::llb::{
-    copy, exec, image, local, mkfiles, CacheSharing, Constraints, CopyOptions, Exec, LocalOptions,
-    Mount, NetMode, Output, Owner, ResolveMode,
+    copy, copy_to_scratch, diff, exec, image, local, merge, mkfiles, CacheSharing, Constraints,
+    CopyOptions, Exec, LocalOptions, Mount, NetMode, Output, Owner, ResolveMode,
 };
 use crate::plan::{
     display_argv, Earlier, Install, InstallStep, NewUser, Plan, RunOutput, RunStep, CONTEXT_MOUNT,
@@ -50,6 +53,9 @@ pub struct LowerOptions {
     /// Name steps with their platform (`[linux/386 builder] ...`): one of
     /// several platforms is being built.
     pub platform_in_names: bool,
+    /// The engine has merge and diff ops (BuildKit v0.10+): the app image
+    /// stacks the builder's venv layers instead of copying the venv.
+    pub graft: bool,
 }
 
 impl LowerOptions {
@@ -534,14 +540,25 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         builder_layers.push(history(&title));
     }
 
-    // Without pip: the builder's pip installs into it (see install.py), so
-    // the runtime image carries no pip or setuptools, and the step is fast.
     // The builder's system packages, before any venv or install step: the
     // load check reads their dpkg database from here, so it never needs the
     // install step's own result (a runner that takes the venv from a
     // registry cache must not re-run the install for the check).
     let packages_only = root.clone();
 
+    let excludes = &plan.app.context_excludes;
+    let mut earlier = StepOutputs::default();
+    // The installer's own tools (uv) before the venv: everything from the
+    // venv step on is the venv alone, so the app stage can graft exactly
+    // those layers (`graft_venv`).
+    if let Some(tools) = &b.tools {
+        root = helper_exec(&root, tools, &earlier, opts, "tools", &[]);
+        builder_layers.push(history(&tools.title));
+    }
+    let before_venv = root.clone();
+    let venv_layers_from = builder_layers.len();
+    // Without pip: the builder's pip installs into it (see install.py), so
+    // the runtime image carries no pip or setuptools, and the step is fast.
     let venv_title = format!("python3 -m venv --without-pip {VENV}");
     root = exec(
         &root,
@@ -558,12 +575,6 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
     );
     builder_layers.push(history(&venv_title));
 
-    let excludes = &plan.app.context_excludes;
-    let mut earlier = StepOutputs::default();
-    if let Some(tools) = &b.tools {
-        root = helper_exec(&root, tools, &earlier, opts, "tools", &[]);
-        builder_layers.push(history(&tools.title));
-    }
     let install = match &b.install {
         Install::Direct(step) => step,
         Install::Hermetic(h) => {
@@ -586,9 +597,10 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         root = helper_exec(&root, project, &earlier, opts, "project", excludes);
         builder_layers.push(history(&project.title));
     }
-    // The venv as the install left it: what the app image copies. The
-    // build commands' changes to it (if any) are not shipped.
+    // The venv as the install left it: what the app image copies (or
+    // grafts). The build commands' changes to it (if any) are not shipped.
     let venv = root.clone();
+    let venv_layers_to = builder_layers.len();
     let a = &plan.app;
     let workdir = a.workdir.as_str();
     let mut run_result = None;
@@ -651,58 +663,100 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         }
         None => app_base,
     };
-    let with_venv = copy(
-        Some(&app_base),
-        &venv,
-        &CopyOptions {
-            src: VENV.to_owned(),
-            dest: VENV.to_owned(),
-            contents_only: true,
-            // root's: the app cannot change its own dependencies.
-            owner: None,
-        },
-        c,
-        &opts.name("app", &format!("COPY --from=builder {VENV} {VENV}")),
-    );
     let context = context_source(&a.context_excludes, opts);
-    let mut app = copy(
-        Some(&with_venv),
-        &context,
-        &CopyOptions {
-            src: "/".to_owned(),
-            dest: format!("{}/", workdir.trim_end_matches('/')),
-            contents_only: true,
-            // By name, looked up in the image's own /etc/passwd: the user
-            // step made sure it is there, and a base's own user of that
-            // name keeps its ids.
-            owner: a.user.as_ref().map(|u| Owner::Name(u.name.clone())),
-        },
-        c,
-        &opts.name("app", &format!("COPY . {workdir}")),
-    );
-    app_layers.push(history(&format!("COPY --from=builder {VENV} {VENV}")));
-    app_layers.push(history(&format!("COPY . {workdir}")));
-    // The outputs, over the app code: new files are added, files the code
-    // copy also has are replaced, nothing is removed. Owned like the code.
-    if let Some(result) = &run_result {
-        for output in &a.outputs {
-            let path = format!("{}/{}", workdir.trim_end_matches('/'), output.path);
-            let title = format!("COPY --from=builder {path} {path}");
-            app = copy(
-                Some(&app),
-                result,
-                &CopyOptions {
+    let code = CopyOptions {
+        src: "/".to_owned(),
+        dest: format!("{}/", workdir.trim_end_matches('/')),
+        contents_only: true,
+        // By name, looked up in the image's own /etc/passwd: the user
+        // step made sure it is there, and a base's own user of that
+        // name keeps its ids.
+        owner: a.user.as_ref().map(|u| Owner::Name(u.name.clone())),
+    };
+    let code_name = opts.name("app", &format!("COPY . {workdir}"));
+    // The outputs of the build commands, over the app code: new files are
+    // added, files the code copy also has are replaced, nothing is removed.
+    // Owned like the code.
+    let outputs: Vec<(CopyOptions, String)> = match &run_result {
+        Some(_) => a
+            .outputs
+            .iter()
+            .map(|output| {
+                let path = format!("{}/{}", workdir.trim_end_matches('/'), output.path);
+                let title = format!("COPY --from=builder {path} {path}");
+                let opts = CopyOptions {
                     src: path.clone(),
-                    dest: path.clone(),
+                    dest: path,
                     contents_only: true,
                     owner: a.user.as_ref().map(|u| Owner::Name(u.name.clone())),
-                },
-                c,
-                &opts.name("app", &title),
-            );
-            app_layers.push(history(&title));
+                };
+                (opts, title)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let app = if opts.graft {
+        // The venv's own layers, stacked on the runtime base: no copy, the
+        // builder's blobs as they are, and a new base only re-stacks them.
+        let venv_layers = diff(
+            &before_venv,
+            &venv,
+            c,
+            &opts.name("app", &format!("the builder's {VENV} layers")),
+        );
+        app_layers.extend(
+            builder_layers[venv_layers_from..venv_layers_to]
+                .iter()
+                .cloned(),
+        );
+        let mut layers = vec![
+            app_base.clone(),
+            venv_layers,
+            copy_to_scratch(&context, &code, &app_base, c, &code_name),
+        ];
+        app_layers.push(history(&format!("COPY . {workdir}")));
+        if let Some(result) = &run_result {
+            for (copy_opts, title) in &outputs {
+                layers.push(copy_to_scratch(
+                    result,
+                    copy_opts,
+                    &app_base,
+                    c,
+                    &opts.name("app", title),
+                ));
+                app_layers.push(history(title));
+            }
         }
-    }
+        merge(
+            &layers,
+            c,
+            &opts.name("app", &format!("stack the base, {VENV} and the app code")),
+        )
+    } else {
+        let with_venv = copy(
+            Some(&app_base),
+            &venv,
+            &CopyOptions {
+                src: VENV.to_owned(),
+                dest: VENV.to_owned(),
+                contents_only: true,
+                // root's: the app cannot change its own dependencies.
+                owner: None,
+            },
+            c,
+            &opts.name("app", &format!("COPY --from=builder {VENV} {VENV}")),
+        );
+        app_layers.push(history(&format!("COPY --from=builder {VENV} {VENV}")));
+        let mut app = copy(Some(&with_venv), &context, &code, c, &code_name);
+        app_layers.push(history(&format!("COPY . {workdir}")));
+        if let Some(result) = &run_result {
+            for (copy_opts, title) in &outputs {
+                app = copy(Some(&app), result, copy_opts, c, &opts.name("app", title));
+                app_layers.push(history(title));
+            }
+        }
+        app
+    };
     let load_check = load_check(&app, &packages_only, workdir, opts);
     Lowered {
         builder,

@@ -37,7 +37,8 @@ pub async fn build(
         .into_inner();
     let caps = Caps::from_pong(&pong);
     caps.require_api(REQUIRED_API_CAPS)?;
-    let options = BuildOptions::parse(raw_opts)?;
+    let mut options = BuildOptions::parse(raw_opts)?;
+    options.graft = caps.has_llb("mergeop") && caps.has_llb("diffop");
     let platforms = if options.platforms.is_empty() {
         vec![worker_platform(&pong).unwrap_or_else(Platform::linux_amd64)]
     } else {

@@ -42,6 +42,10 @@ impl Caps {
         self.api.contains(cap)
     }
 
+    pub fn has_llb(&self, cap: &str) -> bool {
+        self.llb.contains(cap)
+    }
+
     pub fn require_api(&self, caps: &[&str]) -> Result<(), MissingCap> {
         match caps.iter().find(|c| !self.api.contains(**c)) {
             Some(c) => Err(MissingCap {

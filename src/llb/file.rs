@@ -64,14 +64,50 @@ pub fn copy(
     c: &Constraints,
     description: &str,
 ) -> Output {
+    match onto {
+        Some(o) => copy_op(Some(o), from, opts, 0, c, description),
+        None => copy_op(None, from, opts, -1, c, description),
+    }
+}
+
+/// Copies `opts.src` from `from` onto scratch: a layer of its own, to stack
+/// with [`super::merge`] (as `COPY --link` does). An owner by name is looked
+/// up in the `/etc/passwd` of `names` (the image the layer will sit on):
+/// BuildKit reads it from there without copying onto it.
+pub fn copy_to_scratch(
+    from: &Output,
+    opts: &CopyOptions,
+    names: &Output,
+    c: &Constraints,
+    description: &str,
+) -> Output {
+    if matches!(opts.owner, Some(Owner::Name(_))) {
+        copy_op(Some(names), from, opts, -1, c, description)
+    } else {
+        copy_op(None, from, opts, -1, c, description)
+    }
+}
+
+/// The copy op. `extra`, when given, is input 0 (the filesystem copied onto
+/// when `onto_index` is 0, else only where owner names are looked up);
+/// `from` is the next input.
+fn copy_op(
+    extra: Option<&Output>,
+    from: &Output,
+    opts: &CopyOptions,
+    onto_index: i64,
+    c: &Constraints,
+    description: &str,
+) -> Output {
     let mut inputs = Vec::new();
-    let input = match onto {
+    let names = match extra {
         Some(o) => {
             inputs.push(o.clone());
             0
         }
         None => -1,
     };
+    let input = onto_index;
     let secondary = i64::try_from(inputs.len()).unwrap_or(i64::MAX);
     inputs.push(from.clone());
     let action = pb::FileAction {
@@ -89,7 +125,7 @@ pub fn copy(
             allow_empty_wildcard: true,
             // -1: keep the source's timestamps.
             timestamp: -1,
-            owner: opts.owner.as_ref().map(|o| o.chown(input)),
+            owner: opts.owner.as_ref().map(|o| o.chown(names)),
             ..Default::default()
         })),
     };

@@ -93,6 +93,19 @@ fn op_json(op: &pb::Op) -> Value {
             let actions: Vec<Value> = f.actions.iter().map(file_action_json).collect();
             obj.insert("file".into(), json!(actions));
         }
+        Some(pb::op::Op::Merge(m)) => {
+            let inputs: Vec<i64> = m.inputs.iter().map(|i| i.input).collect();
+            obj.insert("merge".into(), json!(inputs));
+        }
+        Some(pb::op::Op::Diff(d)) => {
+            obj.insert(
+                "diff".into(),
+                json!({
+                    "lower": d.lower.map(|l| l.input),
+                    "upper": d.upper.map(|u| u.input),
+                }),
+            );
+        }
         Some(_) => {
             obj.insert("other".into(), json!(true));
         }

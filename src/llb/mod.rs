@@ -17,10 +17,10 @@ mod marshal;
 mod ops;
 
 pub use exec::{exec, CacheSharing, Exec, Mount, NetMode};
-pub use file::{copy, mkfiles, CopyOptions, Owner};
+pub use file::{copy, copy_to_scratch, mkfiles, CopyOptions, Owner};
 pub use json::to_json;
 pub use marshal::{digest, marshal, marshal_with_source, Definition};
-pub use ops::{image, local, Constraints, LocalOptions, Output, ResolveMode};
+pub use ops::{diff, image, local, merge, Constraints, LocalOptions, Output, ResolveMode};
 
 /// BuildKit's proto types, re-exported for the frontend.
 pub use bollard_buildkit_proto::pb;

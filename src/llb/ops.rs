@@ -155,3 +155,42 @@ pub fn local(name: &str, opts: &LocalOptions, c: &Constraints, description: &str
     // Local sources are platform independent (as in Go's llb.Local).
     node(op, Vec::new(), c, false, description, caps)
 }
+
+/// Stacks the layers of `inputs`, later ones on top (`pb.MergeOp`, as Go's
+/// `llb.Merge`). BuildKit reuses each input's layer blobs as they are: no
+/// file is copied. Needs the `mergeop` cap (BuildKit v0.10).
+pub fn merge(inputs: &[Output], c: &Constraints, description: &str) -> Output {
+    let op = pb::op::Op::Merge(pb::MergeOp {
+        inputs: (0..inputs.len())
+            .map(|i| pb::MergeInput {
+                input: i64::try_from(i).unwrap_or(i64::MAX),
+            })
+            .collect(),
+    });
+    node(
+        op,
+        inputs.to_vec(),
+        c,
+        true,
+        description,
+        BTreeSet::from(["mergeop"]),
+    )
+}
+
+/// The changes from `lower` to `upper` (`pb.DiffOp`, as Go's `llb.Diff`).
+/// When `lower` is an ancestor of `upper`, the result is exactly the layers
+/// in between, blobs and digests unchanged. Needs the `diffop` cap.
+pub fn diff(lower: &Output, upper: &Output, c: &Constraints, description: &str) -> Output {
+    let op = pb::op::Op::Diff(pb::DiffOp {
+        lower: Some(pb::LowerDiffInput { input: 0 }),
+        upper: Some(pb::UpperDiffInput { input: 1 }),
+    });
+    node(
+        op,
+        vec![lower.clone(), upper.clone()],
+        c,
+        true,
+        description,
+        BTreeSet::from(["diffop"]),
+    )
+}

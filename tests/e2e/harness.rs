@@ -123,6 +123,13 @@ impl Harness {
         self.engine.split('-').next().unwrap_or(&self.engine)
     }
 
+    /// Whether pyfront grafts the builder's venv layers into the app image
+    /// on this engine (merge and diff ops: BuildKit v0.10+, every engine
+    /// but Docker 20.10's) instead of copying the venv.
+    pub fn grafts(&self) -> bool {
+        self.engine_kind() != "d12"
+    }
+
     /// The local registry (`host:port`) that `tests/harness/registry.sh`
     /// runs, or `None` (with a message) outside the full suite.
     pub fn registry(&self) -> Option<String> {
@@ -450,14 +457,41 @@ impl Harness {
             .lines()
             .filter(|l| l.ends_with("|pyfront"))
             .collect();
+        let oldest_first: Vec<&str> = ours.iter().rev().copied().collect();
+        self.assert_venv_history(&oldest_first[..oldest_first.len() - 1], &history);
         assert_eq!(
-            ours,
-            [
-                "pyfront: COPY . /opt/app|pyfront",
-                "pyfront: COPY --from=builder /opt/venv /opt/venv|pyfront"
-            ],
+            oldest_first.last().copied(),
+            Some("pyfront: COPY . /opt/app|pyfront"),
             "{history}"
         );
+    }
+
+    /// `entries` (pyfront's history entries, oldest first, `|pyfront`
+    /// comments stripped or not) are the venv's layers: on an engine that
+    /// grafts, the builder's venv step then its install step(s); otherwise
+    /// the one venv copy.
+    pub fn assert_venv_history(&self, entries: &[&str], context: &str) {
+        let entries: Vec<&str> = entries
+            .iter()
+            .map(|e| e.trim_end_matches("|pyfront"))
+            .collect();
+        if self.grafts() {
+            assert!(entries.len() >= 2, "{entries:?}\n{context}");
+            assert_eq!(
+                entries[0], "pyfront: python3 -m venv --without-pip /opt/venv",
+                "{context}"
+            );
+            assert!(
+                entries[1..].iter().all(|e| e.contains(" install ")),
+                "{entries:?}\n{context}"
+            );
+        } else {
+            assert_eq!(
+                entries,
+                ["pyfront: COPY --from=builder /opt/venv /opt/venv"],
+                "{context}"
+            );
+        }
     }
 
     /// The image's layer diff ids, base first.

@@ -15,6 +15,10 @@ fn lowered(spec: &str, dockerignore: &str) -> Lowered {
 }
 
 fn lowered_with(spec: &str, context: crate::plan::ContextInputs) -> Lowered {
+    lowered_opts(spec, context, false)
+}
+
+fn lowered_opts(spec: &str, context: crate::plan::ContextInputs, graft: bool) -> Lowered {
     let spec = Spec::parse(spec, &BuildArgs::new()).unwrap();
     let plan = Plan::new(&spec, &context);
     lower(
@@ -30,6 +34,7 @@ fn lowered_with(spec: &str, context: crate::plan::ContextInputs) -> Lowered {
             builder_env: vec!["PATH=/usr/bin".to_owned()],
             source_map: None,
             platform_in_names: false,
+            graft,
         },
     )
 }
@@ -525,4 +530,102 @@ fn without_build_commands_the_builder_has_no_app_code() {
     assert!(!ops.iter().any(|o| o["metadata"]["name"]
         .as_str()
         .is_some_and(|n| n.starts_with("[builder] COPY") || n.contains("build outputs"))));
+}
+
+/// On an engine with merge and diff ops the app image is
+/// merge(app base + user, diff(builder before the venv, builder), code on
+/// scratch): the venv is never copied, and the runtime base is an input of
+/// the merge only (and of the code layer's user lookup).
+#[test]
+fn with_merge_and_diff_the_app_stacks_the_builders_venv_layers() {
+    let l = lowered_opts(&with_user("app"), Default::default(), true);
+    let ops = ops(&l.app);
+    assert!(
+        !ops.iter().any(|o| o["metadata"]["name"]
+            .as_str()
+            .is_some_and(|n| n.contains("COPY --from=builder"))),
+        "the venv is copied"
+    );
+    let merge = named(&ops, "[app] stack the base, /opt/venv and the app code");
+    assert_eq!(merge["op"]["merge"], serde_json::json!([0, 1, 2]));
+    let inputs = merge["op"]["inputs"].as_array().unwrap();
+    let user = digest_of(&ops, "[app] create user app");
+    let diff = named(&ops, "[app] the builder's /opt/venv layers");
+    let code = named(&ops, "[app] COPY . /app");
+    for (input, digest) in inputs
+        .iter()
+        .zip([user, digest_str(diff), digest_str(code)])
+    {
+        assert!(input.as_str().unwrap().starts_with(digest), "{merge}");
+    }
+    // The diff starts right before the venv step and ends at the install.
+    assert_eq!(
+        diff["op"]["diff"],
+        serde_json::json!({"lower": 0, "upper": 1})
+    );
+    let venv_step = named(&ops, "[builder] python3 -m venv");
+    let lower = diff["op"]["inputs"][0].as_str().unwrap();
+    assert_eq!(venv_step["op"]["inputs"][0].as_str().unwrap(), lower);
+    let install = named(
+        &ops,
+        "[builder] pip install -r requirements.txt from the wheelhouse",
+    );
+    assert!(diff["op"]["inputs"][1]
+        .as_str()
+        .unwrap()
+        .starts_with(digest_str(install)));
+    // The code lands on scratch (-1), its owner looked up in the user step.
+    let copy = &code["op"]["file"][0];
+    assert_eq!(copy["input"], -1, "{code}");
+    assert_eq!(
+        copy["action"]["copy"]["owner"],
+        serde_json::json!({"user": {"name": "app", "input": 0}, "group": null})
+    );
+    assert!(code["op"]["inputs"][0].as_str().unwrap().starts_with(user));
+    // One history entry per layer the merge stacks.
+    let created: Vec<&str> = l.app_layers.iter().map(|h| h.created_by.as_str()).collect();
+    assert_eq!(
+        created,
+        [
+            "pyfront: create user app (uid 10001, gid 10001) if the base lacks it",
+            "pyfront: python3 -m venv --without-pip /opt/venv",
+            created[2],
+            "pyfront: COPY . /app",
+        ]
+    );
+    assert!(
+        created[2].starts_with("pyfront: pip install -r"),
+        "{created:?}"
+    );
+    // The builder is the same graph either way: its cache serves both.
+    let copied = lowered_opts(&with_user("app"), Default::default(), false);
+    assert_eq!(
+        marshal(&copied.builder).to_bytes(),
+        marshal(&l.builder).to_bytes()
+    );
+}
+
+/// Without a named user the code layer does not depend on the runtime
+/// base, so a new base re-runs nothing: only the merge changes.
+#[test]
+fn with_merge_and_diff_the_runtime_base_feeds_only_the_merge() {
+    // A builder base of its own: the same image would be one op.
+    let spec = format!("{SPEC}\n[build]\nbase = \"python:3.11\"\n");
+    let l = lowered_opts(&spec, Default::default(), true);
+    let ops = ops(&l.app);
+    let base = digest_of(&ops, "[app] FROM python:3.11-slim");
+    let users: Vec<&Value> = ops
+        .iter()
+        .filter(|o| {
+            o["op"]["inputs"]
+                .as_array()
+                .is_some_and(|i| i.iter().any(|d| d.as_str().unwrap().starts_with(base)))
+        })
+        .collect();
+    assert_eq!(users.len(), 1, "{users:?}");
+    assert!(users[0]["op"].get("merge").is_some());
+}
+
+fn digest_str(op: &Value) -> &str {
+    op["digest"].as_str().unwrap()
 }
