@@ -542,9 +542,18 @@ impl Runner {
         &self,
         gitlab_ci_local: &Path,
         project: &GitProject,
+        service: (&str, &str),
         vars: &[(&str, &str)],
     ) -> BuildResult {
         let h = &self.harness;
+        // gitlab-ci-local starts a job's `services` even in its shell
+        // executor. No dind image can be had here, so the service's image
+        // name (`service.0`) is a stand-in (`service.1`, pulled from the
+        // local registry), found locally (`--pull-policy if-not-present`);
+        // it exposes no port, so gitlab-ci-local skips its health check.
+        // The job does not use it: DOCKER_HOST points at this engine.
+        h.docker(&["pull", "-q", service.1]);
+        h.docker(&["tag", service.1, service.0]);
         let bin = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(&h.docker, bin.path().join("docker")).unwrap();
         let path = format!(
@@ -558,17 +567,31 @@ impl Runner {
         cmd.arg("--home")
             .arg(home.path())
             .arg("--force-shell-executor")
+            .arg("--pull-policy")
+            .arg("if-not-present")
             .arg("--no-color")
             .current_dir(project.path())
             .env("PATH", path)
+            // The registry variables point at the harness's registry on
+            // purpose: no warning about overriding predefined ones.
+            .env(
+                "GCL_IGNORE_PREDEFINED_VARS",
+                vars.iter()
+                    .map(|(k, _)| *k)
+                    .filter(|k| k.starts_with("CI_"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )
             .envs(
                 vars.iter()
                     .map(|(k, v)| (format!("GCL_VARIABLE_{k}"), v.to_string())),
             );
-        // Nothing of the test's own engine reaches the job but through `vars`.
-        for name in ["DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_BUILDKIT"] {
-            cmd.env_remove(name);
+        // gitlab-ci-local's own docker calls (the service's network and
+        // container) go to this engine; the job's come from `vars`.
+        for name in ["DOCKER_HOST", "DOCKER_CONFIG"] {
+            cmd.env(name, h.engine_var(name));
         }
+        cmd.env_remove("DOCKER_BUILDKIT");
         h.run_command("gitlab-ci-local pipeline", cmd)
     }
 }

@@ -18,12 +18,13 @@
 use crate::harness::{Build, GitProject, Harness, OciLayout, Runner};
 use crate::scan::{Canary, Scanner};
 
-/// `PYFRONT_DIND` for an engine kind, and the one job it selects.
-fn dind_job(kind: &str) -> (&'static str, &'static str) {
+/// `PYFRONT_DIND` for an engine kind, the one job it selects, and that
+/// job's dind service image.
+fn dind_job(kind: &str) -> (&'static str, &'static str, &'static str) {
     match kind {
-        "d12" => ("20.10", "build-image-docker20"),
-        "d13" | "d28" => ("28", "build-image-docker28"),
-        _ => ("29", "build-image"),
+        "d12" => ("20.10", "build-image-docker20", "docker:20.10-dind"),
+        "d13" | "d28" => ("28", "build-image-docker28", "docker:28-dind"),
+        _ => ("29", "build-image", "docker:29-dind"),
     }
 }
 
@@ -73,7 +74,9 @@ fn a_fresh_runner_reuses_the_install_layer_from_the_registry() {
         return;
     };
     h.seed_registry();
-    let (dind, job) = dind_job(h.engine_kind());
+    let (dind, job, service) = dind_job(h.engine_kind());
+    let stand_in = format!("{registry}/library/python:3.11-slim-bookworm");
+    let service = (service, stand_in.as_str());
     let frontend = format!("{registry}/pyfront:dev");
     // A new project per run: the registry keeps its caches between runs.
     let project = format!("{registry}/e2e/{}", h.canary("project"));
@@ -89,9 +92,9 @@ fn a_fresh_runner_reuses_the_install_layer_from_the_registry() {
     h.set_index_token(&token_a);
     let r1 = h.fresh_runner("r1");
     let vars = pipeline_vars(&r1, dind, &registry, &frontend, &project, &token_a);
-    let first = r1.gitlab_pipeline(&gitlab_ci_local, &checkout_1, &vars);
-    let log_1 = checkout_1.job_log(job);
+    let first = r1.gitlab_pipeline(&gitlab_ci_local, &checkout_1, service, &vars);
     first.assert_success();
+    let log_1 = checkout_1.job_log(job);
     assert_only_job_ran(&first.output, job);
     assert!(
         !log_1.step_cached("[builder] pip install"),
@@ -110,9 +113,9 @@ fn a_fresh_runner_reuses_the_install_layer_from_the_registry() {
     h.set_index_token(&token_b);
     let r2: Runner = h.fresh_runner("r2");
     let vars = pipeline_vars(&r2, dind, &registry, &frontend, &project, &token_b);
-    let second = r2.gitlab_pipeline(&gitlab_ci_local, &checkout_2, &vars);
-    let log_2 = checkout_2.job_log(job);
+    let second = r2.gitlab_pipeline(&gitlab_ci_local, &checkout_2, service, &vars);
     second.assert_success();
+    let log_2 = checkout_2.job_log(job);
     assert_only_job_ran(&second.output, job);
     assert!(
         log_2.step_cached("[builder] pip install"),

@@ -47,6 +47,7 @@ npm_ci() {
 
 up() {
     mkdir -p "$DEST"
+    command -v rsync >/dev/null || ensure_host_packages
     command -v npm >/dev/null || apt_install nodejs npm
     local node version
     node="$(command -v node || true)"
