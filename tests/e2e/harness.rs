@@ -113,6 +113,16 @@ impl Harness {
         })
     }
 
+    /// A setting of a [`Runner`]'s engine from its env file (`DOCKER_HOST`,
+    /// `DOCKER_CONFIG`, ...).
+    pub fn engine_var(&self, name: &str) -> &str {
+        self.engine_env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("engine {} has no {name}", self.engine))
+    }
+
     /// The private index's URL (no credentials).
     pub fn index_url(&self) -> &str {
         &self.index_url
@@ -144,6 +154,22 @@ impl Harness {
                     "PYFRONT_E2E_REQUIRED is set but PYFRONT_REGISTRY is missing; run `make test`"
                 );
                 eprintln!("skipping: no registry in the harness env");
+                None
+            }
+        }
+    }
+
+    /// The gitlab-ci-local command that `tests/harness/gitlab-ci-local.sh`
+    /// installed, or `None` (with a message) outside the full suite.
+    pub fn gitlab_ci_local(&self) -> Option<PathBuf> {
+        match std::env::var_os("PYFRONT_GITLAB_CI_LOCAL").filter(|v| !v.is_empty()) {
+            Some(path) => Some(PathBuf::from(path)),
+            None => {
+                assert!(
+                    std::env::var_os("PYFRONT_E2E_REQUIRED").is_none(),
+                    "PYFRONT_E2E_REQUIRED is set but PYFRONT_GITLAB_CI_LOCAL is missing; run `make test`"
+                );
+                eprintln!("skipping: no gitlab-ci-local in the harness env");
                 None
             }
         }
@@ -537,24 +563,31 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Runs `job` of the `.gitlab-ci.yml` in `ctx` as a GitLab runner would
-    /// (`tests/ci-recipes/gitlab-job.py`), with this runner's engine as the
-    /// job's docker service. `vars` play the project's CI/CD variables.
-    pub fn gitlab_job(&self, ctx: &Path, job: &str, vars: &[(&str, &str)]) -> BuildResult {
+    /// Runs the pipeline of the `.gitlab-ci.yml` in `project` with
+    /// gitlab-ci-local (`gitlab_ci_local`, the command `tests/harness/
+    /// gitlab-ci-local.sh` installed), every job in its shell executor, this
+    /// runner's engine standing in for the job's dind service. `vars` play
+    /// the project's CI/CD variables: gitlab-ci-local gets them as
+    /// `GCL_VARIABLE_<NAME>` in its environment (never on its command line,
+    /// never in a file). The job's `docker` is this engine's client (the
+    /// 20.10 one for d12: the newer client on PATH has no classic BuildKit
+    /// builder), as on a shell runner's host.
+    pub fn gitlab_pipeline(
+        &self,
+        gitlab_ci_local: &Path,
+        project: &GitProject,
+        service: (&str, &str),
+        vars: &[(&str, &str)],
+    ) -> BuildResult {
         let h = &self.harness;
-        let script = Command::new("python3")
-            .arg(h.repo.join("tests/ci-recipes/gitlab-job.py"))
-            .arg(ctx.join(".gitlab-ci.yml"))
-            .arg(job)
-            .output()
-            .unwrap();
-        assert!(
-            script.status.success(),
-            "gitlab-job.py failed: {}",
-            String::from_utf8_lossy(&script.stderr)
-        );
-        // The job's `docker` is this engine's client (the 20.10 one for d12:
-        // the newer client on PATH has no classic BuildKit builder).
+        // gitlab-ci-local starts a job's `services` even in its shell
+        // executor. No dind image can be had here, so the service's image
+        // name (`service.0`) is a stand-in (`service.1`, pulled from the
+        // local registry), found locally (`--pull-policy if-not-present`);
+        // it exposes no port, so gitlab-ci-local skips its health check.
+        // The job does not use it: DOCKER_HOST points at this engine.
+        h.docker(&["pull", "-q", service.1]);
+        h.docker(&["tag", service.1, service.0]);
         let bin = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(&h.docker, bin.path().join("docker")).unwrap();
         let path = format!(
@@ -562,16 +595,138 @@ impl Runner {
             bin.path().display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let mut cmd = h.command("bash");
-        cmd.arg("-c")
-            .arg(String::from_utf8(script.stdout).unwrap())
-            .current_dir(ctx)
+        // gitlab-ci-local's own home: no variables.yml of this machine's user.
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(gitlab_ci_local);
+        cmd.arg("--home")
+            .arg(home.path())
+            .arg("--force-shell-executor")
+            .arg("--pull-policy")
+            .arg("if-not-present")
+            .arg("--no-color")
+            .current_dir(project.path())
             .env("PATH", path)
-            // The job's dind TLS settings do not apply to a local socket.
-            .env("DOCKER_TLS_VERIFY", "")
-            .env("DOCKER_CERT_PATH", "")
-            .envs(vars.iter().copied());
-        h.run_command(&format!("gitlab job {job}"), cmd)
+            // The registry variables point at the harness's registry on
+            // purpose: no warning about overriding predefined ones.
+            .env(
+                "GCL_IGNORE_PREDEFINED_VARS",
+                vars.iter()
+                    .map(|(k, _)| *k)
+                    .filter(|k| k.starts_with("CI_"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )
+            .envs(
+                vars.iter()
+                    .map(|(k, v)| (format!("GCL_VARIABLE_{k}"), v.to_string())),
+            );
+        // gitlab-ci-local's own docker calls (the service's network and
+        // container) go to this engine; the job's come from `vars`.
+        for name in ["DOCKER_HOST", "DOCKER_CONFIG"] {
+            cmd.env(name, h.engine_var(name));
+        }
+        cmd.env_remove("DOCKER_BUILDKIT");
+        h.run_command("gitlab-ci-local pipeline", cmd)
+    }
+}
+
+/// A GitLab project's checkout, as a runner clones it: a copy of
+/// `examples/<name>` in a git repository with an `origin` remote (the
+/// project gitlab-ci-local derives `CI_PROJECT_*` from) and one commit.
+pub struct GitProject {
+    dir: tempfile::TempDir,
+}
+
+impl GitProject {
+    pub fn new(h: &Harness, example: &str, remote: &str) -> Self {
+        let project = Self {
+            dir: h.example_context(example),
+        };
+        project.git(&["init", "-q", "-b", "main"]);
+        project.git(&["remote", "add", "origin", remote]);
+        project.commit("import the example");
+        project
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A fresh clone (the next runner's checkout), `origin` set to `remote`.
+    pub fn clone_to(&self, remote: &str) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("pyfront-e2e-")
+            .tempdir()
+            .unwrap();
+        let out = Command::new("git")
+            .args(["clone", "-q"])
+            .arg(self.path())
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git clone: {}", combined(&out));
+        let clone = Self { dir };
+        clone.git(&["remote", "set-url", "origin", remote]);
+        clone.track_origin();
+        clone
+    }
+
+    /// `CI_COMMIT_SHORT_SHA` of the checked-out commit (GitLab's 8 characters).
+    pub fn head(&self) -> String {
+        self.git(&["rev-parse", "HEAD"])[..8].to_owned()
+    }
+
+    /// The log gitlab-ci-local wrote for `job`
+    /// (`.gitlab-ci-local/output/<job>.log`).
+    pub fn job_log(&self, job: &str) -> BuildResult {
+        let path = self
+            .path()
+            .join(format!(".gitlab-ci-local/output/{job}.log"));
+        let output =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        BuildResult {
+            success: true,
+            output,
+        }
+    }
+
+    /// Commits everything; returns the commit's short SHA, as GitLab's
+    /// `CI_COMMIT_SHORT_SHA` (8 characters).
+    pub fn commit(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&[
+            "-c",
+            "user.name=pyfront e2e",
+            "-c",
+            "user.email=e2e@pyfront.invalid",
+            "commit",
+            "-q",
+            "-m",
+            message,
+        ]);
+        self.track_origin();
+        self.head()
+    }
+
+    /// A clone's view of the default branch: `origin/HEAD` (gitlab-ci-local
+    /// asks for it) names `origin/main` at this commit.
+    fn track_origin(&self) {
+        self.git(&["update-ref", "refs/remotes/origin/main", "HEAD"]);
+        self.git(&[
+            "symbolic-ref",
+            "refs/remotes/origin/HEAD",
+            "refs/remotes/origin/main",
+        ]);
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", combined(&out));
+        String::from_utf8(out.stdout).unwrap()
     }
 }
 

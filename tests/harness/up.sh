@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Brings up the whole test environment: the engines, the base images in each engine, the
-# private index and a local registry (for the cross-runner cache tests). Engines: $PYFRONT_HARNESS_ENGINES (default "d12 d13"); an engine
+# private index, a local registry (for the cross-runner cache tests) and gitlab-ci-local (the
+# GitLab CI implementation that runs the GitLab example's pipeline). Engines:
+# $PYFRONT_HARNESS_ENGINES (default "d12 d13"); an engine
 # whose script tests/harness/engine-<name>.sh does not exist is skipped, except d12.
 # Writes $STATE/env.sh: PYFRONT_ENGINES (the engines that are up), PYFRONT_ENV_<ENGINE>
 # (each engine's env file), the index settings and, inlined, the settings of the default
@@ -26,7 +28,8 @@ done
 
 "$HARNESS_DIR/index.sh" up
 "$HARNESS_DIR/registry.sh" up
-# The CI-recipe tests read the examples' workflow YAML (tests/ci-recipes/*.py).
+"$HARNESS_DIR/gitlab-ci-local.sh" up
+# The GitHub Actions recipe test reads the example workflow's YAML (tests/ci-recipes/gha-build.py).
 ensure_host_packages
 
 default="${PYFRONT_DEFAULT_ENGINE:-${engines[0]}}"
@@ -41,6 +44,8 @@ write_env "$STATE/env.sh.tmp" "${vars[@]}"
     grep '^export ' "$STATE/env-index.sh"
     printf '# registry\n'
     grep '^export ' "$STATE/env-registry.sh"
+    printf '# gitlab-ci-local\n'
+    grep '^export ' "$STATE/env-gitlab-ci-local.sh"
     printf '# default engine: %s\n' "$default"
     grep '^export ' "$STATE/env-$default.sh"
 } >>"$STATE/env.sh.tmp"
