@@ -90,7 +90,13 @@ def install_members(config, pip, env, masker):
     names = read_members(config["members"])
     if not names:
         return
-    scratch = tempfile.mkdtemp(prefix="pyfront-members-")
+    # One path for every build: a build backend may write it into the
+    # metadata (poetry-core turns a path dependency into `name @ file://`).
+    scratch = os.path.join(tempfile.gettempdir(), "pyfront-members")
+    try:
+        os.mkdir(scratch)
+    except FileExistsError:
+        scratch = tempfile.mkdtemp(prefix="pyfront-members-")
     try:
         copies = copy_members(config["members"], names, scratch)
         if config["installer"] == "uv":
