@@ -106,16 +106,79 @@ pub struct LockedPackage {
     pub source: Option<LockedSource>,
 }
 
-/// uv: `source = { registry = "URL" }` (or `virtual`, `git`, ...);
-/// Poetry: `[package.source] type = "legacy", url, reference = NAME`.
+/// uv: `source = { registry = "URL" }` (or `directory`, `editable`,
+/// `virtual`, `git`, ...); Poetry: `[package.source] type = "legacy", url,
+/// reference = NAME` (a path dependency: `type = "directory", url = PATH`).
 #[derive(Debug, Deserialize)]
 pub struct LockedSource {
     #[serde(default)]
     pub registry: Option<String>,
+    /// uv: a path source or a workspace member, non-editable.
+    #[serde(default)]
+    pub directory: Option<String>,
+    /// uv: a path source or a workspace member, editable (the root
+    /// project is `editable = "."`).
+    #[serde(default)]
+    pub editable: Option<String>,
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
     #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
     pub reference: Option<String>,
+}
+
+/// A package the lock takes from a directory of the project's own
+/// repository: a uv workspace member or path source, a Poetry path
+/// dependency. `path` is as the lock writes it, relative to the lock's
+/// directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalPackage<'a> {
+    pub name: &'a str,
+    pub path: &'a str,
+}
+
+impl Lock {
+    /// The packages locked from a directory other than the project's own,
+    /// in lock order.
+    pub fn local_packages(&self) -> Vec<LocalPackage<'_>> {
+        self.package
+            .iter()
+            .filter_map(|p| {
+                let source = p.source.as_ref()?;
+                let path = match source.kind.as_deref() {
+                    Some("directory") => source.url.as_deref(),
+                    Some(_) => None,
+                    None => source.directory.as_deref().or(source.editable.as_deref()),
+                }?;
+                (path != ".").then_some(LocalPackage {
+                    name: &p.name,
+                    path,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Whether the relative `path` (`/`-separated, as locks write it) names a
+/// place under the directory it is relative to: not absolute, and no `..`
+/// that climbs above it.
+pub fn stays_below(path: &str) -> bool {
+    if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
+        return false;
+    }
+    let mut depth: usize = 0;
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => depth += 1,
+        }
+    }
+    true
 }
 
 /// A value pyfront only takes a hint from (the Python version `init`
@@ -154,6 +217,52 @@ mod tests {
             (uv.index[0].name.as_str(), uv.index[0].url.as_deref()),
             ("private", None)
         );
+    }
+
+    #[test]
+    fn lists_the_local_packages_of_a_lock() {
+        let uv: Lock = toml::from_str(
+            "[[package]]\nname = \"app\"\nsource = { editable = \".\" }\n\
+             [[package]]\nname = \"sdk\"\nsource = { editable = \"libs/sdk\" }\n\
+             [[package]]\nname = \"sdk2\"\nsource = { directory = \"../sdk2\" }\n\
+             [[package]]\nname = \"six\"\nsource = { registry = \"https://pypi.org/simple\" }\n",
+        )
+        .unwrap();
+        let names: Vec<(&str, &str)> = uv
+            .local_packages()
+            .iter()
+            .map(|l| (l.name, l.path))
+            .collect();
+        assert_eq!(names, [("sdk", "libs/sdk"), ("sdk2", "../sdk2")]);
+        let poetry: Lock = toml::from_str(
+            "[[package]]\nname = \"sdk-a\"\n[package.source]\ntype = \"directory\"\nurl = \"sdks/sdk-a\"\n\
+             [[package]]\nname = \"six\"\n[package.source]\ntype = \"legacy\"\nurl = \"https://x/simple\"\nreference = \"x\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            poetry.local_packages(),
+            [LocalPackage {
+                name: "sdk-a",
+                path: "sdks/sdk-a"
+            }]
+        );
+    }
+
+    #[test]
+    fn paths_that_stay_below_their_directory() {
+        for ok in ["sdks/sdk-a", "./a", "a/../b", "a/b/../../c", "."] {
+            assert!(stays_below(ok), "{ok}");
+        }
+        for out in [
+            "..",
+            "../sdk",
+            "a/../../b",
+            "/abs/sdk",
+            "C:/sdk",
+            "a\\..\\..\\b",
+        ] {
+            assert!(!stays_below(out), "{out}");
+        }
     }
 
     #[test]

@@ -200,6 +200,36 @@ fn lint(
     Ok(warnings)
 }
 
+/// A path dependency or path source the lock takes from outside the build
+/// context, which neither the select step nor the install can see; located
+/// at its path in the lock file.
+fn local_package_outside(
+    file: &str,
+    lock: &str,
+    package: &crate::pyproject::LocalPackage<'_>,
+    options: &BuildOptions,
+) -> ConvertError {
+    let quoted = format!("\"{}\"", package.path);
+    let span = lock.find(&quoted).map(|at| at..at + quoted.len());
+    ConvertError::Spec(Box::new(Diagnostic::located(
+        file,
+        lock,
+        &options.build_args,
+        span,
+        &format!(
+            "`{}` is a local package at `{}`, outside the build context",
+            package.name, package.path
+        ),
+        Some(LOCAL_OUTSIDE_HINT.to_owned()),
+    )))
+}
+
+/// The fix for [`local_package_outside`] (the select step says the same).
+const LOCAL_OUTSIDE_HINT: &str = "pyfront reads pyproject.toml and the lock at the root of the build \
+context and sees nothing outside it: make that root a directory that holds the app and its local packages \
+(for example the repository root, with the app's pyproject.toml and lock there), or move the package under \
+the app's directory, update its path and re-lock";
+
 /// Reads `.dockerignore` and the install inputs (one batch, then one per
 /// level of pip `-r` / `-c` includes), fails with the location when an input
 /// is missing or invalid (a requirement file's own errors point into that
@@ -251,6 +281,16 @@ async fn read_install_inputs<I: Inputs>(
             context.uv_workspace = spec.install.with == crate::spec::Installer::Uv
                 && toml::from_str::<crate::pyproject::PyProject>(pyproject)
                     .is_ok_and(|p| p.is_uv_workspace());
+            let locked = toml::from_str::<crate::pyproject::Lock>(lock).unwrap_or_default();
+            let local = locked.local_packages();
+            if let Some(outside) = local
+                .iter()
+                .find(|l| !crate::pyproject::stays_below(l.path))
+            {
+                let file = files.get(1).map(|f| f.value.as_str()).unwrap_or_default();
+                return Err(local_package_outside(file, lock, outside, options));
+            }
+            context.local_packages = !local.is_empty();
         }
         (None, _) => {
             let roots: Vec<ContextPath> = files.iter().map(|f| f.value.clone()).collect();

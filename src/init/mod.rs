@@ -34,6 +34,10 @@ pub struct Project {
     /// files (and what they include), `[project] dependencies`, the lock's
     /// packages.
     pub dependencies: Vec<String>,
+    /// uv and Poetry: `(name, path)` of each package the lock takes from a
+    /// directory (path dependencies, path sources, workspace members), the
+    /// path relative to the project.
+    pub local_packages: Vec<(String, String)>,
 }
 
 const DEFAULT_PYTHON: &str = "3.12";
@@ -91,6 +95,11 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
         .filter_map(|r| packages::requirement_name(r))
         .collect();
     dependencies.extend(lock.package.iter().map(|p| packages::normalize(&p.name)));
+    let local_packages = lock
+        .local_packages()
+        .iter()
+        .map(|l| (l.name.to_owned(), l.path.to_owned()))
+        .collect();
     let lock_requires = if installer == "uv" {
         lock.requires_python
     } else {
@@ -134,6 +143,7 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
         module,
         module_in_src,
         dependencies: dependencies.into_iter().collect(),
+        local_packages,
     })
 }
 
@@ -316,6 +326,30 @@ fn system_packages_lines(
 }
 
 /// The starter spec's text.
+/// The comment on the lock's local packages: they need no key (the build
+/// finds them in the lock), but the build context must hold them.
+fn local_packages_lines(local: &[(String, String)]) -> String {
+    if local.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "# Local packages of this repository, from the lock: built from the build context\n\
+         # in the install step (no network, no secrets) and installed non-editable:\n",
+    );
+    for (name, path) in local {
+        out.push_str(&format!("#   {name}: {path}\n"));
+    }
+    for (name, path) in local {
+        if !crate::pyproject::stays_below(path) {
+            out.push_str(&format!(
+                "# WARNING: `{name}` is at `{path}`, outside this directory: the build fails until the\n\
+                 # build context holds it (make the repository root the project, or move it here).\n"
+            ));
+        }
+    }
+    out
+}
+
 pub fn render(p: &Project, syntax: &str) -> String {
     let mut out = format!(
         "# syntax={syntax}\n# Written by `pyfront init`; see the README for every key.\n\n[app]\n"
@@ -352,6 +386,7 @@ pub fn render(p: &Project, syntax: &str) -> String {
         ));
     }
     out.push_str(&format!("\n[install]\nwith = \"{}\"\n", p.installer));
+    out.push_str(&local_packages_lines(&p.local_packages));
     if !p.requirements.is_empty() {
         let list: Vec<String> = p.requirements.iter().map(|r| quoted(r)).collect();
         out.push_str(&format!("requirements = [{}]\n", list.join(", ")));

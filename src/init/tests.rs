@@ -262,3 +262,30 @@ fn no_known_dependency_writes_no_system_packages() {
     assert!(!text.contains("\nsystem-packages"), "{text}");
     assert!(text.contains("# system-packages = [\"build-essential\"]\n"));
 }
+
+#[test]
+fn path_dependencies_are_named_and_one_outside_is_flagged() {
+    let d = dir(&[
+        (
+            "poetry.lock",
+            "[[package]]\nname = \"sdk-a\"\nversion = \"1.0.0\"\n[package.source]\ntype = \"directory\"\nurl = \"sdks/sdk-a\"\n\
+             [[package]]\nname = \"sdk-b\"\nversion = \"1.0.0\"\n[package.source]\ntype = \"directory\"\nurl = \"../sdk-b\"\n",
+        ),
+        ("pyproject.toml", "[tool.poetry.dependencies]\npython = \"^3.12\"\nsdk-a = { path = \"sdks/sdk-a\", develop = true }\n"),
+    ]);
+    let p = detect(&d.0).unwrap();
+    assert_eq!(
+        p.local_packages,
+        [
+            ("sdk-a".to_owned(), "sdks/sdk-a".to_owned()),
+            ("sdk-b".to_owned(), "../sdk-b".to_owned())
+        ]
+    );
+    let text = init_and_check(&d.0);
+    assert!(text.contains("#   sdk-a: sdks/sdk-a\n"), "{text}");
+    assert!(
+        text.contains("# WARNING: `sdk-b` is at `../sdk-b`, outside this directory"),
+        "{text}"
+    );
+    assert!(!text.contains("`sdk-a` is at"), "{text}");
+}

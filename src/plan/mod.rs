@@ -279,6 +279,11 @@ pub struct ContextInputs {
     /// sees the whole context (the members' `pyproject.toml`s and
     /// sources) and plans the members the install needs.
     pub uv_workspace: bool,
+    /// uv and Poetry: the lock takes packages from directories of the
+    /// context (uv path sources, Poetry path dependencies), so the select
+    /// step sees the whole context and copies the ones the install needs,
+    /// as in a uv workspace.
+    pub local_packages: bool,
 }
 
 impl Plan {

@@ -577,6 +577,84 @@ fn uv_workspace_installs_the_members_the_package_needs() {
     h.assert_image_clean("e2e-ws:c", &[token.as_str()]);
 }
 
+/// Issue 11: packages of the app's own repository that the lock takes from
+/// a path (Poetry path dependencies, uv path sources), built like uv
+/// workspace members. One build; an app-only change re-runs only the
+/// select step (its plan and copies are the same, so the fetch and the
+/// install stay cached); a change to an SDK's source re-runs the install
+/// (not the fetch) and reaches the image. `sdk` is the SDK file the test
+/// changes, whose `old` text it replaces; `says` is what the app prints
+/// with the SDK's text in place of `{}`.
+fn local_packages_rebuild(installer: &str, fixture: &str, sdk: &str, old: &str, says: &str) {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.app_context(fixture);
+    let token = h.canary(fixture);
+    h.set_index_token(&token);
+    h.lock(&ctx, installer, &token);
+    let [select, fetch, install] = hermetic_steps(installer);
+    let tag = |n: &str| format!("e2e-{fixture}:{n}");
+
+    let first = h.build(Build::new(&ctx, &tag("a")).secret_env("pypi_token", &token));
+    first.assert_success();
+    let run = h.run(&tag("a"));
+    assert!(run.contains(&says.replace("{}", old)), "{run}");
+    // Built into the venv, not linked to the build's context.
+    assert!(run.contains(" from /opt/venv/lib/"), "{run}");
+
+    // An app-only change.
+    std::fs::write(
+        ctx.path().join("src/changed.py"),
+        format!("X = {:?}\n", h.canary("app")),
+    )
+    .unwrap();
+    let second = h.build(Build::new(&ctx, &tag("b")).secret_env("pypi_token", &token));
+    second.assert_success();
+    assert!(!second.step_cached(select), "{}", second.output);
+    assert!(second.step_cached(fetch), "{}", second.output);
+    assert!(second.step_cached(install), "{}", second.output);
+
+    // A change to an SDK's source: a new value on every run (the install
+    // is keyed by content, so one an earlier run built would be cached).
+    let greeting = h.canary("sdk");
+    let path = ctx.path().join(sdk);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(old), "{text}");
+    std::fs::write(&path, text.replace(old, &greeting)).unwrap();
+    let third = h.build(Build::new(&ctx, &tag("c")).secret_env("pypi_token", &token));
+    third.assert_success();
+    assert!(third.step_cached(fetch), "{}", third.output);
+    assert!(!third.step_cached(install), "{}", third.output);
+    let run = h.run(&tag("c"));
+    assert!(run.contains(&says.replace("{}", &greeting)), "{run}");
+    h.assert_image_clean(&tag("c"), &[token.as_str()]);
+}
+
+/// Poetry path dependencies: `corp-client` (`develop = true`) depends on
+/// the path dependency `corp-base`, which depends on the private acme-sdk-a.
+#[test]
+fn poetry_path_dependencies_are_built_from_the_context() {
+    local_packages_rebuild(
+        "poetry",
+        "poetry-paths",
+        "sdks/corp-base/src/corp_base/__init__.py",
+        "base 1",
+        "pathapp: client -> {} (acme-sdk-a 1.0.0, six ",
+    );
+}
+
+/// A uv path source outside any workspace (`editable = true`), which
+/// depends on the private acme-sdk-a.
+#[test]
+fn uv_path_sources_are_built_from_the_context() {
+    local_packages_rebuild(
+        "uv",
+        "uv-paths",
+        "libs/corp-tools/src/corp_tools/__init__.py",
+        "tools 1",
+        "uvpaths: {} (acme-sdk-a 1.0.0)",
+    );
+}
+
 /// Issue 4: shell metacharacters in every spec value that reaches a build
 /// step, and in a requirement file's name and content, stay data. Each
 /// payload would create a marker file if any shell ran it; none exists in

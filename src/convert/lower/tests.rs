@@ -160,6 +160,45 @@ fn a_uv_workspace_selects_from_the_whole_context() {
     assert!(mount_at(install, "/run/pyfront/members").is_none());
 }
 
+/// Poetry path dependencies (and uv path sources): as in a uv workspace,
+/// the select step sees the whole context and only the install step sees
+/// the packages it copied.
+#[test]
+fn path_dependencies_select_from_the_whole_context() {
+    for (with, select_name, install_name) in [
+        (
+            "poetry",
+            "[builder] read poetry.lock",
+            "[builder] pip install from the wheelhouse",
+        ),
+        (
+            "uv",
+            "[builder] uv export --locked (main)",
+            "[builder] uv install from the wheelhouse",
+        ),
+    ] {
+        let spec = format!("[app]\nbase = \"python:3.11-slim\"\n[install]\nwith = \"{with}\"\n");
+        let context = crate::plan::ContextInputs {
+            local_packages: true,
+            ..Default::default()
+        };
+        let l = lowered_with(&spec, context);
+        let ops = ops(&l.app);
+        let select = named(&ops, select_name);
+        let context_mount = mount_at(select, "/run/pyfront/context").unwrap();
+        assert!(mounts_from(
+            select,
+            context_mount,
+            named(&ops, "[app] load build context")
+        ));
+        let fetch = named(&ops, "[builder] fetch the planned files");
+        assert!(mount_at(fetch, "/run/pyfront/members").is_none());
+        let install = named(&ops, install_name);
+        let members = mount_at(install, "/run/pyfront/members").unwrap();
+        assert!(mounts_from(install, members, select));
+    }
+}
+
 #[test]
 fn venv_and_app_are_separate_layers() {
     let l = lowered(SPEC, ".git\n");

@@ -412,7 +412,7 @@ mod tests {
                     project: lock == "uv",
                     package: (lock == "uv").then_some("backend"),
                     out: "/var/lib/pyfront/plan",
-                    members: (lock == "uv").then_some("/var/lib/pyfront/members"),
+                    members: Some("/var/lib/pyfront/members"),
                     wheelhouse: "/var/lib/pyfront/wheelhouse",
                     fetch_cache_dir: "/root/.cache/pyfront-fetch",
                     hints: vec![format!("run `{lock} lock`")],

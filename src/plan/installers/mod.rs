@@ -134,7 +134,7 @@ pub fn builder_stage(spec: &Spec, context: &ContextInputs) -> BuilderStage {
         Installer::Pip => (None, pip::install(spec, context), None),
         Installer::Poetry => (
             None,
-            Install::Hermetic(poetry::install(spec)),
+            Install::Hermetic(poetry::install(spec, context)),
             spec.install.project.then(|| project_step(spec)),
         ),
         Installer::Uv => (
@@ -261,11 +261,12 @@ struct LockInstaller {
     /// Printed when the select step fails (usually a stale lock).
     hint: &'static str,
     /// uv: the context root is a workspace, or the spec names a member
-    /// (`package`). The select step then sees the whole context and copies
-    /// the members the install needs into [`MEMBERS_DIR`]; its outputs are
-    /// keyed by content, so an app-only change still leaves the fetch and
-    /// the install cached.
-    workspace: bool,
+    /// (`package`); uv and Poetry: the lock has path packages. The select
+    /// step then sees the whole context and copies the local packages the
+    /// install needs into [`MEMBERS_DIR`]; its outputs are keyed by
+    /// content, so an app-only change still leaves the fetch and the
+    /// install cached.
+    local_packages: bool,
 }
 
 /// The hermetic install of a lock: select (the lock and `pyproject.toml`
@@ -287,7 +288,7 @@ fn hermetic_install(spec: &Spec, installer: &LockInstaller) -> HermeticInstall {
             project: install.project,
             package: install.package.as_deref(),
             out: PLAN_DIR,
-            members: installer.workspace.then_some(MEMBERS_DIR),
+            members: installer.local_packages.then_some(MEMBERS_DIR),
             wheelhouse: WHEELHOUSE_DIR,
             fetch_cache_dir: FETCH_CACHE_DIR,
             hints: vec![installer.hint.to_owned()],
@@ -302,7 +303,7 @@ fn hermetic_install(spec: &Spec, installer: &LockInstaller) -> HermeticInstall {
         files,
         Access::Sealed,
     );
-    if installer.workspace {
+    if installer.local_packages {
         select.context_files = Vec::new();
         select.whole_context = true;
     }
@@ -341,7 +342,7 @@ fn hermetic_install(spec: &Spec, installer: &LockInstaller) -> HermeticInstall {
             tool,
             wheelhouse: WHEELHOUSE_MOUNT,
             requirements: format!("{PLAN_MOUNT}/requirements.txt"),
-            members: installer.workspace.then_some(MEMBERS_MOUNT),
+            members: installer.local_packages.then_some(MEMBERS_MOUNT),
             hints: Vec::new(),
         },
         &[],
@@ -355,7 +356,7 @@ fn hermetic_install(spec: &Spec, installer: &LockInstaller) -> HermeticInstall {
         Access::Sealed,
     );
     install.sees = vec![Earlier::Plan, Earlier::Wheelhouse];
-    if installer.workspace {
+    if installer.local_packages {
         install.sees.push(Earlier::Members);
     }
     HermeticInstall {

@@ -9,10 +9,17 @@
 //! credentials to that index only.
 
 use super::{hermetic_install, LockInstaller};
-use crate::plan::HermeticInstall;
+use crate::plan::{ContextInputs, HermeticInstall};
 use crate::spec::Spec;
 
-pub(super) fn install(spec: &Spec) -> HermeticInstall {
+/// The select step's hint when the lock has path dependencies: there, a
+/// stale lock can also mean a path dependency's `pyproject.toml` is left
+/// out of the context.
+const PATHS_HINT: &str = "if pyfront says `pyproject.toml` changed since `poetry.lock` was generated, run \
+`poetry lock` and commit `poetry.lock`; every path dependency's directory must be in the build context \
+(not excluded by `.dockerignore`)";
+
+pub(super) fn install(spec: &Spec, context: &ContextInputs) -> HermeticInstall {
     hermetic_install(
         spec,
         &LockInstaller {
@@ -22,8 +29,12 @@ pub(super) fn install(spec: &Spec) -> HermeticInstall {
                 "read poetry.lock (--only {}): plan the files to fetch (no network, no secrets)",
                 spec.install.groups.join(",")
             ),
-            hint: "if pyfront says `pyproject.toml` changed since `poetry.lock` was generated, run `poetry lock` and commit `poetry.lock`",
-            workspace: false,
+            hint: if context.local_packages {
+                PATHS_HINT
+            } else {
+                "if pyfront says `pyproject.toml` changed since `poetry.lock` was generated, run `poetry lock` and commit `poetry.lock`"
+            },
+            local_packages: context.local_packages,
         },
     )
 }

@@ -22,6 +22,7 @@ updated after that, run `uv lock` at the workspace root and commit `uv.lock`";
 
 pub(super) fn install(spec: &Spec, context: &ContextInputs) -> HermeticInstall {
     let workspace = context.uv_workspace || spec.install.package.is_some();
+    let local_packages = workspace || context.local_packages;
     let select_title = match &spec.install.package {
         Some(package) => format!(
             "uv export --locked --package {package} ({}): plan the files to fetch (no network, no secrets)",
@@ -43,7 +44,7 @@ pub(super) fn install(spec: &Spec, context: &ContextInputs) -> HermeticInstall {
             } else {
                 "if uv says the lock file needs to be updated, run `uv lock` and commit `uv.lock`"
             },
-            workspace,
+            local_packages,
         },
     )
 }

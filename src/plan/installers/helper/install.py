@@ -84,12 +84,19 @@ def run(argv, masker):
 
 
 def install_members(config, pip, env, masker):
-    """uv workspaces: the members the select step copied, after the locked
+    """Local packages (uv workspace members and path sources, Poetry path
+    dependencies): the ones the select step copied, after the locked
     packages, from writable copies (the mount is read-only)."""
     names = read_members(config["members"])
     if not names:
         return
-    scratch = tempfile.mkdtemp(prefix="pyfront-members-")
+    # One path for every build: a build backend may write it into the
+    # metadata (poetry-core turns a path dependency into `name @ file://`).
+    scratch = os.path.join(tempfile.gettempdir(), "pyfront-members")
+    try:
+        os.mkdir(scratch)
+    except FileExistsError:
+        scratch = tempfile.mkdtemp(prefix="pyfront-members-")
     try:
         copies = copy_members(config["members"], names, scratch)
         if config["installer"] == "uv":
@@ -98,7 +105,7 @@ def install_members(config, pip, env, masker):
             args, additions = pip_members_command(pip, config, copies)
         env = dict(env)
         env.update(additions)
-        sys.stdout.write("pyfront: installing workspace member%s %s\n" % (
+        sys.stdout.write("pyfront: installing local package%s %s (non-editable)\n" % (
             "" if len(names) == 1 else "s", ", ".join(names)))
         sys.stdout.flush()
         output = []

@@ -57,8 +57,9 @@ MODES = {
         "tool": OPTIONAL_PATH,
         "wheelhouse": PATH,
         "requirements": PATH,
-        # uv workspaces: the select step's members directory (members.txt,
-        # src/<name>/), installed after `requirements`; null: none.
+        # Local packages (uv workspaces, path dependencies): the select
+        # step's members directory (members.txt, src/<name>/), installed
+        # after `requirements`; null: none.
         "members": OPTIONAL_PATH,
         "hints": ListOf(STRING),
     },

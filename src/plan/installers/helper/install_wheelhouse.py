@@ -74,7 +74,7 @@ def write_manifest(wheelhouse):
 
 
 def read_members(members):
-    """The workspace members the select step copied into `members`: the
+    """The local packages the select step copied into `members`: the
     names of members.txt, each with its directory src/<name>/."""
     path = os.path.join(members, "members.txt")
     try:
@@ -101,7 +101,7 @@ def copy_members(members, names, scratch):
 
 
 def uv_members_command(config, copies):
-    """The workspace members, after the locked packages: non-editable,
+    """The local packages, after the locked packages: non-editable,
     without dependencies (the lock's are installed), their build backends
     from the wheelhouse only. No hashes: they are the context's sources."""
     args = [

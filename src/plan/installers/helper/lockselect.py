@@ -14,8 +14,9 @@ else the sdist). It writes into the config's `out`:
   the offline install step installs with `--no-deps --require-hashes`;
 - pylock.toml (uv only), uv's export, for a human reading the plan.
 
-In a uv workspace (the config's `members` set) it also copies the
-workspace members the export lists into `members` (lockselect_members.py).
+With the config's `members` set (a uv workspace or path sources, Poetry
+path dependencies) it also copies the local packages the selection needs
+into `members` (lockselect_members.py).
 
 The config's format is lockselect_config.py's. Named lockselect, not
 select: a `select.py` next to the modules would shadow the standard
@@ -58,7 +59,7 @@ def run(argv, masker):
     if config["mode"] == "uv":
         chosen, members = uv_packages(config, masker, ranks)
     else:
-        chosen, members = poetry_packages(config, ranks), []
+        chosen, members = poetry_packages(config, ranks)
     build = project_build_requirements(config["cwd"]) if config["project"] else []
     if config["members"]:
         build += write_members(members, config["members"])
@@ -70,9 +71,15 @@ def run(argv, masker):
            "" if len(chosen) - sdists == 1 else "s", sdists, "" if sdists == 1 else "s", config["out"])
     ))
     if config["members"]:
-        sys.stdout.write(masker.text("pyfront: copied %d workspace member%s into %s: %s\n" % (
+        sys.stdout.write(masker.text("pyfront: copied %d local package%s into %s: %s\n" % (
             len(members), "" if len(members) == 1 else "s", config["members"],
             ", ".join(sorted(m.name for m in members)) or "none")))
+    editable = sorted(m.name for m in members if m.editable)
+    if config["members"] and editable:
+        sys.stdout.write(masker.text(
+            "pyfront: the lock installs %s editable (`develop = true` / `editable = true`): the image "
+            "gets a regular, non-editable install, built from the sources in the build context\n"
+            % ", ".join(editable)))
 
 
 def main(argv=None, rules_dir=HERE):

@@ -8,7 +8,8 @@ validation (the checks install.json gets, from pyfront_config).
      "project": true | false,            # add the project's [build-system].requires
      "package": null | a workspace member (uv only: `uv export --package`),
      "out": the plan directory this step writes,
-     "members": null | where the workspace members are copied (uv only),
+     "members": null | where the local packages are copied (uv workspace
+                 members and path sources, Poetry path dependencies),
      "wheelhouse": ..., "fetch_cache_dir": ...,   # passed on to fetch.json
      "indexes": [install.json's index objects], "hints": [...]}
 """
@@ -70,8 +71,8 @@ def validate_config(config):
         check(key, config[key], kind)
     if (config["mode"] == "uv") != (config["tool"] is not None):
         raise ConfigError("`tool` must be uv's path in mode `uv`, and null in mode `poetry`")
-    if config["mode"] == "poetry" and (config["package"] is not None or config["members"] is not None):
-        raise ConfigError("`package` and `members` must be null in mode `poetry`")
+    if config["mode"] == "poetry" and config["package"] is not None:
+        raise ConfigError("`package` must be null in mode `poetry`")
     if not isinstance(config["indexes"], list):
         raise ConfigError("`indexes` must be a list, not %s" % shown(config["indexes"]))
     names = set()

@@ -1,9 +1,13 @@
-"""uv workspaces: the members an install needs, copied out of the context.
+"""Local packages: the uv workspace members, uv path sources and Poetry
+path dependencies an install needs, copied out of the context.
 
-`uv export` lists each workspace member the selection depends on as a
-local entry (`directory = {path = ..., editable = true}`, the path relative
-to the exported file). The select step copies each member's directory from
-the read-only context into the config's `members` directory:
+`uv export` lists each workspace member or path source the selection
+depends on as a local entry (`directory = {path = ..., editable = ...}`,
+the path relative to the exported file); poetry.lock gives a path
+dependency a `[package.source]` of type `directory` whose `url` is
+relative to the lock's directory. The select step copies each one's
+directory from the read-only context into the config's `members`
+directory:
 
 - src/<normalized name>/, the member's sources without what a checkout or
   a local build leaves there (SKIP_ANYWHERE, SKIP_AT_ROOT);
@@ -40,31 +44,50 @@ MAX_BYTES = 256 << 20
 BOUNDS_HINT = ("exclude data, build output and virtual environments from the build context in "
                "`.dockerignore`")
 
-# A workspace member the export lists: its name and its directory (an
-# absolute path inside the context).
-Member = collections.namedtuple("Member", "name source")
+# A local package the lock selects: its name, its directory (an absolute
+# path inside the context), and whether the lock installs it editable
+# (uv's `editable`, Poetry's `develop`; the image gets a regular install).
+Member = collections.namedtuple("Member", "name source editable", defaults=(False,))
+
+# Why a local package must be inside the context, and how to get it there.
+OUTSIDE_HINT = ("pyfront reads pyproject.toml and the lock at the root of the build context and sees "
+                "nothing outside it: make that root a directory that holds the app and its local "
+                "packages (for example the repository root, with the app's pyproject.toml and lock "
+                "there), or move the package under the app's directory, update its path and re-lock")
 
 
 def _inside(path, root):
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def local_package(name, path, base, config, where, editable=False):
+    """The Member `name` at `path`, relative to the directory `base`;
+    `where` names the file that says so, for errors. A directory outside
+    the context, or not in it, is refused."""
+    source = os.path.normpath(os.path.join(base, path))
+    context = os.path.realpath(config["cwd"])
+    if not _inside(os.path.realpath(source), context):
+        raise Failure(
+            "`%s` is a local package outside the build context (%s: `%s`)" % (name, where, path),
+            [OUTSIDE_HINT],
+        )
+    if not os.path.isdir(source):
+        raise Failure(
+            "`%s` is a local package at `%s` (%s), which is not a directory in the build context" % (name, path, where),
+            ["check that `.dockerignore` does not exclude it; pyfront builds local packages from their "
+             "directory (a local wheel or sdist file is not supported yet)"],
+        )
+    return Member(name, source, editable)
+
+
 def member_of(package, entry, config, exported):
     """The Member for the pylock entry `package` whose `directory` is
-    `entry`; `exported` is the pylock.toml the paths are relative to. A
-    directory outside the context is refused."""
+    `entry`; `exported` is the pylock.toml the paths are relative to."""
     name = package.get("name")
     path = entry.get("path") if isinstance(entry, dict) else None
     if not isinstance(name, str) or not isinstance(path, str):
         raise Failure("a local package in pylock.toml has no name or path: %r" % (package,))
-    source = os.path.normpath(os.path.join(os.path.dirname(exported), path))
-    context = os.path.realpath(config["cwd"])
-    if not _inside(os.path.realpath(source), context):
-        raise Failure(
-            "`%s` is a local package outside the build context (%s)" % (name, path),
-            ["a workspace member must be inside the context; make the workspace root the build context"],
-        )
-    return Member(name, source)
+    return local_package(name, path, os.path.dirname(exported), config, "uv.lock", entry.get("editable") is True)
 
 
 def _skipped(name, at_root):
@@ -82,7 +105,7 @@ class _Budget:
         self.bytes += size
         if self.files > MAX_FILES or self.bytes > MAX_BYTES:
             raise Failure(
-                "workspace member `%s` has more than %d files or %d MiB to copy"
+                "local package `%s` has more than %d files or %d MiB to copy"
                 % (self.member, MAX_FILES, MAX_BYTES >> 20),
                 [BOUNDS_HINT],
             )
@@ -94,7 +117,7 @@ def _copy_link(member, source_root, path, target_path, rel):
     resolved = os.path.realpath(os.path.join(os.path.dirname(path), target))
     if os.path.isabs(target) or not _inside(resolved, os.path.realpath(source_root)):
         raise Failure(
-            "`%s` in workspace member `%s` is a symlink that leads out of the member (%s)" % (rel, member, target),
+            "`%s` in local package `%s` is a symlink that leads out of the package (%s)" % (rel, member, target),
             ["replace it with the file itself, or exclude it in `.dockerignore`"],
         )
     os.symlink(target, target_path)
@@ -150,14 +173,14 @@ def write_members(members, out):
     for member in sorted(members, key=lambda m: normalize(m.name)):
         name = normalize(member.name)
         if name in names:
-            raise Failure("the export lists workspace member `%s` twice" % member.name)
-        if not os.path.isfile(os.path.join(member.source, "pyproject.toml")):
+            raise Failure("the lock selects local package `%s` twice" % member.name)
+        if not any(os.path.isfile(os.path.join(member.source, f)) for f in ("pyproject.toml", "setup.py")):
             raise Failure(
-                "workspace member `%s` has no pyproject.toml in the build context" % member.name,
+                "local package `%s` has no pyproject.toml in the build context" % member.name,
                 ["check that `.dockerignore` does not exclude it"],
             )
         copy_tree(member.name, member.source, os.path.join(out, SOURCES, name))
-        build += project_build_requirements(member.source, "workspace member `%s`" % member.name)
+        build += project_build_requirements(member.source, "local package `%s`" % member.name)
         names.append(name)
     with open(os.path.join(out, MEMBERS_TXT), "w", encoding="utf-8") as f:
         f.write("".join(name + "\n" for name in names))

@@ -10,12 +10,20 @@ config's extras, then evaluated on this interpreter. This is the rule of
 Poetry's installer (`Locker.locked_packages` with
 `TransitivePackageInfo`), re-implemented; older lock versions need
 Poetry's dependency walk, so they are refused.
+
+A path dependency (`sdk = { path = "sdks/sdk", develop = true }`) is a
+package whose source has type `directory` and a `url` relative to the
+lock's directory; with the config's `members` set, the selected ones are
+copied like uv workspace members (lockselect_members.py) and built in the
+install step, non-editable whatever `develop` says. Their dependencies are
+packages of the lock like any other.
 """
 
 import os
 import re
 
 from install_failure import Failure
+from lockselect_members import local_package
 from lockselect_plan import Chosen
 from lockselect_poetry_hash import is_fresh
 from pyfront_toml import TOMLDecodeError, loads
@@ -115,11 +123,24 @@ def index_name(package, config):
     )
 
 
+def path_package(package, config):
+    """The Member of a path dependency (`[package.source] type =
+    "directory"`), or None for any other package."""
+    source = package.get("source") or {}
+    if source.get("type") != "directory" or not config.get("members"):
+        return None
+    path = source.get("url")
+    if not isinstance(package.get("name"), str) or not isinstance(path, str):
+        raise Failure("a path dependency in poetry.lock has no name or url: %r" % (package,))
+    return local_package(package["name"], path, config["cwd"], config, "poetry.lock", package.get("develop") is True)
+
+
 def select(lock, config, ranks):
-    """The Chosen file of each package the config selects."""
+    """The Chosen file of each package the config selects, and the Members
+    of the selected path dependencies."""
     groups = {normalize(g) for g in config["groups"]}
     extras = {normalize(e) for e in config["extras"]}
-    chosen = []
+    chosen, members = [], []
     for package in lock.get("package", []):
         name = "%s %s" % (package.get("name"), package.get("version"))
         marker = package_marker(package, groups)
@@ -129,6 +150,10 @@ def select(lock, config, ranks):
             marker = decide_extras(marker, extras)
         try:
             if not marker_holds(name, marker):
+                continue
+            member = path_package(package, config)
+            if member:
+                members.append(member)
                 continue
             index = index_name(package, config)
             files = []
@@ -140,11 +165,12 @@ def select(lock, config, ranks):
         except SelectError as e:
             raise Failure(str(e))
         chosen.append(Chosen(package["name"], package["version"], picked["filename"], None, picked["sha256"], index))
-    return chosen
+    return chosen, members
 
 
 def poetry_packages(config, ranks):
-    """Reads and checks the context's poetry.lock and selects from it."""
+    """Reads and checks the context's poetry.lock and selects from it:
+    (the Chosen files, the path dependencies' Members)."""
     lock_path = os.path.join(config["cwd"], "poetry.lock")
     pyproject_path = os.path.join(config["cwd"], "pyproject.toml")
     lock_text = read_text(lock_path, "the lock file")

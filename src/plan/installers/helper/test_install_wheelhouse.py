@@ -133,7 +133,7 @@ class MembersTest(unittest.TestCase):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
                               env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn("pyfront: installing workspace members acme-sdk-a, acme-sdk-b", proc.stdout)
+        self.assertIn("pyfront: installing local packages acme-sdk-a, acme-sdk-b (non-editable)", proc.stdout)
         with open(log) as f:
             calls = f.read().splitlines()
         self.assertIn("--require-hashes", calls[0])

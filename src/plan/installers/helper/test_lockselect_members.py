@@ -1,5 +1,6 @@
-"""Tests of uv workspaces in the select step (lockselect_members.py and
-lockselect_uv.py's local entries): which members are copied, what is left
+"""Tests of local packages in the select step: uv workspaces, uv path
+sources and Poetry path dependencies (lockselect_members.py,
+lockselect_uv.py's local entries, lockselect_poetry.py's directory sources): which members are copied, what is left
 out, what is refused, and a real `uv export` of a workspace when uv is at
 hand ($PYFRONT_TEST_UV or PATH, e.g. uv 0.13.9 in a scratch venv; else the
 test skips).
@@ -129,7 +130,7 @@ class MembersTest(unittest.TestCase):
         os.symlink("../sdk-b/pyproject.toml", os.path.join(sdk, "outside.toml"))
         with self.assertRaises(Failure) as caught:
             lockselect_members.write_members(members, self.out)
-        self.assertIn("`outside.toml` in workspace member `acme-sdk-a` is a symlink that leads out",
+        self.assertIn("`outside.toml` in local package `acme-sdk-a` is a symlink that leads out",
                       caught.exception.message)
 
     def test_bounds(self):
@@ -185,7 +186,7 @@ class RealUvWorkspaceTest(unittest.TestCase):
     def test_the_package_and_its_members(self):
         proc = self.run_program()
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn("copied 2 workspace members", proc.stdout)
+        self.assertIn("copied 2 local packages", proc.stdout)
         with open(os.path.join(self.tmp, "members", "members.txt")) as f:
             self.assertEqual(f.read(), "acme-sdk-a\nacme-sdk-b\n")
         with open(os.path.join(self.tmp, "plan", "fetch.json")) as f:
@@ -200,6 +201,114 @@ class RealUvWorkspaceTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 2, proc.stderr)
         self.assertIn("pyfront: hint: `package = \"acme-backend\"` must name a member", proc.stderr)
         self.assertIn("pyfront: hint: in a uv workspace, check", proc.stderr)
+
+
+def run_lockselect(tmp, config_):
+    """lockselect.py as the step runs it, with `config_`."""
+    helper = os.path.join(tmp, "helper")
+    shutil.rmtree(helper, ignore_errors=True)
+    os.mkdir(helper)
+    mount_helper(helper, lockselect_modules())
+    path = os.path.join(helper, "lockselect.json")
+    with open(path, "w") as f:
+        json.dump(config_, f)
+    return subprocess.run([sys.executable, "-I", os.path.join(helper, "lockselect.py"), path],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+
+
+class PoetryPathDependenciesTest(unittest.TestCase):
+    """lockselect.py on ../testdata/lock-poetry-paths/ (Poetry 2.5.1's lock:
+    sdk-a, `develop = true`, depends on the path dependency sdk-b)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.tmp)
+        self.context = os.path.join(self.tmp, "context")
+        shutil.copytree(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testdata",
+                                     "lock-poetry-paths"), self.context)
+        write(os.path.join(self.context, "sdks", "sdk-a", ".venv", "pyvenv.cfg"), "")
+        # The app's own code: not copied.
+        write(os.path.join(self.context, "src", "app", "__init__.py"), "")
+
+    def config(self):
+        return config(mode="poetry", tool=None, package=None, project=False, cwd=self.context,
+                      out=os.path.join(self.tmp, "plan"), members=os.path.join(self.tmp, "members"),
+                      indexes=[{"name": "corp", "url": "https://pypi.org/simple", "username": None,
+                                "username_secret": None, "password_secret": None, "default": True}])
+
+    def test_the_path_dependencies_are_copied(self):
+        proc = run_lockselect(self.tmp, self.config())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("copied 2 local packages into %s: sdk-a, sdk-b" % os.path.join(self.tmp, "members"),
+                      proc.stdout)
+        self.assertIn("the lock installs sdk-a editable (`develop = true` / `editable = true`): the image "
+                      "gets a regular, non-editable install", proc.stdout)
+        members = os.path.join(self.tmp, "members")
+        with open(os.path.join(members, "members.txt")) as f:
+            self.assertEqual(f.read(), "sdk-a\nsdk-b\n")
+        copied = sorted(os.path.relpath(os.path.join(d, n), members)
+                        for d, _, files in os.walk(members) for n in files)
+        self.assertEqual(copied, [
+            "members.txt",
+            "src/sdk-a/pyproject.toml", "src/sdk-a/src/sdk_a/__init__.py",
+            "src/sdk-b/pyproject.toml", "src/sdk-b/src/sdk_b/__init__.py",
+        ])
+        with open(os.path.join(self.tmp, "plan", "fetch.json")) as f:
+            fetch = json.load(f)
+        self.assertEqual(fetch["build_requirements"], ["poetry-core>=2.0"])
+        self.assertEqual([lookup["name"] for lookup in fetch["lookups"]], ["six"])
+        with open(os.path.join(self.tmp, "plan", "requirements.txt")) as f:
+            self.assertTrue(f.read().startswith("six==1.17.0 --hash=sha256:"))
+
+
+@unittest.skipUnless(UV, "no uv (set PYFRONT_TEST_UV)")
+class RealUvPathSourceTest(unittest.TestCase):
+    """lockselect.py on a project, not a workspace, with uv path sources
+    (one editable), locked by uv; one path source outside the context."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.tmp)
+        self.context = os.path.join(self.tmp, "context")
+        write(os.path.join(self.context, "pyproject.toml"),
+              '[project]\nname = "app"\nversion = "0"\nrequires-python = ">=3.9"\n'
+              'dependencies = ["acme-sdk-a", "acme-sdk-b"]\n[tool.uv]\npackage = false\n'
+              '[tool.uv.sources]\nacme-sdk-a = { path = "libs/sdk-a", editable = true }\n'
+              'acme-sdk-b = { path = "libs/sdk-b" }\n')
+        for name in ("sdk-a", "sdk-b"):
+            write(os.path.join(self.context, "libs", name, "pyproject.toml"), member_pyproject("acme-" + name))
+        self.env = dict(os.environ, UV_CACHE_DIR=os.path.join(self.tmp, "cache"), UV_PYTHON_DOWNLOADS="never")
+
+    def lock(self):
+        subprocess.run([UV, "lock", "--offline", "--python", sys.executable], cwd=self.context, env=self.env,
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def config(self):
+        return config(cwd=self.context, out=os.path.join(self.tmp, "plan"),
+                      members=os.path.join(self.tmp, "members"), package=None)
+
+    def test_path_sources_are_copied(self):
+        self.lock()
+        proc = run_lockselect(self.tmp, self.config())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("copied 2 local packages", proc.stdout)
+        self.assertIn("the lock installs acme-sdk-a editable", proc.stdout)
+        with open(os.path.join(self.tmp, "members", "members.txt")) as f:
+            self.assertEqual(f.read(), "acme-sdk-a\nacme-sdk-b\n")
+
+    def test_a_path_source_outside_the_context(self):
+        outside = os.path.join(self.tmp, "sdk-c")
+        write(os.path.join(outside, "pyproject.toml"), member_pyproject("acme-sdk-c"))
+        path = os.path.join(self.context, "pyproject.toml")
+        with open(path) as f:
+            text = f.read().replace('"acme-sdk-b"]', '"acme-sdk-b", "acme-sdk-c"]')
+        write(path, text + 'acme-sdk-c = { path = "../sdk-c" }\n')
+        self.lock()
+        proc = run_lockselect(self.tmp, self.config())
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("`acme-sdk-c` is a local package outside the build context (uv.lock: ", proc.stderr)
+        self.assertIn("root of the build context", proc.stderr)
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ class SelectTest(unittest.TestCase):
         self.ranks = tag_ranks()
 
     def names(self, **kwargs):
-        return sorted(c.name for c in lockselect_poetry.select(self.lock, config(**kwargs), self.ranks))
+        return sorted(c.name for c in lockselect_poetry.select(self.lock, config(**kwargs), self.ranks)[0])
 
     def test_groups_extras_and_markers(self):
         self.assertEqual(self.names(), ["colorama", "six"])
@@ -90,7 +90,7 @@ class SelectTest(unittest.TestCase):
         self.assertEqual(self.names(groups=["sdist"]), ["docopt"])
 
     def test_chosen_files(self):
-        chosen = {c.name: c for c in lockselect_poetry.select(self.lock, config(groups=["main", "sdist"], extras=["yaml"]), self.ranks)}
+        chosen = {c.name: c for c in lockselect_poetry.select(self.lock, config(groups=["main", "sdist"], extras=["yaml"]), self.ranks)[0]}
         self.assertEqual(chosen["docopt"].filename, "docopt-0.6.2.tar.gz")
         self.assertEqual(chosen["six"].filename, "six-1.17.0-py2.py3-none-any.whl")
         self.assertTrue(chosen["pyyaml"].filename.endswith(".whl") or chosen["pyyaml"].filename.endswith(".tar.gz"))
@@ -123,7 +123,7 @@ class SelectTest(unittest.TestCase):
             lockselect_poetry.select(lock, config(), self.ranks)
         self.assertIn("not an index of the spec", caught.exception.message)
         del six["source"]
-        chosen = {c.name: c for c in lockselect_poetry.select(lock, config(), self.ranks)}
+        chosen = {c.name: c for c in lockselect_poetry.select(lock, config(), self.ranks)[0]}
         self.assertIsNone(chosen["six"].index)
 
 
@@ -149,6 +149,77 @@ class ReadTest(unittest.TestCase):
             lockselect_poetry.poetry_packages(config(cwd=cwd), tag_ranks())
         self.assertIn("lock-version 2.0", caught.exception.message)
         self.assertIn("re-lock with Poetry 2", caught.exception.hints[0])
+
+
+PATHS = os.path.join(HERE, "..", "testdata", "lock-poetry-paths")
+
+
+class PathDependencyTest(unittest.TestCase):
+    """../testdata/lock-poetry-paths/: a project whose main dependency
+    `sdk-a` is a path dependency (`develop = true`) that depends on the path
+    dependency `sdk-b` (also the dev group's) and on six; poetry.lock is
+    Poetry 2.5.1's (`poetry lock`, the source `corp` on PyPI's simple API)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.tmp)
+        self.cwd = os.path.join(self.tmp, "context")
+        shutil.copytree(PATHS, self.cwd)
+        self.members = os.path.join(self.tmp, "members")
+
+    def config(self, **changes):
+        return dict(config(cwd=self.cwd), members=self.members, **changes)
+
+    def read(self, name):
+        with open(os.path.join(self.cwd, name), encoding="utf-8") as f:
+            return f.read()
+
+    def test_the_hash_covers_the_paths_not_the_sources(self):
+        # Poetry 2.5.1 hashes pyproject.toml's dependency tables, path
+        # dependencies included as written; not the packages' own files.
+        pyproject, lock_text = loads(self.read("pyproject.toml")), self.read("poetry.lock")
+        lock = loads(lock_text)
+        self.assertEqual(content_hash(pyproject), lock["metadata"]["content-hash"])
+        first = lock_text.split("\n", 1)[0]
+        moved = copy.deepcopy(pyproject)
+        moved["tool"]["poetry"]["dependencies"]["sdk-a"]["path"] = "libs/sdk-a"
+        self.assertFalse(is_fresh(lock, first, moved))
+        editable = copy.deepcopy(pyproject)
+        editable["tool"]["poetry"]["dependencies"]["sdk-a"]["develop"] = False
+        self.assertFalse(is_fresh(lock, first, editable))
+
+    def test_path_dependencies_become_members(self):
+        chosen, members = lockselect_poetry.poetry_packages(self.config(), tag_ranks())
+        self.assertEqual([c.name for c in chosen], ["six"])
+        # sdk-a is `develop = true`, sdk-b not.
+        self.assertEqual(sorted((m.name, os.path.relpath(m.source, self.cwd), m.editable) for m in members),
+                         [("sdk-a", "sdks/sdk-a", True), ("sdk-b", "sdks/sdk-b", False)])
+        # The dev group alone: sdk-b only.
+        chosen, members = lockselect_poetry.poetry_packages(self.config(groups=["dev"]), tag_ranks())
+        self.assertEqual((chosen, [m.name for m in members]), ([], ["sdk-b"]))
+
+    def test_without_a_members_directory_a_path_is_refused(self):
+        with self.assertRaises(Failure) as caught:
+            lockselect_poetry.poetry_packages(config(cwd=self.cwd), tag_ranks())
+        self.assertIn("`sdk-a 1.0.0` comes from a directory source (`sdks/sdk-a`)", caught.exception.message)
+
+    def test_a_path_outside_the_context(self):
+        lock = self.read("poetry.lock").replace('url = "sdks/sdk-b"', 'url = "../sdk-b"')
+        with open(os.path.join(self.cwd, "poetry.lock"), "w", encoding="utf-8") as f:
+            f.write(lock)
+        with self.assertRaises(Failure) as caught:
+            lockselect_poetry.poetry_packages(self.config(), tag_ranks())
+        self.assertIn("`sdk-b` is a local package outside the build context (poetry.lock: `../sdk-b`)",
+                      caught.exception.message)
+        self.assertIn("root of the build context", caught.exception.hints[0])
+
+    def test_a_missing_directory(self):
+        shutil.rmtree(os.path.join(self.cwd, "sdks", "sdk-b"))
+        with self.assertRaises(Failure) as caught:
+            lockselect_poetry.poetry_packages(self.config(), tag_ranks())
+        self.assertIn("`sdk-b` is a local package at `sdks/sdk-b` (poetry.lock), which is not a directory",
+                      caught.exception.message)
+        self.assertIn(".dockerignore", caught.exception.hints[0])
 
 
 if __name__ == "__main__":
