@@ -11,7 +11,8 @@
 //! A lock (uv, Poetry) installs hermetically ([`Install::Hermetic`]):
 //! `lockselect.py` plans the files offline, `fetch.py` downloads them with
 //! the credentials, and `install.py` installs them with neither credentials
-//! nor network. pip requirement files still install in one step.
+//! nor network. pip requirement files: `pip download` (wheels only) with the
+//! credentials, then its pinned resolution installed offline (`pip.rs`).
 
 mod config;
 mod pip;
