@@ -129,36 +129,57 @@ impl fmt::Display for IndexUrl {
     }
 }
 
+/// What a relative path is relative to, in its error messages.
+struct Within {
+    absolute: &'static str,
+    leaves: &'static str,
+    empty: &'static str,
+}
+
+/// `value` as a relative path, normalized (no empty or `.` parts), with no
+/// `..`, no control characters and no wildcards.
+fn relative_path(value: &str, within: &Within) -> Result<String, SpecErrorKind> {
+    let bad = |reason| SpecErrorKind::InvalidPath {
+        value: value.to_owned(),
+        reason,
+    };
+    if value.starts_with('/') {
+        return Err(bad(within.absolute));
+    }
+    if has_control(value) {
+        return Err(bad("paths cannot contain control characters"));
+    }
+    let parts: Vec<&str> = value
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.contains(&"..") {
+        return Err(bad(within.leaves));
+    }
+    if parts.is_empty() {
+        return Err(bad(within.empty));
+    }
+    if parts.iter().any(|p| p.contains(['*', '?', '['])) {
+        return Err(bad("wildcards are not supported; name each file"));
+    }
+    Ok(parts.join("/"))
+}
+
 /// A path inside the build context: relative, normalized, no `..`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct ContextPath(String);
 
 impl ContextPath {
     pub fn parse(value: &str) -> Result<Self, SpecErrorKind> {
-        let bad = |reason| SpecErrorKind::InvalidPath {
-            value: value.to_owned(),
-            reason,
-        };
-        if value.starts_with('/') {
-            return Err(bad("paths are relative to the build context"));
-        }
-        if has_control(value) {
-            return Err(bad("paths cannot contain control characters"));
-        }
-        let parts: Vec<&str> = value
-            .split('/')
-            .filter(|p| !p.is_empty() && *p != ".")
-            .collect();
-        if parts.contains(&"..") {
-            return Err(bad("`..` would leave the build context"));
-        }
-        if parts.is_empty() {
-            return Err(bad("expected a file name"));
-        }
-        if parts.iter().any(|p| p.contains(['*', '?', '['])) {
-            return Err(bad("wildcards are not supported; name each file"));
-        }
-        Ok(Self(parts.join("/")))
+        relative_path(
+            value,
+            &Within {
+                absolute: "paths are relative to the build context",
+                leaves: "`..` would leave the build context",
+                empty: "expected a file name",
+            },
+        )
+        .map(Self)
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -173,32 +194,15 @@ pub struct WorkdirPath(String);
 
 impl WorkdirPath {
     pub fn parse(value: &str) -> Result<Self, SpecErrorKind> {
-        let bad = |reason| SpecErrorKind::InvalidPath {
-            value: value.to_owned(),
-            reason,
-        };
-        if value.starts_with('/') {
-            return Err(bad("outputs are relative to the app workdir"));
-        }
-        if has_control(value) {
-            return Err(bad("paths cannot contain control characters"));
-        }
-        let parts: Vec<&str> = value
-            .split('/')
-            .filter(|p| !p.is_empty() && *p != ".")
-            .collect();
-        if parts.contains(&"..") {
-            return Err(bad("`..` would leave the app workdir"));
-        }
-        if parts.is_empty() {
-            return Err(bad(
-                "name a file or directory inside the workdir, not the workdir itself",
-            ));
-        }
-        if parts.iter().any(|p| p.contains(['*', '?', '['])) {
-            return Err(bad("wildcards are not supported; name each file"));
-        }
-        Ok(Self(parts.join("/")))
+        relative_path(
+            value,
+            &Within {
+                absolute: "outputs are relative to the app workdir",
+                leaves: "`..` would leave the app workdir",
+                empty: "name a file or directory inside the workdir, not the workdir itself",
+            },
+        )
+        .map(Self)
     }
     pub fn as_str(&self) -> &str {
         &self.0

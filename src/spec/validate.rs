@@ -35,6 +35,21 @@ impl Spec {
     }
 }
 
+/// An environment variable's name from a table key, or the error at it.
+fn env_name(key: &Spanned<String>) -> Result<String, SpecError> {
+    if !is_env_name(key.get_ref()) {
+        return Err(SpecError::new(
+            key.span(),
+            SpecErrorKind::InvalidName {
+                what: "environment variable",
+                value: key.get_ref().clone(),
+                reason: "use letters, digits and `_`, not starting with a digit",
+            },
+        ));
+    }
+    Ok(key.get_ref().clone())
+}
+
 struct Validator<'a> {
     source: &'a str,
     args: &'a BuildArgs,
@@ -102,17 +117,7 @@ impl Validator<'_> {
             .transpose()?;
         let mut env = BTreeMap::new();
         for (k, v) in &raw.env {
-            if !is_env_name(k.get_ref()) {
-                return Err(SpecError::new(
-                    k.span(),
-                    SpecErrorKind::InvalidName {
-                        what: "environment variable",
-                        value: k.get_ref().clone(),
-                        reason: "use letters, digits and `_`, not starting with a digit",
-                    },
-                ));
-            }
-            env.insert(k.get_ref().clone(), self.text(v)?);
+            env.insert(env_name(k)?, self.text(v)?);
         }
         // Runtime data like the rest of `[app]`, but it also names the user
         // the app stage creates: a portable name or numeric ids only.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use toml::Spanned;
 
-use super::{is_env_name, Validator};
+use super::{env_name, Validator};
 use crate::spec::raw::{RawCommand, RawRun};
 use crate::spec::{BuildRun, Located, SpecError, SpecErrorKind, WorkdirPath};
 
@@ -49,20 +49,7 @@ impl Validator<'_> {
             .collect::<Result<Vec<_>, SpecError>>()?;
         let mut env = BTreeMap::new();
         for (k, v) in &r.env {
-            if !is_env_name(k.get_ref()) {
-                return Err(SpecError::new(
-                    k.span(),
-                    SpecErrorKind::InvalidName {
-                        what: "environment variable",
-                        value: k.get_ref().clone(),
-                        reason: "use letters, digits and `_`, not starting with a digit",
-                    },
-                ));
-            }
-            env.insert(
-                k.get_ref().clone(),
-                self.plain(v, "build command environment")?,
-            );
+            env.insert(env_name(k)?, self.plain(v, "build command environment")?);
         }
         Ok(BuildRun {
             command,
