@@ -109,6 +109,13 @@ struct Case {
     stderr: &'static str,
 }
 
+impl Case {
+    /// `pyfront.toml` as written to the context.
+    fn spec(&self) -> &'static [u8] {
+        self.spec.strip_prefix(b"\n").unwrap_or(self.spec)
+    }
+}
+
 /// One case per way a spec can be wrong. Most specs are the smallest pip
 /// spec plus the one wrong line.
 fn spec_cases() -> Vec<Case> {
@@ -2086,8 +2093,7 @@ source = { registry = "https://pypi.org/simple" }
 /// Runs `pyfront check` on `case` in a fresh directory (spec and context).
 fn check(case: &Case) -> (bool, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let spec = case.spec.strip_prefix(b"\n").unwrap_or(case.spec);
-    std::fs::write(dir.path().join("pyfront.toml"), spec).unwrap();
+    std::fs::write(dir.path().join("pyfront.toml"), case.spec()).unwrap();
     std::fs::write(dir.path().join("requirements.txt"), "").unwrap();
     for (path, text) in case.files {
         let path = dir.path().join(path);
@@ -2167,8 +2173,7 @@ fn every_spec_error_renders_exactly() {
             ));
         }
         // Where the spec alone fails, the parser returns that very kind.
-        let spec = case.spec.strip_prefix(b"\n").unwrap_or(case.spec);
-        if let Ok(text) = std::str::from_utf8(spec) {
+        if let Ok(text) = std::str::from_utf8(case.spec()) {
             if let Err(e) = Spec::parse(text, &build_args(case.args)) {
                 if e.kind != case.kind {
                     failures.push(format!("{}: the parser returns {:?}", case.name, e.kind));
@@ -2198,6 +2203,18 @@ struct OptionsCase {
     /// The error with its causes, `: `-separated, as the frontend returns
     /// it to BuildKit and the CLI prints it.
     message: &'static str,
+}
+
+impl OptionsCase {
+    /// The error `BuildOptions::parse` returns for the case's opts.
+    fn error(&self) -> OptsError {
+        let raw: BTreeMap<String, String> = self
+            .opts
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        BuildOptions::parse(&raw).expect_err(self.message)
+    }
 }
 
 fn options_cases() -> Vec<OptionsCase> {
@@ -2262,13 +2279,7 @@ fn every_options_error_renders_exactly() {
     .unwrap();
     std::fs::write(dir.path().join("requirements.txt"), "").unwrap();
     for case in options_cases() {
-        let raw: BTreeMap<String, String> = case
-            .opts
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        let error = BuildOptions::parse(&raw).expect_err(case.message);
-        assert_eq!(chain(&error), case.message);
+        assert_eq!(chain(&case.error()), case.message);
         if let Some(flags) = case.flags {
             let (ok, stdout, stderr) = run_check(dir.path(), flags);
             assert!(!ok, "{flags:?}");
@@ -2282,14 +2293,7 @@ fn every_options_error_renders_exactly() {
 fn every_options_error_variant_has_a_case() {
     let covered: Vec<&str> = options_cases()
         .iter()
-        .map(|case| {
-            let raw = case
-                .opts
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect();
-            options_variant(&BuildOptions::parse(&raw).expect_err(case.message))
-        })
+        .map(|case| options_variant(&case.error()))
         .collect();
     let missing: Vec<&&str> = OPTIONS_VARIANTS
         .iter()
