@@ -9,8 +9,10 @@
 //! fail before solving.
 //!
 //! Order: parse the spec → read `.dockerignore` and the install inputs (one
-//! batch) and check them → plan → resolve the base images of every platform
-//! (concurrently) → lint → lower each platform to LLB.
+//! batch) and check them, while the base images of every platform resolve
+//! (all concurrently: one round trip; an install-input error wins over an
+//! image error, as if they ran in turn) → plan → lint → lower each platform
+//! to LLB.
 
 mod compile;
 pub mod go_json;
@@ -108,17 +110,17 @@ pub async fn convert<I: Inputs>(
 ) -> Result<Converted, ConvertError> {
     let spec = parse_spec(&options.filename, source, options)?;
     let spec_text = String::from_utf8_lossy(source).into_owned();
-    let context = read_install_inputs(&spec, &spec_text, options, inputs).await?;
-    let plan = Plan::new(&spec, &context);
-
-    // Base images resolve per platform: a multi-arch base gives each
-    // platform its own config (and Python, env, user).
+    // The install inputs and the base images only need the spec: one round
+    // trip for both. Base images resolve per platform: a multi-arch base
+    // gives each platform its own config (and Python, env, user).
+    let context = read_install_inputs(&spec, &spec_text, options, inputs);
     let resolved = futures_util::future::try_join_all(
         platforms
             .iter()
             .map(|platform| resolve_bases(&spec, options.target, platform, inputs)),
-    )
-    .await?;
+    );
+    let (context, resolved) = first_error_first(context, resolved).await?;
+    let plan = Plan::new(&spec, &context);
 
     let warnings = lint(&spec, &spec_text, options, resolved.first())?;
 
@@ -154,6 +156,26 @@ pub async fn convert<I: Inputs>(
         warnings,
         images,
     })
+}
+
+/// Runs `first` and `second` side by side. The error is the one a
+/// sequential `first` then `second` would give: `first`'s wins whenever it
+/// fails (returned at once), `second`'s only once `first` has succeeded.
+/// Which call answers first never changes which error the user sees.
+async fn first_error_first<A, B, E>(
+    first: impl std::future::Future<Output = Result<A, E>>,
+    second: impl std::future::Future<Output = Result<B, E>>,
+) -> Result<(A, B), E> {
+    use futures_util::future::{select, Either};
+    let (first, second) = (std::pin::pin!(first), std::pin::pin!(second));
+    match select(first, second).await {
+        Either::Left((a, second)) => Ok((a?, second.await?)),
+        Either::Right((Ok(b), first)) => Ok((first.await?, b)),
+        Either::Right((Err(e), first)) => {
+            first.await?;
+            Err(e)
+        }
+    }
 }
 
 /// The builder base's config and, for the app target, the runtime base's.
@@ -391,3 +413,6 @@ fn locate_requirement(
         error.hint(),
     )))
 }
+
+#[cfg(test)]
+mod rounds_tests;
