@@ -20,6 +20,24 @@ impl Platform {
         }
     }
 
+    /// The platform this process runs on, in Go's names (what BuildKit's
+    /// Go client uses where a definition names no platform).
+    pub fn host() -> Self {
+        let architecture = match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            "x86" => "386",
+            "powerpc64" if cfg!(target_endian = "little") => "ppc64le",
+            "loongarch64" => "loong64",
+            other => other,
+        };
+        Self {
+            os: "linux".to_owned(),
+            architecture: architecture.to_owned(),
+            variant: None,
+        }
+    }
+
     /// Parses `os/arch[/variant]` (the `platform` opt's format).
     pub fn parse(value: &str) -> Option<Self> {
         let mut parts = value.trim().split('/');
