@@ -162,7 +162,7 @@ pub async fn convert<I: Inputs>(
 /// sequential `first` then `second` would give: `first`'s wins whenever it
 /// fails (returned at once), `second`'s only once `first` has succeeded.
 /// Which call answers first never changes which error the user sees.
-async fn first_error_first<A, B, E>(
+pub(crate) async fn first_error_first<A, B, E>(
     first: impl std::future::Future<Output = Result<A, E>>,
     second: impl std::future::Future<Output = Result<B, E>>,
 ) -> Result<(A, B), E> {

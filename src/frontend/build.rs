@@ -12,9 +12,11 @@
 //! 4. the context `ReadFile`s (one more solve and read per level of pip
 //!    `-r`/`-c` includes);
 //!
-//! then `Warn` for lint findings (if any), the final solves and `Return`.
+//! then the final solves, with the lint findings' `Warn`s (if any) sent
+//! beside them, and `Return`.
 //! Errors are the ones the calls made in turn would give: a `Ping` or
-//! caps error, then a bad opt, then the spec read's. With `PYFRONT_TIMING=1`
+//! caps error, then a bad opt, then the spec read's; a failed `Warn`
+//! before the solves' outcome. With `PYFRONT_TIMING=1`
 //! every call and the count of rounds go to the timing log (`super::trace`).
 
 use std::collections::BTreeMap;
@@ -122,7 +124,19 @@ pub(super) async fn build(
             caps.require_llb(check.caps.iter().copied())?;
         }
     }
-    if !converted.warnings.is_empty() {
+    let crate::convert::Converted {
+        images,
+        warnings,
+        spec_text,
+        ..
+    } = converted;
+    // The lint warnings go out in order while the images solve: they are
+    // not on the critical path. A failed `Warn` still fails the build
+    // with its own error, as when it went first (`first_error_first`).
+    let warn = async {
+        if warnings.is_empty() {
+            return Ok(());
+        }
         // The op the spec was read through, on the platform it was read on.
         let spec_digest = Session {
             platform: &spec_platform,
@@ -130,17 +144,11 @@ pub(super) async fn build(
             ..session
         }
         .local_digest(DOCKERFILE_LOCAL, &options.filename);
-        super::warnings::report(
-            &session,
-            &converted.warnings,
-            &spec_digest,
-            &converted.spec_text,
-        )
-        .await?;
-    }
+        super::warnings::report(&session, &warnings, &spec_digest, &spec_text).await
+    };
     // One solve per platform, all at once (BuildKit runs them side by
     // side; the first error wins). Results stay in the order asked for.
-    let solved = futures_util::future::try_join_all(converted.images.into_iter().map(|image| {
+    let solves = futures_util::future::try_join_all(images.into_iter().map(|image| {
         let session = &session;
         async move {
             // The image and its load check side by side; a failed check
@@ -165,8 +173,8 @@ pub(super) async fn build(
                 config: image.config.to_json(),
             })
         }
-    }))
-    .await?;
+    }));
+    let ((), solved) = crate::convert::first_error_first(warn, solves).await?;
     Ok(BuildResult {
         shape: shape(solved, options.platforms.len() > 1),
         ref_array: caps.has_api("proto.refarray"),
