@@ -6,6 +6,8 @@
 mod build;
 mod caps;
 mod errdefs;
+#[cfg(test)]
+mod fake_gateway_tests;
 mod gateway;
 pub mod result;
 mod session;
