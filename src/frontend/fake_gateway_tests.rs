@@ -377,6 +377,19 @@ async fn four_sequential_rounds_before_the_final_solve() {
     expected.push(vec!["Solve image", "Solve load check"]);
     assert_eq!(fake.rounds(), expected);
     assert_eq!(trace.rounds_before_final_solve(), 4);
+    // The timing log: one line per call (10), then the count.
+    let lines = trace.lines();
+    assert_eq!(lines.len(), 11, "{lines:#?}");
+    assert!(lines[..10]
+        .iter()
+        .all(|l| l.starts_with("pyfront: timing: gateway call ")));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("pyfront: timing: gateway call Solve image linux/amd64 from ")));
+    assert_eq!(
+        lines[10],
+        "pyfront: timing: 4 sequential gateway rounds before the first final Solve"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -77,3 +77,20 @@ impl std::fmt::Display for Platform {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Platform;
+
+    #[test]
+    fn the_host_platform_is_in_go_names() {
+        let host = Platform::host();
+        assert_eq!(Platform::parse(&host.to_string()), Some(host.clone()));
+        if cfg!(target_arch = "x86_64") {
+            assert_eq!(host, Platform::linux_amd64());
+        }
+        if cfg!(target_arch = "aarch64") {
+            assert_eq!(host.to_string(), "linux/arm64");
+        }
+    }
+}
