@@ -8,6 +8,7 @@
 //! in which case they fail. The tests share the index's token, so they run
 //! with `--test-threads=1`.
 
+mod corpus;
 mod harness;
 mod parity;
 mod recipes;
