@@ -106,12 +106,18 @@ pub struct LockedPackage {
     pub source: Option<LockedSource>,
 }
 
-/// uv: `source = { registry = "URL" }` (or `virtual`, `git`, ...);
-/// Poetry: `[package.source] type = "legacy", url, reference = NAME`.
+/// uv: `source = { registry = "URL" }` (or `virtual`, `editable`, `git`,
+/// ...); Poetry: `[package.source] type = "legacy", url, reference = NAME`.
 #[derive(Debug, Deserialize)]
 pub struct LockedSource {
     #[serde(default)]
     pub registry: Option<String>,
+    /// uv: a workspace member (or the root, `"."`) that is built.
+    #[serde(default)]
+    pub editable: Option<String>,
+    /// uv: a workspace member (or the root, `"."`) that is not a package.
+    #[serde(default, rename = "virtual")]
+    pub virtual_path: Option<String>,
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
     #[serde(default)]
