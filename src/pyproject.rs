@@ -120,6 +120,9 @@ pub struct LockedSource {
     /// project is `editable = "."`).
     #[serde(default)]
     pub editable: Option<String>,
+    /// uv: a workspace member (or the root, `"."`) that is not a package.
+    #[serde(default, rename = "virtual")]
+    pub virtual_path: Option<String>,
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
     #[serde(default)]

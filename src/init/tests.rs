@@ -289,3 +289,31 @@ fn path_dependencies_are_named_and_one_outside_is_flagged() {
     );
     assert!(!text.contains("`sdk-a` is at"), "{text}");
 }
+
+#[test]
+fn a_uv_workspace_names_the_member_with_the_entry_module() {
+    let d = dir(&[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"monorepo\"\nrequires-python = \">=3.11\"\n[tool.uv]\npackage = false\n[tool.uv.workspace]\nmembers = [\"packages/*\"]\n",
+        ),
+        (
+            "uv.lock",
+            "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"monorepo\"\nsource = { virtual = \".\" }\n\n[[package]]\nname = \"corp-base\"\nsource = { editable = \"packages/corp-base\" }\n\n[[package]]\nname = \"wsapp\"\nsource = { editable = \"packages/app\" }\n\n[[package]]\nname = \"evil\"\nsource = { editable = \"../outside\" }\n",
+        ),
+        ("packages/app/src/wsapp/__main__.py", ""),
+        ("packages/corp-base/src/corp_base/__init__.py", ""),
+    ]);
+    let p = detect(&d.0).unwrap();
+    assert_eq!(p.package.as_deref(), Some("wsapp"));
+    assert_eq!(p.module.as_deref(), Some("wsapp"));
+    assert_eq!(p.module_dir.as_deref(), Some("packages/app/src"));
+    let text = render(&p, "pyfront:dev");
+    let spec = Spec::parse(&text, &BuildArgs::new()).unwrap();
+    assert_eq!(spec.app.cmd.clone().unwrap(), ["python", "-m", "wsapp"]);
+    assert!(
+        text.contains("env = { PYTHONPATH = \"/app/packages/app/src\" }\n"),
+        "{text}"
+    );
+    assert!(text.contains("\npackage = \"wsapp\"\n"), "{text}");
+}
