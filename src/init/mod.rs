@@ -23,6 +23,11 @@ pub struct Project {
     pub requirements: Vec<String>,
     /// `(name, url)` of each index `pyproject.toml` names.
     pub indexes: Vec<(String, String)>,
+    /// The first of `indexes` that replaces PyPI for the installer (uv's
+    /// `default = true`, Poetry's primary source): `default = true` in the
+    /// spec, so pyfront's own pip (the tools' provisioning, an sdist's build
+    /// requirements) does not ask PyPI either.
+    pub default_index: Option<String>,
     /// pip: the `index-url` of the project's `pip.conf`.
     pub pip_index: Option<String>,
     /// `major.minor`.
@@ -138,9 +143,14 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
             (package, module, module_dir) = (Some(member), Some(m), d);
         }
     }
+    let default_index = named
+        .iter()
+        .find(|n| n.url.is_some() && n.replaces_pypi(installer, &named))
+        .map(|n| n.name.clone());
     Ok(Project {
         installer,
         requirements,
+        default_index,
         indexes: named
             .into_iter()
             // Credentials a `pyproject.toml` may carry stay there: the spec
@@ -454,7 +464,7 @@ pub fn render(p: &Project, syntax: &str) -> String {
     let mut indexes: Vec<(String, String, bool)> = p
         .indexes
         .iter()
-        .map(|(n, u)| (n.clone(), u.clone(), false))
+        .map(|(n, u)| (n.clone(), u.clone(), p.default_index.as_ref() == Some(n)))
         .collect();
     if let Some(url) = &p.pip_index {
         indexes.push(("private".to_owned(), url.clone(), true));
