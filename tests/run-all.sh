@@ -8,7 +8,9 @@
 #      BuildKit 0.8, Debian 13's Docker 26.1 + buildx with BuildKit 0.13),
 #      local base images and an authenticated private index;
 #   3. the end-to-end suite and the leak scanner (tests/leaks) once per
-#      engine, against the frontend image built from this tree.
+#      engine, against the frontend image built from this tree. The e2e
+#      suite includes issue 11's corpus of project shapes (tests/e2e/corpus.rs)
+#      on the engines in PYFRONT_CORPUS_ENGINES (default "d12 d13").
 # Needs root on Debian 12 (it installs docker.io, mmdebstrap, ... with apt).
 # On CI (CI=true) the harness is stopped at exit; locally it stays up so a
 # re-run takes seconds (stop it with `make harness-down`).

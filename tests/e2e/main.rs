@@ -9,6 +9,7 @@
 //! with `--test-threads=1`.
 
 mod buildrun;
+mod corpus;
 mod graft;
 mod harness;
 mod parity;
