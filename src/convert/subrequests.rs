@@ -187,11 +187,7 @@ struct LintResults {
 /// prints each warning's source lines, so every warning has a location:
 /// its span's whole lines, or the first line for a warning about the spec
 /// as a whole.
-pub fn lint_result(
-    warnings: &[Warning],
-    text: &str,
-    filename: &str,
-) -> BTreeMap<String, Vec<u8>> {
+pub fn lint_result(warnings: &[Warning], text: &str, filename: &str) -> BTreeMap<String, Vec<u8>> {
     let redacted = redact_spec(text);
     let map = crate::source::SourceMap::new(filename, redacted.as_str());
     let first_line = 0..redacted.find('\n').unwrap_or(redacted.len());
@@ -491,14 +487,19 @@ mod tests {
             .unwrap();
         assert!(http["description"].as_str().unwrap().contains("plain HTTP"));
         let detail = http["detail"].as_str().unwrap();
-        assert!(detail.ends_with("(hint: use an `https://` URL)"), "{detail}");
-        // The `[[index]]` table: lines 6 to 10.
+        assert!(
+            detail.ends_with("(hint: use an `https://` URL)"),
+            "{detail}"
+        );
+        // The index's `[[index]]` header, line 6.
         assert_eq!(http["location"]["ranges"][0]["start"]["line"], 6);
-        assert_eq!(http["location"]["ranges"][0]["end"]["line"], 10);
+        assert_eq!(http["location"]["ranges"][0]["end"]["line"], 6);
         // buildx prints the source lines of every warning's first range.
-        assert!(found.iter().all(|w| w["location"]["ranges"][0]["start"]["line"]
-            .as_i64()
-            .is_some_and(|l| l >= 1)));
+        assert!(found
+            .iter()
+            .all(|w| w["location"]["ranges"][0]["start"]["line"]
+                .as_i64()
+                .is_some_and(|l| l >= 1)));
         assert_eq!(json["sources"][0]["fileName"], "pyfront.toml");
         assert_eq!(json["sources"][0]["language"], "TOML");
         assert_eq!(meta["result.statuscode"], b"1");
