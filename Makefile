@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 PYFRONT_IMAGE ?= pyfront:dev
 RUST_TARGET := x86_64-unknown-linux-gnu
-BINARY := target/$(RUST_TARGET)/release/pyfront
+# Where `cargo build` (the binary target) puts it: CARGO_TARGET_DIR, if set.
+BINARY := $(or $(CARGO_TARGET_DIR),target)/$(RUST_TARGET)/release/pyfront
 # How to run a BuildKit build on the engine DOCKER_HOST points at; the test
 # harness env files set it per engine (docker build / docker buildx build).
 PYFRONT_BUILD ?= docker build

@@ -2245,9 +2245,9 @@ fn options_cases() -> Vec<OptionsCase> {
             message: r#"invalid `cache-imports` opt: expected a JSON list of {"Type": ..., "Attrs": {...}}: expected ident at line 1 column 2"#,
         },
         OptionsCase {
-            opts: &[("requestid", "frontend.lint")],
+            opts: &[("requestid", "frontend.sbom")],
             flags: None,
-            message: "the `frontend.lint` subrequest is not supported by this frontend",
+            message: "the `frontend.sbom` subrequest is not supported by this frontend",
         },
         OptionsCase {
             opts: &[("build-arg:SOURCE_DATE_EPOCH", "yesterday")],

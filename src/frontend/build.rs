@@ -99,6 +99,29 @@ pub(super) async fn build(
     };
     let spec_bytes = spec_read?.unwrap_or_default();
 
+    let created = options.source_date_epoch.map_or_else(
+        crate::image::timestamp::now_rfc3339,
+        crate::image::timestamp::rfc3339,
+    );
+    if options.request == Some(Subrequest::Lint) {
+        // The lints of the build itself (one pipeline: the conversion, with
+        // the base images' configs), answered instead of solved. Findings
+        // asked for as errors are still findings here; any other error is
+        // the build's error.
+        let (warnings, spec_text) =
+            match convert(&spec_bytes, &options, &platforms, &session, &created).await {
+                Ok(converted) => (converted.warnings, converted.spec_text),
+                Err(crate::convert::ConvertError::Lint(warnings)) => {
+                    (warnings, String::from_utf8_lossy(&spec_bytes).into_owned())
+                }
+                Err(e) => return Err(e.into()),
+            };
+        return Ok(BuildResult::metadata_only(
+            crate::convert::subrequests::lint_result(&warnings, &spec_text, &options.filename),
+            &caps,
+        ));
+    }
+
     if let Some(request) = options.request {
         // An outline must work before the user knows which args to pass.
         let spec = crate::convert::subrequests::parse_for_outline(&options, &spec_bytes)?;
@@ -113,10 +136,6 @@ pub(super) async fn build(
         ));
     }
 
-    let created = options.source_date_epoch.map_or_else(
-        crate::image::timestamp::now_rfc3339,
-        crate::image::timestamp::rfc3339,
-    );
     let converted = convert(&spec_bytes, &options, &platforms, &session, &created).await?;
     for image in &converted.images {
         caps.require_llb(image.definition.caps.iter().copied())?;

@@ -721,9 +721,10 @@ fn shell_payloads_in_spec_values_execute_nothing() {
     assert!(!std::path::Path::new("/tmp/pwned1").exists());
 }
 
-/// Issue 5 (part): `docker buildx build --print=outline` lists the build
-/// args and the secrets a spec needs, before any arg or secret is given.
-/// Only the buildx engine has `--print`.
+/// Issue 5 (part): `docker buildx build --print=outline` (buildx 0.13) or
+/// `--call=outline` (buildx 0.15+) lists the build args and the secrets a
+/// spec needs, before any arg or secret is given; `targets` the targets.
+/// Only the buildx engines (d13, d28) have them.
 #[test]
 fn outline_lists_build_args_and_secrets() {
     let Some(h) = Harness::from_env() else { return };
@@ -745,6 +746,94 @@ fn outline_lists_build_args_and_secrets() {
     let targets = h.buildx_print(&example, "targets");
     assert!(targets.contains("app (default)"), "{targets}");
     assert!(targets.contains("builder"), "{targets}");
+}
+
+/// Issue 14: `docker buildx build --check` (`--call=check`, buildx 0.15+:
+/// the d28 engine) asks the frontend's `frontend.lint` subrequest and shows
+/// pyfront's own lints, located in the spec, with a failing exit status;
+/// they are the warnings `pyfront check` reports. A clean spec passes.
+#[test]
+fn buildx_check_shows_pyfronts_lints() {
+    let Some(h) = Harness::from_env() else { return };
+    if !h.has_buildx_call() {
+        eprintln!("skipping: this engine's buildx has no --call/--check (buildx 0.15+ only)");
+        return;
+    }
+    let ctx = h.demo_context();
+    let spec_path = ctx.path().join("pyfront.toml");
+    // The index URL written in: `--call` passes no build args.
+    let clean = std::fs::read_to_string(&spec_path)
+        .unwrap()
+        .replace("${PYPI_INDEX_URL}", h.index_url());
+    // Runs as root (no `user`) and a plain-HTTP extra index for pip.
+    let spec = clean.replace("user = \"1000:1000\"\n", "")
+        + "\n[[index]]\nname = \"mirror\"\nurl = \"http://pypi.example/simple\"\n";
+    std::fs::write(&spec_path, &spec).unwrap();
+    let (flag, checked) = h.buildx_call(ctx.path(), "check");
+    // The output buildx prints, for the record (the closing note of #14 quotes it).
+    eprintln!("{flag}:\n{}", checked.output);
+    assert!(
+        !checked.success,
+        "{flag} passed with warnings:\n{}",
+        checked.output
+    );
+    let offline = std::process::Command::new(env!("CARGO_BIN_EXE_pyfront"))
+        .arg("check")
+        .arg("-f")
+        .arg(&spec_path)
+        .arg("--context")
+        .arg(ctx.path())
+        .output()
+        .unwrap();
+    let offline = String::from_utf8_lossy(&offline.stderr).into_owned();
+    let mut rules = Vec::new();
+    // `file:line:col: warning: message (rule); hint`: the rule is the last
+    // parenthesized run of `[a-z-]`.
+    for line in offline.lines().filter(|l| l.contains(": warning: ")) {
+        let rule = line
+            .split(" (")
+            .filter_map(|part| part.split_once(')'))
+            .map(|(inside, _)| inside)
+            .filter(|inside| {
+                !inside.is_empty() && inside.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            })
+            .last()
+            .unwrap_or_else(|| panic!("no rule in `{line}`"));
+        rules.push(rule.to_owned());
+    }
+    assert!(
+        !rules.is_empty(),
+        "pyfront check found no warning:\n{offline}"
+    );
+    // Runs-as-root needs the base's config: only the engine knows it.
+    for rule in ["plain-http-index", "extra-index-confusion", "runs-as-root"] {
+        assert!(
+            checked.output.contains(rule),
+            "{flag}: no {rule}:\n{}",
+            checked.output
+        );
+    }
+    for rule in &rules {
+        assert!(
+            checked.output.contains(rule.as_str()),
+            "{flag} lacks `{rule}` that pyfront check reports:\n{offline}\n{}",
+            checked.output
+        );
+    }
+    // Located: buildx prints the spec's lines of the `[[index]]` table.
+    assert!(
+        checked.output.contains("http://pypi.example/simple"),
+        "{}",
+        checked.output
+    );
+    std::fs::write(&spec_path, &clean).unwrap();
+    let (_, passed) = h.buildx_call(ctx.path(), "check");
+    eprintln!("{flag} (clean spec):\n{}", passed.output);
+    assert!(
+        passed.success,
+        "{flag} failed on the clean demo spec:\n{}",
+        passed.output
+    );
 }
 
 /// #5: `--build-arg SOURCE_DATE_EPOCH` fixes the image's `created` time and

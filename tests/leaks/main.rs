@@ -1,6 +1,7 @@
 //! The leak scanner of issue 4: builds with canary tokens, for every
 //! installer and every way a build can end, then searches every surface a
-//! token could reach (see `surfaces.rs`) and fails listing each hit.
+//! token could reach (see `surfaces.rs`: on buildx engines also the exported
+//! cache and the provenance attestation) and fails listing each hit.
 //!
 //! Run by `make leakscan` (`tests/leakscan.sh`) once per engine of a harness,
 //! with that engine's env file sourced, like `tests/e2e`. Without that env the
@@ -13,7 +14,8 @@
 #[path = "../e2e/harness.rs"]
 mod harness;
 // The hostile dependency of issue 12: here, not in tests/e2e, because it
-// deep-scans the engine's data root, which wants this release build.
+// deep-scans the engine's data root, which wants this optimized build
+// (`--profile scanner`).
 mod hostile;
 mod scan;
 mod surfaces;
@@ -90,12 +92,16 @@ fn leak_scan(installer: &str, mode: Mode) {
         Mode::Success => {
             let cache = tempfile::tempdir().unwrap();
             let mut b = Build::new(&ctx, &tag("app")).secret_env("pypi_token", &cur);
-            let exporting = engine == "d13";
+            // buildx engines (d13, d28) export the cache and attach a
+            // max-mode provenance attestation, both scanned below.
+            let exporting = h.has_buildx();
             if exporting {
-                b = b.arg(&format!(
-                    "--cache-to=type=local,dest={},mode=max",
-                    cache.path().display()
-                ));
+                b = b
+                    .arg(&format!(
+                        "--cache-to=type=local,dest={},mode=max",
+                        cache.path().display()
+                    ))
+                    .arg("--provenance=mode=max");
             }
             let mut app = h.build(b);
             if exporting && app.output.contains("Cache export is not supported") {
@@ -111,6 +117,16 @@ fn leak_scan(installer: &str, mode: Mode) {
             } else if exporting {
                 app.assert_success();
                 surfaces::cache_export(&mut sc, cache.path());
+                let provenance = surfaces::attestations(&mut sc, &h, &tag("app"));
+                assert!(
+                    provenance
+                        .iter()
+                        .any(|p| p.contains("https://slsa.dev/provenance/")
+                            && p.contains("pyfront:dev")),
+                    "no provenance attestation naming the frontend pyfront:dev on {}:\n{}",
+                    tag("app"),
+                    provenance.join("\n")
+                );
             } else {
                 surfaces::not_available(
                     &mut sc,
