@@ -415,7 +415,10 @@ fn build_code_refused(
         message.push_str(&format!(
             " (pyfront cannot tell its dependencies without running it: {why})"
         ));
-        hint.push_str("declare `name` and `dependencies` statically in its pyproject.toml's [project] (not in `dynamic`), ");
+        if let Some(fix) = why.fix() {
+            hint.push_str(fix);
+            hint.push_str(", ");
+        }
     }
     hint.push_str("install it from a uv or Poetry lock (their builds run without the token), publish it to the index as a wheel, or set `build-code-sees-index-login = true` in [install] to accept the risk");
     ConvertError::Spec(Box::new(Diagnostic::located(
@@ -470,6 +473,8 @@ async fn static_local<I: Inputs>(
         };
         let checked = if set.require_hashes {
             Err(NotStatic::Hashes)
+        } else if local.constraint {
+            Err(NotStatic::Constraint)
         } else if pip_local::is_archive(&local.path) {
             Err(NotStatic::Archive)
         } else {

@@ -34,8 +34,13 @@ pub enum NotStatic {
     /// A dependency pyfront cannot pass on as a requirement line: a direct
     /// reference (`x @ https://...`), or text pip would read as an option.
     Dependency(String),
+    /// A URL fragment (`#subdirectory=`, `#egg=`) on the requirement.
+    Fragment,
     /// `--hash` mode: pip cannot hash a directory.
     Hashes,
+    /// In a constraint file: pip installs it only when something requires
+    /// its name, which pyfront cannot tell before resolving.
+    Constraint,
 }
 
 impl std::fmt::Display for NotStatic {
@@ -49,6 +54,10 @@ impl std::fmt::Display for NotStatic {
                 write!(f, "its pyproject.toml lists `{key}` in `project.dynamic`")
             }
             Self::Marker => write!(f, "the requirement has an environment marker"),
+            Self::Fragment => write!(
+                f,
+                "the requirement has a URL fragment (`#subdirectory=`, `#egg=`)"
+            ),
             Self::Dependency(d) => write!(
                 f,
                 "its dependency `{d}` is a direct reference or not a plain PEP 508 requirement"
@@ -57,7 +66,27 @@ impl std::fmt::Display for NotStatic {
                 f,
                 "the requirement files use --hash, which a directory cannot have"
             ),
+            Self::Constraint => write!(
+                f,
+                "it is in a constraint file, where pip uses it only if something requires it"
+            ),
         }
+    }
+}
+
+impl NotStatic {
+    /// The fix that keeps the install hermetic, when there is one.
+    pub fn fix(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::NoPyproject | Self::InvalidPyproject(_) | Self::NoName | Self::Dynamic(_) => {
+                "declare `name` and `dependencies` statically in its pyproject.toml's [project] (not in `dynamic`)"
+            }
+            Self::Dependency(_) => "make its dependencies plain requirements from an index (no `name @ URL`)",
+            Self::Marker => "drop the marker from the line",
+            Self::Fragment => "name the package's own directory, without a `#` fragment",
+            Self::Constraint => "require it in a requirement file instead of a constraint file",
+            Self::Archive | Self::Hashes => return None,
+        })
     }
 }
 
@@ -248,6 +277,9 @@ pub fn requested_extras(text: &str) -> Result<Vec<String>, NotStatic> {
     if text.contains(';') {
         return Err(NotStatic::Marker);
     }
+    if text.contains('#') {
+        return Err(NotStatic::Fragment);
+    }
     let before = match text.split_once('@') {
         Some((name, _)) if !name.contains('/') && !name.starts_with('.') => name.trim(),
         _ => text,
@@ -405,6 +437,10 @@ mod tests {
         assert_eq!(
             requested_extras("./sdk ; python_version < '3.12'"),
             Err(NotStatic::Marker)
+        );
+        assert_eq!(
+            requested_extras("file:./libs/sdk#subdirectory=python"),
+            Err(NotStatic::Fragment)
         );
     }
 

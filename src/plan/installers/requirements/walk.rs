@@ -105,6 +105,7 @@ impl Walk<'_> {
                     self.local.push(LocalRequirement {
                         path: local.clone(),
                         editable: *editable,
+                        constraint,
                         file: path.clone(),
                         span: span.clone(),
                     });
