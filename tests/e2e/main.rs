@@ -703,6 +703,36 @@ fn pip_local_path_requirements_are_built_without_the_token() {
     h.assert_image_clean(&tag("c"), &[token.as_str()]);
 }
 
+/// The context root as a local requirement (`.`), which depends by name on
+/// another local requirement (`corp-tools`): neither is looked up on the
+/// index, both are installed into the venv.
+#[test]
+fn pip_context_root_requirement_is_installed_with_its_local_dependency() {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.app_context("pip-paths");
+    let token = h.canary("pip-root");
+    h.set_index_token(&token);
+    std::fs::write(
+        ctx.path().join("requirements.txt"),
+        ".\n./libs/corp-tools\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ctx.path().join("pyproject.toml"),
+        "[project]\nname = \"pippaths\"\nversion = \"2.0\"\ndependencies = [\"corp-tools\"]\n\n[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[tool.setuptools.packages.find]\nwhere = [\"src\"]\n",
+    )
+    .unwrap();
+    let tag = "e2e-pip-root:a";
+    let build = h.build(Build::new(&ctx, tag).secret_env("pypi_token", &token));
+    build.assert_success();
+    let found = h.python(
+        tag,
+        "import importlib.metadata as m, pippaths; print('versions', m.version('pippaths'), m.version('corp-tools'), m.version('acme-sdk-a'))",
+    );
+    assert!(found.contains("versions 2.0 1.0.0 1.0.0"), "{found}");
+    h.assert_image_clean(tag, &[token.as_str()]);
+}
+
 /// Issue 4: shell metacharacters in every spec value that reaches a build
 /// step, and in a requirement file's name and content, stay data. Each
 /// payload would create a marker file if any shell ran it; none exists in
