@@ -475,6 +475,8 @@ async fn static_local<I: Inputs>(
             Err(NotStatic::Hashes)
         } else if local.constraint {
             Err(NotStatic::Constraint)
+        } else if local.config_settings {
+            Err(NotStatic::ConfigSettings)
         } else if pip_local::is_archive(&local.path) {
             Err(NotStatic::Archive)
         } else {

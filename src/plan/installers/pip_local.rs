@@ -34,6 +34,8 @@ pub enum NotStatic {
     /// A dependency pyfront cannot pass on as a requirement line: a direct
     /// reference (`x @ https://...`), or text pip would read as an option.
     Dependency(String),
+    /// `-C` / `--config-settings` on the line: they would be lost with it.
+    ConfigSettings,
     /// A URL fragment (`#subdirectory=`, `#egg=`) on the requirement.
     Fragment,
     /// `--hash` mode: pip cannot hash a directory.
@@ -66,6 +68,9 @@ impl std::fmt::Display for NotStatic {
                 f,
                 "the requirement files use --hash, which a directory cannot have"
             ),
+            Self::ConfigSettings => {
+                write!(f, "the line passes `-C` / `--config-settings` to its build")
+            }
             Self::Constraint => write!(
                 f,
                 "it is in a constraint file, where pip uses it only if something requires it"
@@ -83,6 +88,7 @@ impl NotStatic {
             }
             Self::Dependency(_) => "make its dependencies plain requirements from an index (no `name @ URL`)",
             Self::Marker => "drop the marker from the line",
+            Self::ConfigSettings => "set the build's options in the package's own pyproject.toml instead of `-C`",
             Self::Fragment => "name the package's own directory, without a `#` fragment",
             Self::Constraint => "require it in a requirement file instead of a constraint file",
             Self::Archive | Self::Hashes => return None,

@@ -159,6 +159,8 @@ pub struct LocalRequirement {
     /// Named in a constraint file (`name @ file:...` after `-c`): pip
     /// takes it only if something else requires `name`.
     pub constraint: bool,
+    /// The line passes `-C` / `--config-settings` to its build.
+    pub config_settings: bool,
     /// Where it is written: a requirement file and the byte range of the
     /// requirement in it.
     pub file: ContextPath,

@@ -86,6 +86,7 @@ impl Walk<'_> {
                     path: local,
                     editable,
                     named,
+                    config_settings,
                     span,
                 } => {
                     if constraint && *editable {
@@ -106,6 +107,7 @@ impl Walk<'_> {
                         path: local.clone(),
                         editable: *editable,
                         constraint,
+                        config_settings: *config_settings,
                         file: path.clone(),
                         span: span.clone(),
                     });

@@ -63,6 +63,8 @@ fn local_requirements_are_found_relative_to_the_context_root() {
     let set = ok(&[("requirements/dev.txt", "-e ./libs/sdk\n")]);
     assert_eq!(set.local[0].path, "libs/sdk");
     assert!(!set.local[0].constraint);
+    let set = ok(&[("requirements.txt", "./libs/sdk -C k=v\n")]);
+    assert!(set.local[0].config_settings);
     // A named local requirement in a constraint file is marked so: pip
     // installs it only if something requires its name.
     let set = run(
