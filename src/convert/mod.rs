@@ -254,7 +254,8 @@ context and sees nothing outside it: make that root a directory that holds the a
 the app's directory, update its path and re-lock";
 
 /// Reads `.dockerignore` and the install inputs (one batch, then one per
-/// level of pip `-r` / `-c` includes), fails with the location when an input
+/// level of pip `-r` / `-c` includes, then one for the `pyproject.toml`s of
+/// pip's local path requirements), fails with the location when an input
 /// is missing or invalid (a requirement file's own errors point into that
 /// file) or a Poetry or uv project does not match the spec's indexes, and
 /// returns what the plan needs from the context.
