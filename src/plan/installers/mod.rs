@@ -17,6 +17,7 @@
 
 mod config;
 mod pip;
+pub mod pip_local;
 mod poetry;
 mod project;
 mod requirements;
@@ -65,6 +66,7 @@ const INSTALL: Program = Program {
         "install_config.py",
         "install_credentials.py",
         "install_failure.py",
+        "install_local.py",
         "install_modes.py",
         "install_process.py",
         "install_wheelhouse.py",
@@ -232,6 +234,7 @@ fn helper_step(
         title,
         context_files,
         whole_context: false,
+        local_dirs: Vec::new(),
         helper_files,
         args: vec![
             "python3".to_owned(),
