@@ -26,7 +26,7 @@ use crate::llb::{
 };
 use crate::plan::{
     display_argv, Earlier, Install, InstallStep, NewUser, Plan, RunOutput, RunStep, CONTEXT_MOUNT,
-    HELPER_MOUNT, MEMBERS_DIR, MEMBERS_MOUNT, PLAN_DIR, PLAN_MOUNT, SECRETS_DIR, VENV,
+    HELPER_MOUNT, LOCAL_MOUNT, MEMBERS_DIR, MEMBERS_MOUNT, PLAN_DIR, PLAN_MOUNT, SECRETS_DIR, VENV,
     WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
 };
 use crate::redact::Redacted;
@@ -334,6 +334,29 @@ fn helper_exec(
         mounts.push(Mount::ReadOnly {
             dest: CONTEXT_MOUNT.to_owned(),
             source: inputs,
+            selector: None,
+        });
+    }
+    if !step.local_dirs.is_empty() {
+        // Only the local packages' directories, minus `.dockerignore`: an
+        // app-only change leaves the step cached.
+        let source = if step.local_dirs.iter().any(|d| d == ".") {
+            context_source(context_excludes, opts)
+        } else {
+            local(
+                CONTEXT_LOCAL,
+                &LocalOptions {
+                    include_patterns: step.local_dirs.clone(),
+                    exclude_patterns: context_excludes.to_vec(),
+                    shared_key_hint: Some(format!("pyfront-{key}-local-packages")),
+                },
+                c,
+                &opts.name("builder", &format!("load {key} local packages")),
+            )
+        };
+        mounts.push(Mount::ReadOnly {
+            dest: LOCAL_MOUNT.to_owned(),
+            source,
             selector: None,
         });
     }

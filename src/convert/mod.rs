@@ -21,7 +21,7 @@ mod inputs;
 mod lower;
 pub mod subrequests;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use compile::{compile, Compiled, REPRODUCIBLE_EPOCH};
 pub use image_config::{image_config, runtime_config};
@@ -32,6 +32,7 @@ use crate::image::{BaseConfig, Platform};
 use crate::lint::{Bases, Warning};
 use crate::llb::Definition;
 use crate::options::BuildOptions;
+use crate::plan::installers::pip_local::{self, NotStatic, StaticLocal};
 use crate::plan::installers::{Collector, Location, RequirementsError};
 use crate::plan::{ContextInputs, Plan, Target};
 use crate::spec::{BuildArgs, ContextPath, Diagnostic, Spec, SpecError, SpecErrorKind};
@@ -253,7 +254,8 @@ context and sees nothing outside it: make that root a directory that holds the a
 the app's directory, update its path and re-lock";
 
 /// Reads `.dockerignore` and the install inputs (one batch, then one per
-/// level of pip `-r` / `-c` includes), fails with the location when an input
+/// level of pip `-r` / `-c` includes, then one for the `pyproject.toml`s of
+/// pip's local path requirements), fails with the location when an input
 /// is missing or invalid (a requirement file's own errors point into that
 /// file) or a Poetry or uv project does not match the spec's indexes, and
 /// returns what the plan needs from the context.
@@ -367,27 +369,25 @@ async fn read_install_inputs<I: Inputs>(
             // pip would run the build code of a local path or a URL or VCS
             // requirement to learn its dependencies, whatever
             // `--only-binary` says: in the step that reads the token. Only
-            // an explicit, linted opt-out allows that.
+            // an explicit, linted opt-out allows that, but for local
+            // packages whose metadata is static (`pip_local`): they install
+            // hermetically.
             if spec.install.build_code_sees_index_login.is_none() {
-                let first = set
-                    .local
-                    .first()
-                    .map(|l| (&l.file, l.span.clone(), "a local path"))
-                    .or_else(|| {
-                        set.remote
-                            .as_ref()
-                            .map(|(file, span)| (file, span.clone(), "a URL or VCS"))
-                    });
-                if let Some((file, span, what)) = first {
-                    return Err(ConvertError::Spec(Box::new(Diagnostic::located(
-                        file.as_str(),
-                        collector.source(file).unwrap_or_default(),
-                        &options.build_args,
-                        Some(span),
-                        &format!("pip would run the build code of {what} requirement in the step that reads the index token"),
-                        Some("install it from a uv or Poetry lock (their builds run without the token), publish it to the index as a wheel, or set `build-code-sees-index-login = true` in [install] to accept the risk".to_owned()),
-                    ))));
+                if !set.local.is_empty() {
+                    context.local_static =
+                        Some(static_local(&set, &collector, inputs, options).await?);
                 }
+                if let Some((file, span)) = &set.remote {
+                    return Err(build_code_refused(
+                        file,
+                        span.clone(),
+                        collector.source(file).unwrap_or_default(),
+                        "a URL or VCS",
+                        None,
+                        options,
+                    ));
+                }
+                return Ok(context);
             }
             context.local_requirements = !set.local.is_empty();
             context.remote_requirements = set.remote.is_some();
@@ -395,6 +395,118 @@ async fn read_install_inputs<I: Inputs>(
         _ => {}
     }
     Ok(context)
+}
+
+/// The refusal of a requirement whose build code pip would run in the
+/// fetch step; `why`: what keeps a local package from installing
+/// hermetically.
+fn build_code_refused(
+    file: &ContextPath,
+    span: std::ops::Range<usize>,
+    source: &str,
+    what: &str,
+    why: Option<&NotStatic>,
+    options: &BuildOptions,
+) -> ConvertError {
+    let mut message = format!(
+        "pip would run the build code of {what} requirement in the step that reads the index token"
+    );
+    let mut hint = String::new();
+    if let Some(why) = why {
+        message.push_str(&format!(
+            " (pyfront cannot tell its dependencies without running it: {why})"
+        ));
+        if let Some(fix) = why.fix() {
+            hint.push_str(fix);
+            hint.push_str(", ");
+        }
+    }
+    hint.push_str("install it from a uv or Poetry lock (their builds run without the token), publish it to the index as a wheel, or set `build-code-sees-index-login = true` in [install] to accept the risk");
+    ConvertError::Spec(Box::new(Diagnostic::located(
+        file.as_str(),
+        source,
+        &options.build_args,
+        Some(span),
+        &message,
+        Some(hint),
+    )))
+}
+
+/// The local requirements of `set`, installed hermetically: reads each
+/// directory's `pyproject.toml` (one batch) and refuses, located at the
+/// requirement, the first whose dependencies are not static.
+async fn static_local<I: Inputs>(
+    set: &crate::plan::installers::RequirementSet,
+    collector: &Collector,
+    inputs: &I,
+    options: &BuildOptions,
+) -> Result<StaticLocal, ConvertError> {
+    let dirs: Vec<&str> = set
+        .local
+        .iter()
+        .map(|l| l.path.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let names: Vec<String> = dirs
+        .iter()
+        .map(|d| match *d {
+            "." => "pyproject.toml".to_owned(),
+            d => format!("{d}/pyproject.toml"),
+        })
+        .collect();
+    let read = inputs.context_files(&names).await?;
+    let texts: BTreeMap<&str, Option<String>> = dirs
+        .iter()
+        .zip(read)
+        .map(|(d, b)| (*d, b.map(|b| String::from_utf8_lossy(&b).into_owned())))
+        .collect();
+    let mut metadata = BTreeMap::new();
+    let mut requests = Vec::new();
+    for local in &set.local {
+        let source = collector.source(&local.file).unwrap_or_default();
+        let text = source.get(local.span.clone()).unwrap_or_default();
+        let request = pip_local::Request {
+            path: &local.path,
+            text,
+            file: local.file.as_str(),
+            span: local.span.clone(),
+        };
+        let checked = if set.require_hashes {
+            Err(NotStatic::Hashes)
+        } else if local.constraint {
+            Err(NotStatic::Constraint)
+        } else if local.config_settings {
+            Err(NotStatic::ConfigSettings)
+        } else if pip_local::is_archive(&local.path) {
+            Err(NotStatic::Archive)
+        } else {
+            match texts.get(local.path.as_str()).cloned().flatten() {
+                None => Err(NotStatic::NoPyproject),
+                Some(pyproject) => pip_local::metadata(&pyproject).and_then(|m| {
+                    pip_local::check_extras(&request, &m)?;
+                    Ok(m)
+                }),
+            }
+        };
+        match checked {
+            Ok(m) => {
+                metadata.insert(local.path.clone(), m);
+            }
+            Err(why) => {
+                return Err(build_code_refused(
+                    &local.file,
+                    local.span.clone(),
+                    source,
+                    "a local path",
+                    Some(&why),
+                    options,
+                ))
+            }
+        }
+        requests.push(request);
+    }
+    Ok(pip_local::resolve(&requests, &metadata))
 }
 
 /// A requirement-file error as a diagnostic in `file`.

@@ -656,6 +656,83 @@ fn uv_path_sources_are_built_from_the_context() {
     );
 }
 
+/// A pip local path requirement of static metadata (`./libs/corp-tools`,
+/// which depends on the private acme-sdk-a): its dependencies are fetched
+/// as wheels, it is built in the sealed install step from its own
+/// directory, an app-only change keeps the install cached and a change to
+/// its source re-runs it (but not the fetch).
+#[test]
+fn pip_local_path_requirements_are_built_without_the_token() {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.app_context("pip-paths");
+    let token = h.canary("pip-paths");
+    h.set_index_token(&token);
+    let fetch = "[builder] pip download --only-binary=:all: -r requirements.txt";
+    let install = "[builder] pip install -r requirements.txt from the wheelhouse, then pip install --no-deps libs/corp-tools";
+    let tag = |n: &str| format!("e2e-pip-paths:{n}");
+    let says = "pippaths: {} (acme-sdk-a 1.0.0)";
+
+    let first = h.build(Build::new(&ctx, &tag("a")).secret_env("pypi_token", &token));
+    first.assert_success();
+    let run = h.run(&tag("a"));
+    assert!(run.contains(&says.replace("{}", "tools 1")), "{run}");
+    assert!(run.contains(" from /opt/venv/lib/"), "{run}");
+
+    std::fs::write(
+        ctx.path().join("src/changed.py"),
+        format!("X = {:?}\n", h.canary("app")),
+    )
+    .unwrap();
+    let second = h.build(Build::new(&ctx, &tag("b")).secret_env("pypi_token", &token));
+    second.assert_success();
+    assert!(second.step_cached(fetch), "{}", second.output);
+    assert!(second.step_cached(install), "{}", second.output);
+
+    let greeting = h.canary("sdk");
+    let path = ctx
+        .path()
+        .join("libs/corp-tools/src/corp_tools/__init__.py");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("tools 1", &greeting)).unwrap();
+    let third = h.build(Build::new(&ctx, &tag("c")).secret_env("pypi_token", &token));
+    third.assert_success();
+    assert!(third.step_cached(fetch), "{}", third.output);
+    assert!(!third.step_cached(install), "{}", third.output);
+    let run = h.run(&tag("c"));
+    assert!(run.contains(&says.replace("{}", &greeting)), "{run}");
+    h.assert_image_clean(&tag("c"), &[token.as_str()]);
+}
+
+/// The context root as a local requirement (`.`), which depends by name on
+/// another local requirement (`corp-tools`): neither is looked up on the
+/// index, both are installed into the venv.
+#[test]
+fn pip_context_root_requirement_is_installed_with_its_local_dependency() {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.app_context("pip-paths");
+    let token = h.canary("pip-root");
+    h.set_index_token(&token);
+    std::fs::write(
+        ctx.path().join("requirements.txt"),
+        ".\n./libs/corp-tools\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ctx.path().join("pyproject.toml"),
+        "[project]\nname = \"pippaths\"\nversion = \"2.0\"\ndependencies = [\"corp-tools\"]\n\n[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[tool.setuptools.packages.find]\nwhere = [\"src\"]\n",
+    )
+    .unwrap();
+    let tag = "e2e-pip-root:a";
+    let build = h.build(Build::new(&ctx, tag).secret_env("pypi_token", &token));
+    build.assert_success();
+    let found = h.python(
+        tag,
+        "import importlib.metadata as m, pippaths; print('versions', m.version('pippaths'), m.version('corp-tools'), m.version('acme-sdk-a'))",
+    );
+    assert!(found.contains("versions 2.0 1.0.0 1.0.0"), "{found}");
+    h.assert_image_clean(tag, &[token.as_str()]);
+}
+
 /// Issue 4: shell metacharacters in every spec value that reaches a build
 /// step, and in a requirement file's name and content, stay data. Each
 /// payload would create a marker file if any shell ran it; none exists in

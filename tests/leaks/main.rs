@@ -43,8 +43,14 @@ enum Mode {
 /// and Poetry. `nonce` makes the install step's inputs new, so the install
 /// really runs (the engine's cache outlives test runs).
 fn context(h: &Harness, installer: &str, token: &str, nonce: &str) -> tempfile::TempDir {
-    if installer == "pip" {
-        let ctx = h.demo_context();
+    if installer == "pip" || installer == "pip-local" {
+        // pip-local: a local path requirement of static metadata, built in
+        // the sealed install step (tests/fixtures/apps/pip-paths).
+        let ctx = if installer == "pip" {
+            h.demo_context()
+        } else {
+            h.app_context("pip-paths")
+        };
         let req = ctx.path().join("requirements.txt");
         let mut text = std::fs::read_to_string(&req).unwrap();
         text.push_str(&format!("# {nonce}\n"));
@@ -291,6 +297,11 @@ fn cancelled(
 #[test]
 fn pip_success() {
     leak_scan("pip", Mode::Success);
+}
+
+#[test]
+fn pip_local_success() {
+    leak_scan("pip-local", Mode::Success);
 }
 
 #[test]

@@ -10,6 +10,7 @@ import re
 
 from install_failure import Failure
 from install_wheelhouse import output_hints, pip_command, uv_command
+from pyfront_hints import UNREACHABLE
 from pyfront_pipenv import pip_env
 
 # The program each mode runs, as messages name it.
@@ -24,6 +25,12 @@ TOOLS = {
 # pip's words for a requirement it found no file for (with
 # `--only-binary=:all:`, one that has only an sdist).
 NO_WHEEL = re.compile(rb"No matching distribution found for|Could not find a version that satisfies")
+# pip's words for an index it never got an HTTP answer from (it then says
+# NO_WHEEL's words too, having found no versions).
+NO_CONNECTION = re.compile(
+    rb"Failed to establish a new connection|Connection refused|Name or service not known"
+    rb"|Temporary failure in name resolution|No route to host|Network is unreachable"
+)
 
 
 def tool_of(config):
@@ -114,8 +121,11 @@ def installer_failed(config, code, rejected, output=b""):
     hints = list(config.get("hints", []))
     if config["mode"] == "pip-download":
         # The config's hint explains the wheels-only rule: only when that
-        # is what failed.
-        hints = hints if NO_WHEEL.search(output) else []
+        # is what failed, not when the index was never reached.
+        if NO_CONNECTION.search(output):
+            hints = [UNREACHABLE]
+        else:
+            hints = hints if NO_WHEEL.search(output) else []
     if config["mode"] in ("wheelhouse-install", "wheelhouse-requirements"):
         hints += output_hints(output)
     if rejected:

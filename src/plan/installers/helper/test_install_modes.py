@@ -166,6 +166,18 @@ class PipWheelhouseTest(unittest.TestCase):
         self.assertEqual(install_modes.installer_failed(config, 1, False, missing).hints, ["lock it"])
         self.assertEqual(install_modes.installer_failed(config, 1, False, b"ERROR: boom\n").hints, [])
 
+    def test_an_unreachable_index_gets_the_network_hint_not_the_wheel_one(self):
+        config = dict(testdata("pip-download"), hints=["lock it"])
+        refused = (
+            b"WARNING: Retrying (Retry(total=4)) after connection broken by 'NewConnectionError("
+            b"'<HTTPConnection object>: Failed to establish a new connection: [Errno 111] Connection refused')': /simple/six/\n"
+            b"ERROR: Could not find a version that satisfies the requirement six==1.16.0 (from versions: none)\n"
+            b"ERROR: No matching distribution found for six==1.16.0\n"
+        )
+        hints = install_modes.installer_failed(config, 1, False, refused).hints
+        self.assertEqual(len(hints), 1)
+        self.assertIn("--network=host", hints[0])
+
     def test_write_manifest_lists_every_file_with_its_sha256(self):
         import hashlib
         import json

@@ -156,6 +156,11 @@ pub struct LocalRequirement {
     /// `-e`: pip installs it in place, so the install step needs it at run
     /// time, not only while installing.
     pub editable: bool,
+    /// Named in a constraint file (`name @ file:...` after `-c`): pip
+    /// takes it only if something else requires `name`.
+    pub constraint: bool,
+    /// The line passes `-C` / `--config-settings` to its build.
+    pub config_settings: bool,
     /// Where it is written: a requirement file and the byte range of the
     /// requirement in it.
     pub file: ContextPath,
