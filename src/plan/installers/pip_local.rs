@@ -362,26 +362,9 @@ pub fn resolve(requests: &[Request<'_>], metadata: &BTreeMap<String, Metadata>) 
     }
 }
 
-/// pip's archive extensions: a wheel or sdist file, not a directory.
-pub fn is_archive(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    [
-        ".whl",
-        ".zip",
-        ".tar.gz",
-        ".tgz",
-        ".tar",
-        ".tar.bz2",
-        ".tbz",
-        ".tar.xz",
-        ".txz",
-        ".tlz",
-        ".tar.lz",
-        ".tar.lzma",
-    ]
-    .iter()
-    .any(|ext| lower.ends_with(ext))
-}
+/// pip's archive extensions: a wheel or sdist file, not a directory (the
+/// requirement parser's own check).
+pub use super::requirements::is_archive;
 
 /// The extras a request asks for that the package declares dynamically.
 pub fn check_extras(request: &Request<'_>, metadata: &Metadata) -> Result<(), NotStatic> {

@@ -88,6 +88,7 @@ mod paths;
 mod walk;
 
 pub use error::{Location, RequirementsError, RequirementsErrorKind};
+pub use paths::is_archive;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
