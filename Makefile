@@ -16,7 +16,7 @@ RELEASE_IMAGE ?= registry.example.com/platform/pyfront
 RELEASE_PLATFORMS ?= linux/amd64
 IMAGE_ARGS = --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg SOURCE=$(PYFRONT_SOURCE)
 
-.PHONY: binary image release-image demo test unit e2e harness-up harness-down lint fmt bench leakscan bench-installers bench-hermetic bench-corpus
+.PHONY: binary image release-image demo test unit e2e harness-up harness-down lint fmt bench leakscan bench-installers bench-hermetic bench-corpus fuzz-smoke
 
 # A static binary: the frontend image is FROM scratch.
 binary:
@@ -45,6 +45,12 @@ release-image: binary
 # example app twice with a rotated token and shows the install step reused.
 demo:
 	bash examples/demo/run-demo.sh
+
+# The fuzz targets (fuzz/), 20 s each (PYFRONT_FUZZ_SECONDS) after replaying their
+# corpora; installs cargo-fuzz if it is missing. `make test` replays the corpora only
+# (tests/fuzz_corpus.rs): the instrumented build alone takes minutes.
+fuzz-smoke:
+	bash tests/fuzz-smoke.sh
 
 # Everything: unit tests, then the end-to-end suite on both engines.
 test:

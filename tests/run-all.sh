@@ -2,8 +2,9 @@
 # All of pyfront's tests, as `make test` and `.ci/run` run them:
 #   1. format and lint checks, the helper programs' checks (py_compile,
 #      pyflakes, their unit tests), unit, golden, error text, robustness,
-#      layering, redaction and docs (tests/readme.rs) tests, a short smoke of
-#      the fuzz targets (no engine needed);
+#      layering, redaction and docs (tests/readme.rs) tests, the fuzz
+#      targets' checks on their kept corpora (tests/fuzz_corpus.rs; fuzzing
+#      itself is `make fuzz-smoke`); no engine needed;
 #   2. the test harness, brought up in the background while step 1 and the
 #      release builds run (it is downloads, mmdebstrap and daemons; they are
 #      compilers): three real engines (Debian 12's Docker 20.10 with BuildKit
@@ -111,11 +112,8 @@ step "helper programs: py_compile, pyflakes3, unit tests"
     done
 )
 
-step "unit, golden, error text, robustness, layering, redaction and docs tests"
-cargo test --locked --lib --bins --test golden --test error_texts --test robustness --test layers --test redaction --test init_check --test readme
-
-step "fuzz smoke (tests/fuzz-smoke.sh)"
-bash tests/fuzz-smoke.sh
+step "unit, golden, error text, robustness, layering, redaction, docs and fuzz corpus tests"
+cargo test --locked --lib --bins --test golden --test error_texts --test robustness --test layers --test redaction --test init_check --test readme --test fuzz_corpus
 
 # Built once for all engines: the static frontend binary (`make image`
 # reuses it), the end-to-end tests and the leak scanner (profile `scanner`:
