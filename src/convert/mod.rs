@@ -120,10 +120,10 @@ pub async fn convert<I: Inputs>(
             .iter()
             .map(|platform| resolve_bases(&spec, options.target, platform, inputs)),
     );
-    let (context, resolved) = first_error_first(context, resolved).await?;
+    let ((context, input_warnings), resolved) = first_error_first(context, resolved).await?;
     let plan = Plan::new(&spec, &context);
 
-    let warnings = lint(&spec, &spec_text, options, resolved.first())?;
+    let warnings = lint(&spec, &spec_text, options, resolved.first(), input_warnings)?;
 
     let images = platforms
         .iter()
@@ -208,6 +208,7 @@ fn lint(
     spec_text: &str,
     options: &BuildOptions,
     bases: Option<&(Option<BaseConfig>, Option<BaseConfig>)>,
+    input_warnings: Vec<Warning>,
 ) -> Result<Vec<Warning>, ConvertError> {
     let passed: BTreeSet<String> = options.build_args.keys().cloned().collect();
     let bases = bases.and_then(|(builder, app)| {
@@ -216,7 +217,8 @@ fn lint(
             app: app.as_ref(),
         })
     });
-    let warnings = crate::lint::lint(spec, &passed, bases);
+    let mut warnings = crate::lint::lint(spec, &passed, bases);
+    warnings.extend(input_warnings);
     if !warnings.is_empty() && (options.lint_errors || crate::lint::errors_requested(spec_text)) {
         return Err(ConvertError::Lint(warnings));
     }
@@ -264,8 +266,9 @@ async fn read_install_inputs<I: Inputs>(
     spec_text: &str,
     options: &BuildOptions,
     inputs: &I,
-) -> Result<ContextInputs, ConvertError> {
+) -> Result<(ContextInputs, Vec<Warning>), ConvertError> {
     let files = &spec.install.inputs;
+    let mut warnings = Vec::new();
     let mut paths = vec![DOCKERIGNORE.to_owned()];
     paths.extend(files.iter().map(|f| f.value.as_str().to_owned()));
     let mut read = inputs.context_files(&paths).await?.into_iter();
@@ -348,19 +351,6 @@ async fn read_install_inputs<I: Inputs>(
                     &e,
                 ),
             })?;
-            // An editable install in an image would link the venv into the
-            // build's temporary context mount.
-            if let Some(editable) = set.local.iter().find(|l| l.editable) {
-                let path = &editable.path;
-                return Err(ConvertError::Spec(Box::new(Diagnostic::located(
-                    editable.file.as_str(),
-                    collector.source(&editable.file).unwrap_or_default(),
-                    &options.build_args,
-                    Some(editable.span.clone()),
-                    &format!("`-e {path}` would link the venv to the build context, which the image does not have"),
-                    Some(format!("write `{path}` without `-e`: pyfront installs a copy of it into the venv")),
-                ))));
-            }
             context.requirement_files = set
                 .files
                 .iter()
@@ -376,6 +366,9 @@ async fn read_install_inputs<I: Inputs>(
                 if !set.local.is_empty() {
                     context.local_static =
                         Some(static_local(&set, &collector, inputs, options).await?);
+                    warnings.extend(set.local.iter().filter(|l| l.editable).map(|l| {
+                        editable_copied(l, collector.source(&l.file).unwrap_or_default(), files)
+                    }));
                 }
                 if let Some((file, span)) = &set.remote {
                     return Err(build_code_refused(
@@ -384,17 +377,61 @@ async fn read_install_inputs<I: Inputs>(
                         collector.source(file).unwrap_or_default(),
                         "a URL or VCS",
                         None,
+                        false,
                         options,
                     ));
                 }
-                return Ok(context);
+                return Ok((context, warnings));
+            }
+            // The opted-out install hands the files to pip as written, and
+            // pip would link the venv to the build's temporary mount.
+            if let Some(editable) = set.local.iter().find(|l| l.editable) {
+                let source = collector.source(&editable.file).unwrap_or_default();
+                let path = source.get(editable.span.clone()).unwrap_or(&editable.path);
+                return Err(ConvertError::Spec(Box::new(Diagnostic::located(
+                    editable.file.as_str(),
+                    source,
+                    &options.build_args,
+                    Some(editable.span.clone()),
+                    &format!("with `build-code-sees-index-login`, pip installs the requirement files as written, and `-e {path}` would link the venv to the build context, which the image does not have"),
+                    Some(format!("write `{path}` without `-e`: pip then installs a copy of it into the venv")),
+                ))));
             }
             context.local_requirements = !set.local.is_empty();
             context.remote_requirements = set.remote.is_some();
         }
         _ => {}
     }
-    Ok(context)
+    Ok((context, warnings))
+}
+
+/// The warning for an `-e` requirement installed as a copy: located in its
+/// requirement file in the message (a warning's span is in the spec: there,
+/// the spec's entry for that file, when it is one).
+fn editable_copied(
+    local: &crate::plan::installers::LocalRequirement,
+    source: &str,
+    files: &[crate::spec::Located<ContextPath>],
+) -> Warning {
+    let at = crate::source::SourceMap::new(local.file.as_str(), source).position(local.span.start);
+    let written = source.get(local.span.clone()).unwrap_or(&local.path);
+    Warning::new(
+        "editable-installed-as-copy",
+        format!(
+            "{}:{}:{}: `-e {written}` is installed as a copy, not editable: the image has no build context to link the venv to",
+            local.file.as_str(),
+            at.line,
+            at.column
+        ),
+        Some(format!(
+            "changes to `{}` reach the image when it is rebuilt; write the line without `-e` to say so",
+            local.path
+        )),
+        files
+            .iter()
+            .find(|f| f.value == local.file)
+            .map(|f| f.span.clone()),
+    )
 }
 
 /// The refusal of a requirement whose build code pip would run in the
@@ -406,6 +443,7 @@ fn build_code_refused(
     source: &str,
     what: &str,
     why: Option<&NotStatic>,
+    editable: bool,
     options: &BuildOptions,
 ) -> ConvertError {
     let mut message = format!(
@@ -422,6 +460,10 @@ fn build_code_refused(
         }
     }
     hint.push_str("install it from a uv or Poetry lock (their builds run without the token), publish it to the index as a wheel, or set `build-code-sees-index-login = true` in [install] to accept the risk");
+    if editable {
+        // The opted-out install passes the line to pip as written.
+        hint.push_str(" (and write the line without `-e`)");
+    }
     ConvertError::Spec(Box::new(Diagnostic::located(
         file.as_str(),
         source,
@@ -471,6 +513,7 @@ async fn static_local<I: Inputs>(
             text,
             file: local.file.as_str(),
             span: local.span.clone(),
+            drop: local.line.clone(),
         };
         let checked = if set.require_hashes {
             Err(NotStatic::Hashes)
@@ -500,6 +543,7 @@ async fn static_local<I: Inputs>(
                     source,
                     "a local path",
                     Some(&why),
+                    local.editable,
                     options,
                 ))
             }

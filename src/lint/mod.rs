@@ -33,7 +33,7 @@ pub struct Warning {
 }
 
 impl Warning {
-    fn new(
+    pub fn new(
         rule: &'static str,
         message: String,
         hint: Option<String>,

@@ -112,12 +112,14 @@ pub struct StaticLocal {
 }
 
 /// One local requirement: its directory, the text of the requirement (to
-/// read its extras and marker), and where it is written.
+/// read its extras and marker), where it is written, and what a copy of
+/// its file blanks to drop it (`span`, or a whole `-e ...` line).
 pub struct Request<'a> {
     pub path: &'a str,
     pub text: &'a str,
     pub file: &'a str,
     pub span: std::ops::Range<usize>,
+    pub drop: std::ops::Range<usize>,
 }
 
 /// A package's static metadata.
@@ -350,7 +352,7 @@ pub fn resolve(requests: &[Request<'_>], metadata: &BTreeMap<String, Metadata>) 
         .collect();
     let mut drop: Vec<(String, usize, usize)> = requests
         .iter()
-        .map(|r| (r.file.to_owned(), r.span.start, r.span.end))
+        .map(|r| (r.file.to_owned(), r.drop.start, r.drop.end))
         .collect();
     drop.sort();
     drop.dedup();
@@ -445,12 +447,14 @@ mod tests {
                 text: "./libs/sdk[s3]",
                 file: "requirements.txt",
                 span: 10..24,
+                drop: 10..24,
             },
             Request {
                 path: "libs/core",
                 text: "./libs/core",
                 file: "base.txt",
-                span: 0..11,
+                span: 3..14,
+                drop: 0..14,
             },
         ];
         let local = resolve(&requests, &metas);
@@ -468,7 +472,7 @@ mod tests {
         assert_eq!(
             local.drop,
             [
-                ("base.txt".to_owned(), 0, 11),
+                ("base.txt".to_owned(), 0, 14),
                 ("requirements.txt".to_owned(), 10, 24)
             ]
         );

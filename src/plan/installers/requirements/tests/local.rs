@@ -106,3 +106,44 @@ fn remote_references_are_flagged() {
         assert_eq!(set.remote.is_some(), *remote, "{line}");
     }
 }
+
+/// pyfront installs an `-e` requirement as a copy: a copy of its file
+/// drops the whole `-e ...` line (a `-e` left alone would take the next
+/// word as its path), while errors point at the path.
+#[test]
+fn an_editable_line_is_dropped_whole_and_located_at_its_path() {
+    let text =
+        "django\n-e ./libs/sdk[s3]  # sdk\n--editable=. \\\n  -C editable_mode=compat\n./libs/x\n";
+    let set = ok(&[("requirements.txt", text)]);
+    let got: Vec<(&str, &str, &str, bool)> = set
+        .local
+        .iter()
+        .map(|l| {
+            (
+                l.path.as_str(),
+                &text[l.span.clone()],
+                &text[l.line.clone()],
+                l.config_settings,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                ".",
+                ".",
+                "--editable=. \\\n  -C editable_mode=compat",
+                false
+            ),
+            ("libs/sdk", "./libs/sdk[s3]", "-e ./libs/sdk[s3]", false),
+            ("libs/x", "./libs/x", "./libs/x", false),
+        ]
+    );
+    // `editable_mode` means nothing to a copy; any other `-C` is a build
+    // option, as on a plain path line.
+    let set = ok(&[("requirements.txt", "-e ./sdk -C editable_mode=strict\n")]);
+    assert!(!set.local[0].config_settings);
+    let set = ok(&[("requirements.txt", "-e ./sdk --config-settings=k=v\n")]);
+    assert!(set.local[0].config_settings);
+}
