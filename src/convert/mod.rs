@@ -377,7 +377,7 @@ async fn read_install_inputs<I: Inputs>(
                         collector.source(file).unwrap_or_default(),
                         "a URL or VCS",
                         None,
-                        false,
+                        None,
                         options,
                     ));
                 }
@@ -434,6 +434,10 @@ fn editable_copied(
     )
 }
 
+/// The other fix for a refused `.` (`-e .`): a line that only makes the app
+/// importable is not needed in an image (`pyfront init` says the same).
+pub const ROOT_HINT: &str = "or, if `.` is only there to make the app importable, drop the line: the app code is copied into [app] workdir (run the app from there, or set PYTHONPATH in [app] env)";
+
 /// The refusal of a requirement whose build code pip would run in the
 /// fetch step; `why`: what keeps a local package from installing
 /// hermetically.
@@ -443,7 +447,7 @@ fn build_code_refused(
     source: &str,
     what: &str,
     why: Option<&NotStatic>,
-    editable: bool,
+    local: Option<&crate::plan::installers::LocalRequirement>,
     options: &BuildOptions,
 ) -> ConvertError {
     let mut message = format!(
@@ -460,9 +464,12 @@ fn build_code_refused(
         }
     }
     hint.push_str("install it from a uv or Poetry lock (their builds run without the token), publish it to the index as a wheel, or set `build-code-sees-index-login = true` in [install] to accept the risk");
-    if editable {
+    if local.is_some_and(|l| l.editable) {
         // The opted-out install passes the line to pip as written.
         hint.push_str(" (and write the line without `-e`)");
+    }
+    if local.is_some_and(|l| l.path == ".") {
+        hint.push_str(&format!("; {ROOT_HINT}"));
     }
     ConvertError::Spec(Box::new(Diagnostic::located(
         file.as_str(),
@@ -490,13 +497,7 @@ async fn static_local<I: Inputs>(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let names: Vec<String> = dirs
-        .iter()
-        .map(|d| match *d {
-            "." => "pyproject.toml".to_owned(),
-            d => format!("{d}/pyproject.toml"),
-        })
-        .collect();
+    let names: Vec<String> = dirs.iter().map(|d| pip_local::pyproject_path(d)).collect();
     let read = inputs.context_files(&names).await?;
     let texts: BTreeMap<&str, Option<String>> = dirs
         .iter()
@@ -515,23 +516,8 @@ async fn static_local<I: Inputs>(
             span: local.span.clone(),
             drop: local.line.clone(),
         };
-        let checked = if set.require_hashes {
-            Err(NotStatic::Hashes)
-        } else if local.constraint {
-            Err(NotStatic::Constraint)
-        } else if local.config_settings {
-            Err(NotStatic::ConfigSettings)
-        } else if pip_local::is_archive(&local.path) {
-            Err(NotStatic::Archive)
-        } else {
-            match texts.get(local.path.as_str()).cloned().flatten() {
-                None => Err(NotStatic::NoPyproject),
-                Some(pyproject) => pip_local::metadata(&pyproject).and_then(|m| {
-                    pip_local::check_extras(&request, &m)?;
-                    Ok(m)
-                }),
-            }
-        };
+        let pyproject = texts.get(local.path.as_str()).cloned().flatten();
+        let checked = pip_local::check(&request, local, set.require_hashes, pyproject.as_deref());
         match checked {
             Ok(m) => {
                 metadata.insert(local.path.clone(), m);
@@ -543,7 +529,7 @@ async fn static_local<I: Inputs>(
                     source,
                     "a local path",
                     Some(&why),
-                    local.editable,
+                    Some(local),
                     options,
                 ))
             }
