@@ -415,18 +415,10 @@ fn editable_copied(
 ) -> Warning {
     let at = crate::source::SourceMap::new(local.file.as_str(), source).position(local.span.start);
     let written = source.get(local.span.clone()).unwrap_or(&local.path);
-    Warning::new(
-        "editable-installed-as-copy",
-        format!(
-            "{}:{}:{}: `-e {written}` is installed as a copy, not editable: the image has no build context to link the venv to",
-            local.file.as_str(),
-            at.line,
-            at.column
-        ),
-        Some(format!(
-            "changes to `{}` reach the image when it is rebuilt; write the line without `-e` to say so",
-            local.path
-        )),
+    crate::lint::editable_installed_as_copy(
+        &format!("{}:{}:{}", local.file.as_str(), at.line, at.column),
+        written,
+        &local.path,
         files
             .iter()
             .find(|f| f.value == local.file)
