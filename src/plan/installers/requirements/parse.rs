@@ -272,6 +272,12 @@ fn editable_line(
             span: value.span.clone(),
             line,
         });
+    } else {
+        // `-e git+https://...`: pip checks it out and runs its build code
+        // to read its metadata, whatever `--only-binary` says.
+        events.push(Event::Remote {
+            span: value.span.clone(),
+        });
     }
     Ok(())
 }

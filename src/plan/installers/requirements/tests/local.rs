@@ -95,6 +95,12 @@ fn remote_references_are_flagged() {
         ("docopt @ https://files.example/docopt-0.6.2.tar.gz", true),
         ("https://files.example/docopt-0.6.2.tar.gz", true),
         ("git+https://git.example/acme/sdk.git@v1#egg=sdk", true),
+        ("-e git+https://git.example/acme/sdk.git@v1#egg=sdk", true),
+        (
+            "--editable=git+ssh://git@git.example/acme/sdk.git#egg=sdk",
+            true,
+        ),
+        ("-e ./libs/sdk", false),
         ("sdk @ git+ssh://git@git.example/acme/sdk.git", true),
         (
             "sdk[x] @ https://files.example/sdk-1.0.tar.gz ; os_name == \"posix\"",
