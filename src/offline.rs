@@ -273,8 +273,15 @@ pub fn init(dir: &Path, syntax: &str, force: bool) -> Result<String, String> {
     } else {
         format!("; build with{secrets} (delete an index's credential lines if it needs none)")
     };
+    // What init cannot fix in the spec: the project has to change first.
+    let refused: String = project
+        .pip_local
+        .iter()
+        .filter_map(crate::init::PipLocal::refusal)
+        .map(|r| format!("\nwarning: {}", Redacted::new(r)))
+        .collect();
     Ok(format!(
-        "wrote {} (with = \"{}\", Python {}, frontend `{syntax}`); check it with `pyfront check -f {}`{build}",
+        "wrote {} (with = \"{}\", Python {}, frontend `{syntax}`); check it with `pyfront check -f {}`{build}{refused}",
         target.display(),
         project.installer,
         project.python,

@@ -14,8 +14,17 @@ fn write(dir: &Path, files: &[(&str, &str)]) {
     }
 }
 
-/// Runs `pyfront init` and `pyfront check` in `dir`; returns the spec.
-fn init_then_check(dir: &Path) -> String {
+/// What `pyfront init` then `pyfront check` said in a directory.
+struct Run {
+    /// init's stderr.
+    init: String,
+    spec: String,
+    check_ok: bool,
+    check: String,
+}
+
+/// Runs `pyfront init` (which must succeed) and `pyfront check` in `dir`.
+fn init_and_check(dir: &Path) -> Run {
     let bin = env!("CARGO_BIN_EXE_pyfront");
     let init = Command::new(bin)
         .args(["init", "--dir"])
@@ -35,10 +44,21 @@ fn init_then_check(dir: &Path) -> String {
         .arg(dir)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&check.stderr);
-    assert!(check.status.success(), "{stderr}");
-    assert!(stderr.ends_with(": ok\n"), "{stderr}");
-    std::fs::read_to_string(dir.join("pyfront.toml")).unwrap()
+    Run {
+        init: String::from_utf8_lossy(&init.stderr).into_owned(),
+        spec: std::fs::read_to_string(dir.join("pyfront.toml")).unwrap(),
+        check_ok: check.status.success(),
+        check: String::from_utf8_lossy(&check.stderr).into_owned(),
+    }
+}
+
+/// Runs `pyfront init` and `pyfront check` in `dir`; check must accept the
+/// spec. Returns the spec.
+fn init_then_check(dir: &Path) -> String {
+    let run = init_and_check(dir);
+    assert!(run.check_ok, "{}", run.check);
+    assert!(run.check.ends_with(": ok\n"), "{}", run.check);
+    run.spec
 }
 
 #[test]
@@ -145,4 +165,110 @@ fn a_uv_project_with_a_path_source() {
     assert!(spec.contains("with = \"uv\""), "{spec}");
     assert!(spec.contains("#   corp-sdk: sdks/corp-sdk\n"), "{spec}");
     assert!(!spec.contains("WARNING"), "{spec}");
+}
+
+/// A Django-style app whose requirement files install the app itself and a
+/// private SDK with `-e` (issue 11): both have static metadata, so init
+/// lists them, and check accepts the spec, warning that `-e` is a copy.
+#[test]
+fn pip_editable_root_and_sdk_with_static_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("requirements.txt", "-r requirements/base.txt\n-e .\n"),
+            (
+                "requirements/base.txt",
+                "Django>=4.2\n-e ./libs/sdk[s3]\n",
+            ),
+            (
+                "pyproject.toml",
+                "[project]\nname = \"shop\"\nversion = \"1.0\"\ndependencies = [\"acme-sdk\", \"gunicorn\"]\n",
+            ),
+            (
+                "libs/sdk/pyproject.toml",
+                "[project]\nname = \"acme-sdk\"\nversion = \"1.0\"\ndependencies = [\"psycopg2>=2.9\"]\n[project.optional-dependencies]\ns3 = [\"boto3\"]\n",
+            ),
+            ("shop/__main__.py", ""),
+        ],
+    );
+    let run = init_and_check(dir.path());
+    assert!(run.check_ok, "{}", run.check);
+    assert!(run.check.ends_with(": ok\n"), "{}", run.check);
+    let spec = &run.spec;
+    assert!(spec.contains("#   -e . (requirements.txt:2:4)\n"), "{spec}");
+    assert!(
+        spec.contains("#   -e ./libs/sdk[s3] (requirements/base.txt:2:4)\n"),
+        "{spec}"
+    );
+    assert!(!spec.contains("WARNING"), "{spec}");
+    assert!(!run.init.contains("warning"), "{}", run.init);
+    // The SDK's static dependencies count for the system packages.
+    assert!(spec.contains("libpq-dev"), "{spec}");
+    for at in ["requirements.txt:2:4", "requirements/base.txt:2:4"] {
+        assert!(run.check.contains(&format!("{at}: `-e ")), "{}", run.check);
+    }
+    assert_eq!(run.check.matches("editable-installed-as-copy").count(), 2);
+}
+
+/// `-e ./libs/sdk` alone, no `-e .`.
+#[test]
+fn pip_editable_sdk_with_static_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("requirements.txt", "flask>=3\n--editable ./libs/sdk\n"),
+            (
+                "libs/sdk/pyproject.toml",
+                "[project]\nname = \"acme-sdk\"\nversion = \"1.0\"\ndependencies = []\n",
+            ),
+        ],
+    );
+    let spec = init_then_check(dir.path());
+    assert!(
+        spec.contains("#   -e ./libs/sdk (requirements.txt:2:12)\n"),
+        "{spec}"
+    );
+}
+
+/// `-e .` on an app whose dependencies are dynamic: no spec can make that
+/// hermetic, so init says so with the location and the fix (in the spec
+/// and on stderr), and check then refuses the same line the same way.
+#[test]
+fn pip_editable_root_with_dynamic_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("requirements.txt", "Django>=4.2\n-e .\n"),
+            (
+                "pyproject.toml",
+                "[project]\nname = \"shop\"\nversion = \"1.0\"\ndynamic = [\"dependencies\"]\n",
+            ),
+        ],
+    );
+    let run = init_and_check(dir.path());
+    let fix = "declare `name` and `dependencies` statically";
+    assert!(
+        run.init
+            .contains("warning: the build refuses `-e .` at requirements.txt:2:4"),
+        "{}",
+        run.init
+    );
+    assert!(run.init.contains(fix), "{}", run.init);
+    assert!(run.init.contains("drop the line"), "{}", run.init);
+    assert!(
+        run.spec
+            .contains("# WARNING: the build refuses `-e .` (requirements.txt:2:4)"),
+        "{}",
+        run.spec
+    );
+    assert!(!run.check_ok, "{}", run.check);
+    assert!(
+        run.check.contains("--> requirements.txt:2:4"),
+        "{}",
+        run.check
+    );
+    assert!(run.check.contains(fix), "{}", run.check);
 }

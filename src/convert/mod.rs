@@ -120,10 +120,10 @@ pub async fn convert<I: Inputs>(
             .iter()
             .map(|platform| resolve_bases(&spec, options.target, platform, inputs)),
     );
-    let (context, resolved) = first_error_first(context, resolved).await?;
+    let ((context, input_warnings), resolved) = first_error_first(context, resolved).await?;
     let plan = Plan::new(&spec, &context);
 
-    let warnings = lint(&spec, &spec_text, options, resolved.first())?;
+    let warnings = lint(&spec, &spec_text, options, resolved.first(), input_warnings)?;
 
     let images = platforms
         .iter()
@@ -208,6 +208,7 @@ fn lint(
     spec_text: &str,
     options: &BuildOptions,
     bases: Option<&(Option<BaseConfig>, Option<BaseConfig>)>,
+    input_warnings: Vec<Warning>,
 ) -> Result<Vec<Warning>, ConvertError> {
     let passed: BTreeSet<String> = options.build_args.keys().cloned().collect();
     let bases = bases.and_then(|(builder, app)| {
@@ -216,7 +217,8 @@ fn lint(
             app: app.as_ref(),
         })
     });
-    let warnings = crate::lint::lint(spec, &passed, bases);
+    let mut warnings = crate::lint::lint(spec, &passed, bases);
+    warnings.extend(input_warnings);
     if !warnings.is_empty() && (options.lint_errors || crate::lint::errors_requested(spec_text)) {
         return Err(ConvertError::Lint(warnings));
     }
@@ -264,8 +266,9 @@ async fn read_install_inputs<I: Inputs>(
     spec_text: &str,
     options: &BuildOptions,
     inputs: &I,
-) -> Result<ContextInputs, ConvertError> {
+) -> Result<(ContextInputs, Vec<Warning>), ConvertError> {
     let files = &spec.install.inputs;
+    let mut warnings = Vec::new();
     let mut paths = vec![DOCKERIGNORE.to_owned()];
     paths.extend(files.iter().map(|f| f.value.as_str().to_owned()));
     let mut read = inputs.context_files(&paths).await?.into_iter();
@@ -348,19 +351,6 @@ async fn read_install_inputs<I: Inputs>(
                     &e,
                 ),
             })?;
-            // An editable install in an image would link the venv into the
-            // build's temporary context mount.
-            if let Some(editable) = set.local.iter().find(|l| l.editable) {
-                let path = &editable.path;
-                return Err(ConvertError::Spec(Box::new(Diagnostic::located(
-                    editable.file.as_str(),
-                    collector.source(&editable.file).unwrap_or_default(),
-                    &options.build_args,
-                    Some(editable.span.clone()),
-                    &format!("`-e {path}` would link the venv to the build context, which the image does not have"),
-                    Some(format!("write `{path}` without `-e`: pyfront installs a copy of it into the venv")),
-                ))));
-            }
             context.requirement_files = set
                 .files
                 .iter()
@@ -376,6 +366,9 @@ async fn read_install_inputs<I: Inputs>(
                 if !set.local.is_empty() {
                     context.local_static =
                         Some(static_local(&set, &collector, inputs, options).await?);
+                    warnings.extend(set.local.iter().filter(|l| l.editable).map(|l| {
+                        editable_copied(l, collector.source(&l.file).unwrap_or_default(), files)
+                    }));
                 }
                 if let Some((file, span)) = &set.remote {
                     return Err(build_code_refused(
@@ -384,18 +377,58 @@ async fn read_install_inputs<I: Inputs>(
                         collector.source(file).unwrap_or_default(),
                         "a URL or VCS",
                         None,
+                        None,
                         options,
                     ));
                 }
-                return Ok(context);
+                return Ok((context, warnings));
+            }
+            // The opted-out install hands the files to pip as written, and
+            // pip would link the venv to the build's temporary mount.
+            if let Some(editable) = set.local.iter().find(|l| l.editable) {
+                let source = collector.source(&editable.file).unwrap_or_default();
+                let path = source.get(editable.span.clone()).unwrap_or(&editable.path);
+                return Err(ConvertError::Spec(Box::new(Diagnostic::located(
+                    editable.file.as_str(),
+                    source,
+                    &options.build_args,
+                    Some(editable.span.clone()),
+                    &format!("with `build-code-sees-index-login`, pip installs the requirement files as written, and `-e {path}` would link the venv to the build context, which the image does not have"),
+                    Some(format!("write `{path}` without `-e`: pip then installs a copy of it into the venv")),
+                ))));
             }
             context.local_requirements = !set.local.is_empty();
             context.remote_requirements = set.remote.is_some();
         }
         _ => {}
     }
-    Ok(context)
+    Ok((context, warnings))
 }
+
+/// The warning for an `-e` requirement installed as a copy: located in its
+/// requirement file in the message (a warning's span is in the spec: there,
+/// the spec's entry for that file, when it is one).
+fn editable_copied(
+    local: &crate::plan::installers::LocalRequirement,
+    source: &str,
+    files: &[crate::spec::Located<ContextPath>],
+) -> Warning {
+    let at = crate::source::SourceMap::new(local.file.as_str(), source).position(local.span.start);
+    let written = source.get(local.span.clone()).unwrap_or(&local.path);
+    crate::lint::editable_installed_as_copy(
+        &format!("{}:{}:{}", local.file.as_str(), at.line, at.column),
+        written,
+        &local.path,
+        files
+            .iter()
+            .find(|f| f.value == local.file)
+            .map(|f| f.span.clone()),
+    )
+}
+
+/// The other fix for a refused `.` (`-e .`): a line that only makes the app
+/// importable is not needed in an image (`pyfront init` says the same).
+pub const ROOT_HINT: &str = "or, if `.` is only there to make the app importable, drop the line: the app code is copied into [app] workdir (run the app from there, or set PYTHONPATH in [app] env)";
 
 /// The refusal of a requirement whose build code pip would run in the
 /// fetch step; `why`: what keeps a local package from installing
@@ -406,6 +439,7 @@ fn build_code_refused(
     source: &str,
     what: &str,
     why: Option<&NotStatic>,
+    local: Option<&crate::plan::installers::LocalRequirement>,
     options: &BuildOptions,
 ) -> ConvertError {
     let mut message = format!(
@@ -422,6 +456,13 @@ fn build_code_refused(
         }
     }
     hint.push_str("install it from a uv or Poetry lock (their builds run without the token), publish it to the index as a wheel, or set `build-code-sees-index-login = true` in [install] to accept the risk");
+    if local.is_some_and(|l| l.editable) {
+        // The opted-out install passes the line to pip as written.
+        hint.push_str(" (and write the line without `-e`)");
+    }
+    if local.is_some_and(|l| l.path == ".") {
+        hint.push_str(&format!("; {ROOT_HINT}"));
+    }
     ConvertError::Spec(Box::new(Diagnostic::located(
         file.as_str(),
         source,
@@ -448,13 +489,7 @@ async fn static_local<I: Inputs>(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let names: Vec<String> = dirs
-        .iter()
-        .map(|d| match *d {
-            "." => "pyproject.toml".to_owned(),
-            d => format!("{d}/pyproject.toml"),
-        })
-        .collect();
+    let names: Vec<String> = dirs.iter().map(|d| pip_local::pyproject_path(d)).collect();
     let read = inputs.context_files(&names).await?;
     let texts: BTreeMap<&str, Option<String>> = dirs
         .iter()
@@ -471,24 +506,10 @@ async fn static_local<I: Inputs>(
             text,
             file: local.file.as_str(),
             span: local.span.clone(),
+            drop: local.line.clone(),
         };
-        let checked = if set.require_hashes {
-            Err(NotStatic::Hashes)
-        } else if local.constraint {
-            Err(NotStatic::Constraint)
-        } else if local.config_settings {
-            Err(NotStatic::ConfigSettings)
-        } else if pip_local::is_archive(&local.path) {
-            Err(NotStatic::Archive)
-        } else {
-            match texts.get(local.path.as_str()).cloned().flatten() {
-                None => Err(NotStatic::NoPyproject),
-                Some(pyproject) => pip_local::metadata(&pyproject).and_then(|m| {
-                    pip_local::check_extras(&request, &m)?;
-                    Ok(m)
-                }),
-            }
-        };
+        let pyproject = texts.get(local.path.as_str()).cloned().flatten();
+        let checked = pip_local::check(&request, local, set.require_hashes, pyproject.as_deref());
         match checked {
             Ok(m) => {
                 metadata.insert(local.path.clone(), m);
@@ -500,6 +521,7 @@ async fn static_local<I: Inputs>(
                     source,
                     "a local path",
                     Some(&why),
+                    Some(local),
                     options,
                 ))
             }

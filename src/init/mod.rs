@@ -48,6 +48,33 @@ pub struct Project {
     /// directory (path dependencies, path sources, workspace members), the
     /// path relative to the project.
     pub local_packages: Vec<(String, String)>,
+    /// pip: the local path requirements of the requirement files (`-e .`,
+    /// `./libs/sdk`), in file order.
+    pub pip_local: Vec<PipLocal>,
+}
+
+/// A local path requirement of a pip requirement file, and whether the
+/// build installs it hermetically (the conversion's own check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipLocal {
+    /// As written (`-e ./libs/sdk[s3]`, `.`).
+    pub written: String,
+    /// `file:line:col` of the requirement.
+    pub at: String,
+    /// `None`: it installs hermetically; else why the build refuses it
+    /// and the fix.
+    pub refused: Option<(String, String)>,
+}
+
+impl PipLocal {
+    /// The note for `pyfront init`'s output, when the build refuses it.
+    pub fn refusal(&self) -> Option<String> {
+        let (why, fix) = self.refused.as_ref()?;
+        Some(format!(
+            "the build refuses `{}` at {}: pyfront cannot tell its dependencies without running its build code ({why}); fix: {fix}",
+            self.written, self.at
+        ))
+    }
 }
 
 const DEFAULT_PYTHON: &str = "3.12";
@@ -100,9 +127,11 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
         .project
         .map(|p| (p.requires_python, p.dependencies.unwrap_or_default()))
         .unwrap_or_default();
+    let (pip_lines, pip_local, local_dependencies) = requirements_of_files(dir, &requirements);
     let mut dependencies: BTreeSet<String> = project_dependencies
         .iter()
-        .chain(&requirements_of_files(dir, &requirements))
+        .chain(&pip_lines)
+        .chain(&local_dependencies)
         .filter_map(|r| packages::requirement_name(r))
         .collect();
     dependencies.extend(lock.package.iter().map(|p| packages::normalize(&p.name)));
@@ -167,35 +196,93 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
         package,
         dependencies: dependencies.into_iter().collect(),
         local_packages,
+        pip_local,
     })
 }
 
 /// The requirements of the requirement files `roots` and of the files they
-/// include (`-r`; not `-c`, which installs nothing), as pip reads them. A
-/// set pip would refuse is read from its roots only: `pyfront check` will
-/// say what is wrong with it.
-fn requirements_of_files(dir: &Path, roots: &[String]) -> Vec<String> {
+/// include (`-r`; not `-c`, which installs nothing), as pip reads them; their
+/// local path requirements, checked as the build checks them; and the
+/// dependencies of those with static metadata. A set pip would refuse is
+/// read from its roots only: `pyfront check` will say what is wrong with it.
+fn requirements_of_files(
+    dir: &Path,
+    roots: &[String],
+) -> (Vec<String>, Vec<PipLocal>, Vec<String>) {
+    use crate::plan::installers::pip_local;
     use crate::plan::installers::{collect, requirement_lines, FileRole};
     let read = |path: &str| std::fs::read_to_string(dir.join(path)).ok();
     let parsed: Option<Vec<crate::spec::ContextPath>> = roots
         .iter()
         .map(|r| crate::spec::ContextPath::parse(r).ok())
         .collect();
-    let files: Vec<String> = parsed
-        .and_then(|roots| collect(&roots, &mut |p| read(p.as_str())).ok())
+    let set = parsed.and_then(|roots| collect(&roots, &mut |p| read(p.as_str())).ok());
+    let files: Vec<String> = set
+        .as_ref()
         .map(|set| {
             set.files
-                .into_iter()
+                .iter()
                 .filter(|f| f.role != FileRole::Constraints)
                 .map(|f| f.path.as_str().to_owned())
                 .collect()
         })
         .unwrap_or_else(|| roots.to_vec());
-    files
+    let lines = files
         .iter()
         .filter_map(|f| read(f))
         .flat_map(|text| requirement_lines(&text))
-        .collect()
+        .collect();
+    let mut local: Vec<((String, usize), PipLocal)> = Vec::new();
+    let mut local_dependencies = Vec::new();
+    for l in set.iter().flat_map(|s| &s.local) {
+        let source = read(l.file.as_str()).unwrap_or_default();
+        let text = source.get(l.span.clone()).unwrap_or_default();
+        let request = pip_local::Request {
+            path: &l.path,
+            text,
+            file: l.file.as_str(),
+            span: l.span.clone(),
+            drop: l.line.clone(),
+        };
+        let pyproject = read(&pip_local::pyproject_path(&l.path));
+        let require_hashes = set.as_ref().is_some_and(|s| s.require_hashes);
+        let checked = pip_local::check(&request, l, require_hashes, pyproject.as_deref());
+        let at = crate::source::SourceMap::new(l.file.as_str(), &source).position(l.span.start);
+        let refused = match checked {
+            Ok(m) => {
+                local_dependencies.extend(m.dependencies);
+                None
+            }
+            Err(why) => {
+                let mut fix = why
+                    .fix()
+                    .unwrap_or("publish it to the index as a wheel, or install it from a uv or Poetry lock")
+                    .to_owned();
+                if l.path == "." {
+                    fix.push_str(&format!(" {}", crate::convert::ROOT_HINT));
+                }
+                Some((why.to_string(), fix))
+            }
+        };
+        let key = (l.file.as_str().to_owned(), l.span.start);
+        local.push((
+            key,
+            PipLocal {
+                written: if l.editable {
+                    format!("-e {text}")
+                } else {
+                    text.to_owned()
+                },
+                at: format!("{}:{}:{}", l.file.as_str(), at.line, at.column),
+                refused,
+            },
+        ));
+    }
+    // In file order (the set is by path).
+    local.sort_by(|a, b| a.0.cmp(&b.0));
+    local.dedup_by(|a, b| a.0 == b.0);
+    let local = local.into_iter().map(|(_, l)| l).collect();
+    (lines, local, local_dependencies)
 }
 
 /// The requirement files to name in the spec: the root
@@ -411,6 +498,33 @@ fn local_packages_lines(local: &[(String, String)]) -> String {
     out
 }
 
+/// The comment on pip's local path requirements: what the install step
+/// builds (a copy, also for `-e`), and what the build refuses, with the fix.
+fn pip_local_lines(local: &[PipLocal]) -> String {
+    if local.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "# Local packages of the requirement files: built from the build context in the\n\
+         # install step (no network, no secrets) and installed as a copy (`-e` too: an\n\
+         # image has no build context to link to):\n",
+    );
+    for l in local.iter().filter(|l| l.refused.is_none()) {
+        out.push_str(&format!("#   {} ({})\n", l.written, l.at));
+    }
+    for l in local {
+        if let Some((why, fix)) = &l.refused {
+            out.push_str(&format!(
+                "# WARNING: the build refuses `{}` ({}): pyfront cannot tell its\n\
+                 # dependencies without running its build code: {why}.\n\
+                 # Fix: {fix}.\n",
+                l.written, l.at
+            ));
+        }
+    }
+    out
+}
+
 pub fn render(p: &Project, syntax: &str) -> String {
     let mut out = format!(
         "# syntax={syntax}\n# Written by `pyfront init`; see the README for every key.\n\n[app]\n"
@@ -451,6 +565,7 @@ pub fn render(p: &Project, syntax: &str) -> String {
     }
     out.push_str(&format!("\n[install]\nwith = \"{}\"\n", p.installer));
     out.push_str(&local_packages_lines(&p.local_packages));
+    out.push_str(&pip_local_lines(&p.pip_local));
     if let Some(member) = &p.package {
         out.push_str(&format!(
             "# The workspace member that is the app: its dependencies (other members\n# included) go into the venv; it runs from the app code (PYTHONPATH).\npackage = {}\n",

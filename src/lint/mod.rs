@@ -58,6 +58,28 @@ impl std::fmt::Display for Warning {
     }
 }
 
+/// A pip requirement `-e {written}` at `at` (`file:line:col` in its
+/// requirement file) that the build installs as a copy of `path`; `span`:
+/// the spec's entry for that file, when it is one. Made by the conversion,
+/// which reads the requirement files.
+pub fn editable_installed_as_copy(
+    at: &str,
+    written: &str,
+    path: &str,
+    span: Option<Range<usize>>,
+) -> Warning {
+    Warning::new(
+        "editable-installed-as-copy",
+        format!(
+            "{at}: `-e {written}` is installed as a copy, not editable: the image has no build context to link the venv to"
+        ),
+        Some(format!(
+            "changes to `{path}` reach the image when it is rebuilt; write the line without `-e` to say so"
+        )),
+        span,
+    )
+}
+
 /// Build args BuildKit and pyfront use themselves; never linted.
 fn is_tooling_arg(name: &str) -> bool {
     name.starts_with("BUILDKIT_") || name.starts_with("PYFRONT_") || name == "SOURCE_DATE_EPOCH"

@@ -610,7 +610,8 @@ fn local_packages_rebuild(installer: &str, fixture: &str, sdk: &str, old: &str, 
 /// (`select`, if the installer has one, re-runs, the fetch and install
 /// steps stay cached); after a change to a local package's source `sdk`
 /// (`old` replaced; the install re-runs, the fetch does not). Each time the
-/// image's command prints `says` with the package's current text.
+/// image's command prints `says` with the package's current text. Returns
+/// the first build's output.
 #[allow(clippy::too_many_arguments)]
 fn rebuilds_only_what_changed(
     h: &Harness,
@@ -622,7 +623,7 @@ fn rebuilds_only_what_changed(
     sdk: &str,
     old: &str,
     says: &str,
-) {
+) -> String {
     let tag = |n: &str| format!("e2e-{fixture}:{n}");
 
     let first = h.build(Build::new(ctx, &tag("a")).secret_env("pypi_token", token));
@@ -660,6 +661,7 @@ fn rebuilds_only_what_changed(
     let run = h.run(&tag("c"));
     assert!(run.contains(&says.replace("{}", &greeting)), "{run}");
     h.assert_image_clean(&tag("c"), &[token]);
+    first.output
 }
 
 /// Poetry path dependencies: `corp-client` (`develop = true`) depends on
@@ -712,6 +714,45 @@ fn pip_local_path_requirements_are_built_without_the_token() {
         "tools 1",
         "pippaths: {} (acme-sdk-a 1.0.0)",
     );
+}
+
+/// `-e ./libs/corp-tools` in a file that requirements.txt includes (the
+/// Django/Flask shape of issue 11): installed as the path is, a copy built
+/// in the sealed install step (the image imports it from the venv, not
+/// from the build context, and holds no token), with the lint naming the
+/// line; the same rebuilds as without `-e`.
+#[test]
+fn pip_editable_requirement_is_installed_as_a_copy() {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.app_context("pip-paths");
+    let token = h.canary("pip-editable");
+    h.set_index_token(&token);
+    std::fs::write(
+        ctx.path().join("requirements.txt"),
+        "-r requirements/app.txt\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(ctx.path().join("requirements")).unwrap();
+    std::fs::write(
+        ctx.path().join("requirements/app.txt"),
+        "-e ./libs/corp-tools\n",
+    )
+    .unwrap();
+    let fetch = "[builder] pip download --only-binary=:all: -r requirements.txt";
+    let install = "[builder] pip install -r requirements.txt from the wheelhouse, then pip install --no-deps libs/corp-tools";
+    let first = rebuilds_only_what_changed(
+        &h,
+        &ctx,
+        &token,
+        "pip-editable",
+        None,
+        [fetch, install],
+        "libs/corp-tools/src/corp_tools/__init__.py",
+        "tools 1",
+        "pippaths: {} (acme-sdk-a 1.0.0)",
+    );
+    assert!(first.contains("editable-installed-as-copy"), "{first}");
+    assert!(first.contains("requirements/app.txt:1:4"), "{first}");
 }
 
 /// The context root as a local requirement (`.`), which depends by name on

@@ -112,12 +112,14 @@ pub struct StaticLocal {
 }
 
 /// One local requirement: its directory, the text of the requirement (to
-/// read its extras and marker), and where it is written.
+/// read its extras and marker), where it is written, and what a copy of
+/// its file blanks to drop it (`span`, or a whole `-e ...` line).
 pub struct Request<'a> {
     pub path: &'a str,
     pub text: &'a str,
     pub file: &'a str,
     pub span: std::ops::Range<usize>,
+    pub drop: std::ops::Range<usize>,
 }
 
 /// A package's static metadata.
@@ -350,7 +352,7 @@ pub fn resolve(requests: &[Request<'_>], metadata: &BTreeMap<String, Metadata>) 
         .collect();
     let mut drop: Vec<(String, usize, usize)> = requests
         .iter()
-        .map(|r| (r.file.to_owned(), r.span.start, r.span.end))
+        .map(|r| (r.file.to_owned(), r.drop.start, r.drop.end))
         .collect();
     drop.sort();
     drop.dedup();
@@ -365,6 +367,40 @@ pub fn resolve(requests: &[Request<'_>], metadata: &BTreeMap<String, Metadata>) 
 /// pip's archive extensions: a wheel or sdist file, not a directory (the
 /// requirement parser's own check).
 pub use super::requirements::is_archive;
+
+/// Whether the local requirement `local` (written as `request`) installs
+/// hermetically, given its directory's `pyproject.toml` (`None`: there is
+/// none) and whether its set is in `--hash` mode: its static metadata, or
+/// why not. The conversion and `pyfront init` both ask this.
+pub fn check(
+    request: &Request<'_>,
+    local: &super::LocalRequirement,
+    require_hashes: bool,
+    pyproject: Option<&str>,
+) -> Result<Metadata, NotStatic> {
+    if require_hashes {
+        Err(NotStatic::Hashes)
+    } else if local.constraint {
+        Err(NotStatic::Constraint)
+    } else if local.config_settings {
+        Err(NotStatic::ConfigSettings)
+    } else if is_archive(&local.path) {
+        Err(NotStatic::Archive)
+    } else {
+        let m = metadata(pyproject.ok_or(NotStatic::NoPyproject)?)?;
+        check_extras(request, &m)?;
+        Ok(m)
+    }
+}
+
+/// The `pyproject.toml` of a local package's directory, relative to the
+/// context root.
+pub fn pyproject_path(path: &str) -> String {
+    match path {
+        "." => "pyproject.toml".to_owned(),
+        d => format!("{d}/pyproject.toml"),
+    }
+}
 
 /// The extras a request asks for that the package declares dynamically.
 pub fn check_extras(request: &Request<'_>, metadata: &Metadata) -> Result<(), NotStatic> {
@@ -445,12 +481,14 @@ mod tests {
                 text: "./libs/sdk[s3]",
                 file: "requirements.txt",
                 span: 10..24,
+                drop: 10..24,
             },
             Request {
                 path: "libs/core",
                 text: "./libs/core",
                 file: "base.txt",
-                span: 0..11,
+                span: 3..14,
+                drop: 0..14,
             },
         ];
         let local = resolve(&requests, &metas);
@@ -468,10 +506,67 @@ mod tests {
         assert_eq!(
             local.drop,
             [
-                ("base.txt".to_owned(), 0, 11),
+                ("base.txt".to_owned(), 0, 14),
                 ("requirements.txt".to_owned(), 10, 24)
             ]
         );
+    }
+
+    /// The one check both the conversion and `pyfront init` run, on an
+    /// `-e` line as on a plain one.
+    #[test]
+    fn check_says_why_a_local_requirement_is_not_hermetic() {
+        let local = |path: &str| super::super::LocalRequirement {
+            path: path.to_owned(),
+            editable: true,
+            constraint: false,
+            config_settings: false,
+            file: crate::spec::ContextPath::parse("requirements.txt").unwrap(),
+            span: 3..4,
+            line: 0..4,
+        };
+        let request = |text| Request {
+            path: ".",
+            text,
+            file: "requirements.txt",
+            span: 3..4,
+            drop: 0..4,
+        };
+        let root = local(".");
+        assert_eq!(
+            check(&request("."), &root, false, Some(SDK)).unwrap().name,
+            "Acme_SDK"
+        );
+        assert_eq!(
+            check(&request("."), &root, false, None),
+            Err(NotStatic::NoPyproject)
+        );
+        assert_eq!(
+            check(&request("."), &root, true, Some(SDK)),
+            Err(NotStatic::Hashes)
+        );
+        let dynamic = "[project]\nname = \"app\"\ndynamic = [\"dependencies\"]\n";
+        assert_eq!(
+            check(&request("."), &root, false, Some(dynamic)),
+            Err(NotStatic::Dynamic("dependencies"))
+        );
+        let optional =
+            "[project]\nname = \"app\"\ndependencies = []\ndynamic = [\"optional-dependencies\"]\n";
+        assert!(check(&request("."), &root, false, Some(optional)).is_ok());
+        assert_eq!(
+            check(&request(".[dev]"), &root, false, Some(optional)),
+            Err(NotStatic::Dynamic("optional-dependencies"))
+        );
+        let configured = super::super::LocalRequirement {
+            config_settings: true,
+            ..local(".")
+        };
+        assert_eq!(
+            check(&request("."), &configured, false, Some(SDK)),
+            Err(NotStatic::ConfigSettings)
+        );
+        assert_eq!(pyproject_path("."), "pyproject.toml");
+        assert_eq!(pyproject_path("libs/sdk"), "libs/sdk/pyproject.toml");
     }
 
     #[test]

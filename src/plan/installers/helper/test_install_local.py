@@ -53,6 +53,15 @@ class CopyTest(unittest.TestCase):
         with self.assertRaises(Failure):
             install_local.blank(b"ab", [(0, 3)])
 
+    def test_a_whole_editable_line_is_blanked(self):
+        # The conversion drops an `-e` line whole (options and a
+        # continuation included): a bare `-e` would take the next word.
+        data = b"flask\n-e ./libs/sdk \\\n  -C editable_mode=compat  # sdk\nrequests\n"
+        start = data.index(b"-e")
+        end = data.index(b"compat") + len(b"compat")
+        self.assertEqual(install_local.blank(data, [(start, end)]),
+                         b"flask\n" + b" " * (end - start) + b"  # sdk\nrequests\n")
+
     def test_packages_are_copied(self):
         package = os.path.join(self.cwd, "libs", "sdk")
         os.makedirs(package)

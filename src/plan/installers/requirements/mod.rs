@@ -154,8 +154,8 @@ pub struct LocalRequirement {
     /// Relative to the context root, normalized (no `.` or `..`
     /// components, no trailing `/`); `.` is the context root itself.
     pub path: String,
-    /// `-e`: pip installs it in place, so the install step needs it at run
-    /// time, not only while installing.
+    /// `-e`: pip would install it in place, linked to the build context;
+    /// pyfront installs a copy instead (and warns).
     pub editable: bool,
     /// Named in a constraint file (`name @ file:...` after `-c`): pip
     /// takes it only if something else requires `name`.
@@ -163,9 +163,12 @@ pub struct LocalRequirement {
     /// The line passes `-C` / `--config-settings` to its build.
     pub config_settings: bool,
     /// Where it is written: a requirement file and the byte range of the
-    /// requirement in it.
+    /// requirement in it (for `-e`, its path).
     pub file: ContextPath,
     pub span: Range<usize>,
+    /// What a copy of the file blanks to drop it: `span`, or the whole
+    /// `-e ...` line.
+    pub line: Range<usize>,
 }
 
 // ---------------------------------------------------------------------------

@@ -30,7 +30,11 @@ pub(super) enum Event {
         named: bool,
         /// The line has `-C` / `--config-settings` for its build.
         config_settings: bool,
+        /// The requirement (for an `-e` line, its value).
         span: Range<usize>,
+        /// What a copy of the file blanks to drop the requirement: the
+        /// requirement, or the whole `-e ...` line.
+        line: Range<usize>,
     },
     /// A requirement with `--hash`, or `--require-hashes`.
     Hashes,
@@ -49,10 +53,11 @@ impl Event {
     /// joined) to those of the file.
     fn in_file(mut self, logical: &Logical) -> Self {
         match &mut self {
-            Self::Include { span, .. }
-            | Self::Local { span, .. }
-            | Self::Remote { span }
-            | Self::Error { span, .. } => {
+            Self::Local { span, line, .. } => {
+                *span = logical.file_span(span.clone());
+                *line = logical.file_span(line.clone());
+            }
+            Self::Include { span, .. } | Self::Remote { span } | Self::Error { span, .. } => {
                 *span = logical.file_span(span.clone());
             }
             Self::Hashes => {}
@@ -136,7 +141,7 @@ fn parse_line(path: &ContextPath, logical: &Logical) -> Result<Vec<Event>, LineE
     if !args.is_empty() {
         requirement_line(base, args, &items, &mut events)?;
     } else if let Some(value) = editable {
-        editable_line(value, &items, &mut events)?;
+        editable_line(value, &items, base..base + line.len(), &mut events)?;
     } else {
         options_line(path, &items, &mut events)?;
     }
@@ -198,7 +203,8 @@ fn requirement_line(
             editable: false,
             named: target.named,
             config_settings,
-            span: args_span,
+            span: args_span.clone(),
+            line: args_span,
         });
     }
     if hashes {
@@ -207,20 +213,36 @@ fn requirement_line(
     Ok(())
 }
 
-/// An `-e` line: only `-C` applies to it.
-fn editable_line(value: &Token, items: &[Item], events: &mut Vec<Event>) -> Result<(), LineError> {
+/// An `-e` line (`line`: all of it): only `-C` applies to it.
+/// `-C editable_mode=...` means nothing to the non-editable copy pyfront
+/// installs, so it is not counted as a build option.
+fn editable_line(
+    value: &Token,
+    items: &[Item],
+    line: Range<usize>,
+    events: &mut Vec<Event>,
+) -> Result<(), LineError> {
     let mut seen_editable = false;
+    let mut config_settings = false;
     for item in items {
         match item {
             Item::Positional(span) => {
                 return Err((RequirementsErrorKind::IgnoredArgument, span.clone()))
             }
             Item::Option {
-                opt, name, span, ..
+                opt,
+                name,
+                span,
+                value,
             } => {
                 check_refused(*opt, name, span)?;
                 let kind = match opt {
-                    Opt::ConfigSettings => continue,
+                    Opt::ConfigSettings => {
+                        config_settings |= !value
+                            .as_ref()
+                            .is_some_and(|v| v.value.starts_with("editable_mode="));
+                        continue;
+                    }
                     Opt::Editable if !seen_editable => {
                         seen_editable = true;
                         continue;
@@ -246,7 +268,14 @@ fn editable_line(value: &Token, items: &[Item], events: &mut Vec<Event>) -> Resu
             path: local,
             editable: true,
             named: false,
-            config_settings: false,
+            config_settings,
+            span: value.span.clone(),
+            line,
+        });
+    } else {
+        // `-e git+https://...`: pip checks it out and runs its build code
+        // to read its metadata, whatever `--only-binary` says.
+        events.push(Event::Remote {
             span: value.span.clone(),
         });
     }

@@ -88,6 +88,7 @@ impl Walk<'_> {
                     named,
                     config_settings,
                     span,
+                    line,
                 } => {
                     if constraint && *editable {
                         return Err(RequirementsError::at(
@@ -110,6 +111,7 @@ impl Walk<'_> {
                         config_settings: *config_settings,
                         file: path.clone(),
                         span: span.clone(),
+                        line: line.clone(),
                     });
                 }
                 // pip turns hash checking on for hashes in constraint files

@@ -95,6 +95,12 @@ fn remote_references_are_flagged() {
         ("docopt @ https://files.example/docopt-0.6.2.tar.gz", true),
         ("https://files.example/docopt-0.6.2.tar.gz", true),
         ("git+https://git.example/acme/sdk.git@v1#egg=sdk", true),
+        ("-e git+https://git.example/acme/sdk.git@v1#egg=sdk", true),
+        (
+            "--editable=git+ssh://git@git.example/acme/sdk.git#egg=sdk",
+            true,
+        ),
+        ("-e ./libs/sdk", false),
         ("sdk @ git+ssh://git@git.example/acme/sdk.git", true),
         (
             "sdk[x] @ https://files.example/sdk-1.0.tar.gz ; os_name == \"posix\"",
@@ -105,4 +111,45 @@ fn remote_references_are_flagged() {
         let set = ok(&[("requirements.txt", &format!("{line}\n"))]);
         assert_eq!(set.remote.is_some(), *remote, "{line}");
     }
+}
+
+/// pyfront installs an `-e` requirement as a copy: a copy of its file
+/// drops the whole `-e ...` line (a `-e` left alone would take the next
+/// word as its path), while errors point at the path.
+#[test]
+fn an_editable_line_is_dropped_whole_and_located_at_its_path() {
+    let text =
+        "django\n-e ./libs/sdk[s3]  # sdk\n--editable=. \\\n  -C editable_mode=compat\n./libs/x\n";
+    let set = ok(&[("requirements.txt", text)]);
+    let got: Vec<(&str, &str, &str, bool)> = set
+        .local
+        .iter()
+        .map(|l| {
+            (
+                l.path.as_str(),
+                &text[l.span.clone()],
+                &text[l.line.clone()],
+                l.config_settings,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                ".",
+                ".",
+                "--editable=. \\\n  -C editable_mode=compat",
+                false
+            ),
+            ("libs/sdk", "./libs/sdk[s3]", "-e ./libs/sdk[s3]", false),
+            ("libs/x", "./libs/x", "./libs/x", false),
+        ]
+    );
+    // `editable_mode` means nothing to a copy; any other `-C` is a build
+    // option, as on a plain path line.
+    let set = ok(&[("requirements.txt", "-e ./sdk -C editable_mode=strict\n")]);
+    assert!(!set.local[0].config_settings);
+    let set = ok(&[("requirements.txt", "-e ./sdk --config-settings=k=v\n")]);
+    assert!(set.local[0].config_settings);
 }
