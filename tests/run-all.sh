@@ -116,17 +116,17 @@ step "unit, golden, error text, robustness, layering, redaction, docs and fuzz c
 cargo test --locked --lib --bins --test golden --test error_texts --test robustness --test layers --test redaction --test init_check --test readme --test fuzz_corpus
 
 # Built once for all engines: the static frontend binary (`make image`
-# reuses it), the end-to-end tests and the leak scanner (profile `scanner`:
-# optimized without LTO, see Cargo.toml).
+# reuses it), the end-to-end tests and the leak scanner (one test build:
+# its byte search, memchr, is optimized in every profile, see Cargo.toml).
 step "builds: frontend binary, e2e tests, leak scanner"
 make --no-print-directory binary
 cargo test --locked --test e2e --no-run
-cargo test --profile scanner --locked --test leaks --no-run
+cargo test --locked --test leaks --no-run
 # libtest's --exact runs whatever matches: a renamed test would drop out of
 # d13's subset without a word. Each name must be one the suite lists.
 missing=""
 e2e_tests=$(cargo test --locked --test e2e -- --list 2>/dev/null)
-leak_tests=$(cargo test --profile scanner --locked --test leaks -- --list 2>/dev/null)
+leak_tests=$(cargo test --locked --test leaks -- --list 2>/dev/null)
 for name in "${D13_E2E[@]}"; do
     grep -qxF "$name: test" <<<"$e2e_tests" || missing+=" $name"
 done
@@ -171,12 +171,12 @@ for engine in $PYFRONT_ENGINES; do
         . "${!env_var}"
         set +a
         make --no-print-directory image
-        # The leak scanner first (optimized: every test scans the engine's
-        # whole data root for its own fresh canary). After the e2e suite the
+        # The leak scanner first: every test scans the engine's whole data
+        # root for its own canary family. After the e2e suite the
         # root also holds every e2e image and cache record, gigabytes that
         # cannot hold a canary made later and only cost scan time.
         started=$SECONDS
-        PYFRONT_E2E_REQUIRED=1 cargo test --profile scanner --locked --test leaks -- --test-threads=1 "${leaks[@]}"
+        PYFRONT_E2E_REQUIRED=1 cargo test --locked --test leaks -- --test-threads=1 "${leaks[@]}"
         echo "leaks on $engine: $((SECONDS - started))s"
         started=$SECONDS
         PYFRONT_E2E_REQUIRED=1 cargo test --locked --test e2e -- --test-threads=1 "${e2e[@]}"

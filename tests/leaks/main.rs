@@ -14,8 +14,7 @@
 #[path = "../e2e/harness.rs"]
 mod harness;
 // The hostile dependency of issue 12: here, not in tests/e2e, because it
-// deep-scans the engine's data root, which wants this optimized build
-// (`--profile scanner`).
+// deep-scans the engine's data root with this suite's scanner.
 mod hostile;
 mod scan;
 mod surfaces;
