@@ -72,8 +72,9 @@ lint:
 fmt:
 	cargo fmt
 
-# pyfront against the hand-written Dockerfile, both engines, on a harness of its own
-# (ROUNDS=N to change the rounds); prints a table and writes bench/RESULTS.md.
+# pyfront against the seed-style and the careful multi-stage Dockerfile, both engines, on
+# a harness of its own (ROUNDS=N, BENCH_APT_ROUNDS=N to change the rounds; the other
+# knobs are in bench/run's header); prints the tables and writes bench/RESULTS.md.
 bench:
 	bash bench/run
 

@@ -32,7 +32,7 @@ bench_start() {
     [ "$(id -u)" = 0 ] || die "run as root: the harness starts dockerd and creates bridges"
     RUN="$STATE/$1"
     # shellcheck disable=SC2034 # bench/run reads it
-    BINARY="$STATE/target/x86_64-unknown-linux-gnu/release/pyfront"
+    BINARY="${BENCH_TARGET_DIR:-$STATE/target}/x86_64-unknown-linux-gnu/release/pyfront"
     rm -rf "$RUN"
     mkdir -p "$RUN/logs"
     # shellcheck disable=SC2034 # the scripts read it
@@ -105,9 +105,10 @@ use_engine() {
 }
 
 # make_image SRC [TARGET_DIR] : the frontend image $FRONTEND from SRC in every engine.
-# Its own cargo target dir (default $STATE/target): no lock contention with other builds.
+# Its own cargo target dir (default BENCH_TARGET_DIR, else $STATE/target): no lock
+# contention with other builds.
 make_image() {
-    local e target="${2:-$STATE/target}"
+    local e target="${2:-${BENCH_TARGET_DIR:-$STATE/target}}"
     for e in $ENGINES; do
         (
             use_engine "$e"
