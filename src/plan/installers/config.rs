@@ -57,18 +57,10 @@ pub(crate) enum Mode<'a> {
     /// The fetch step of pip requirement files: the builder's pip, as a
     /// wheels-only resolver (`pip download --only-binary=:all:`), downloads
     /// what the files need into `wheelhouse` and the helper writes its
-    /// manifest. No package code runs, so none sees the credentials.
+    /// manifest and `requirements.txt`, the downloaded wheels pinned with
+    /// their sha256 (what [`Mode::WheelhouseInstall`] then installs). No
+    /// package code runs, so none sees the credentials.
     PipDownload {
-        cwd: &'a str,
-        requirements: Vec<String>,
-        wheelhouse: &'a str,
-        hints: Vec<String>,
-    },
-    /// The install step of pip requirement files: pip resolves them again
-    /// against `wheelhouse` only (`--no-index`), with no network and no
-    /// credentials.
-    WheelhouseRequirements {
-        venv: &'a str,
         cwd: &'a str,
         requirements: Vec<String>,
         wheelhouse: &'a str,
@@ -296,19 +288,6 @@ mod tests {
                 ),
             ),
             (
-                "wheelhouse-requirements",
-                config(
-                    Mode::WheelhouseRequirements {
-                        venv: "/opt/venv",
-                        cwd: "/run/pyfront/context",
-                        requirements: vec!["/run/pyfront/context/requirements.txt".to_owned()],
-                        wheelhouse: "/run/pyfront/wheelhouse",
-                        hints: Vec::new(),
-                    },
-                    Vec::new(),
-                ),
-            ),
-            (
                 "wheelhouse-install",
                 config(
                     Mode::WheelhouseInstall {
@@ -346,8 +325,7 @@ mod tests {
                 "pip-project",
                 "pip-requirements",
                 "tool-provision",
-                "wheelhouse-install",
-                "wheelhouse-requirements"
+                "wheelhouse-install"
             ]
         );
         for (name, config) in &examples {

@@ -4,9 +4,13 @@
 //! Without local path requirements the install is hermetic: the fetch step
 //! runs the builder's pip as a wheels-only resolver (`pip download
 //! --only-binary=:all:`) with the credentials, so no package's code runs
-//! there, and the install step resolves the same files again against that
-//! wheelhouse alone, with no network and no secret. A requirement with no
-//! wheel fails the fetch with a hint to lock it.
+//! there, and writes what it downloaded as pinned, hashed requirements
+//! (`requirements.txt` next to the wheelhouse's manifest). The install step
+//! installs exactly those (`--no-deps --require-hashes`) from that
+//! wheelhouse alone, with no network and no secret: it takes the fetch
+//! step's resolution instead of resolving again, and needs no context
+//! file. A requirement with no wheel fails the fetch with a hint to lock
+//! it.
 //!
 //! A local path requirement (`./libs/sdk`, `.`) or a URL or VCS one needs
 //! its build backend to learn its dependencies, which pip would run in the
@@ -21,6 +25,10 @@ use crate::plan::{
     WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
 };
 use crate::spec::Spec;
+
+/// The fetch step's pinned resolution, in the wheelhouse
+/// (`install_wheelhouse.py`'s `PINNED`).
+const PINNED: &str = "requirements.txt";
 
 /// Printed when the wheels-only fetch fails.
 const NO_WHEEL_HINT: &str = "pyfront resolves pip requirement files wheels only, so that no package's build code runs where the index token can be read: a requirement that exists only as an sdist cannot be fetched; lock the project with uv or Poetry (their sdists build offline, without the token), or publish a wheel of it to the index";
@@ -62,17 +70,19 @@ pub(super) fn install(spec: &Spec, context: &ContextInputs) -> Install {
         format!("pip download --only-binary=:all: -r {}", files.join(" -r ")),
         &INSTALL,
         config.to_json(),
-        mounted.clone(),
+        mounted,
         Access::Credentials,
     );
     fetch.caches = vec![pip_cache()];
 
     let config = HelperConfig::new(
-        Mode::WheelhouseRequirements {
+        Mode::WheelhouseInstall {
             venv: VENV,
-            cwd: CONTEXT_MOUNT,
-            requirements,
+            installer: "pip",
+            tool: None,
             wheelhouse: WHEELHOUSE_MOUNT,
+            requirements: format!("{WHEELHOUSE_MOUNT}/{PINNED}"),
+            members: None,
             hints: Vec::new(),
         },
         &[],
@@ -82,7 +92,7 @@ pub(super) fn install(spec: &Spec, context: &ContextInputs) -> Install {
         format!("{title} from the wheelhouse (no network, no secrets)"),
         &INSTALL,
         config.to_json(),
-        mounted,
+        Vec::new(),
         Access::Sealed,
     );
     install.sees = vec![Earlier::Wheelhouse];

@@ -57,7 +57,7 @@ def run(argv, masker):
         raise Failure("cannot read the config %s: %s" % (argv[0], e))
     config = parse_config(text, os.path.basename(argv[0]))
     creds = gather_credentials(config["indexes"], masker)
-    if config["mode"] in ("wheelhouse-install", "wheelhouse-requirements"):
+    if config["mode"] == "wheelhouse-install":
         check_wheelhouse(config["wheelhouse"])
     pip, project_copy = None, None
     if tool_of(config) == "pip":

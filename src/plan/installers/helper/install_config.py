@@ -34,16 +34,9 @@ MODES = {
     "pip-project": {"venv": PATH, "project": PATH, "find_links": OPTIONAL_PATH},
     "tool-provision": {"venv": PATH, "requirements": ListOf(PATH)},
     # pip requirement files, hermetically (issue 12): the fetch step's
-    # wheels-only download with the credentials...
+    # wheels-only download with the credentials, whose pinned resolution
+    # (requirements.txt in the wheelhouse) wheelhouse-install installs.
     "pip-download": {
-        "cwd": PATH,
-        "requirements": ListOf(PATH),
-        "wheelhouse": PATH,
-        "hints": ListOf(STRING),
-    },
-    # ...and the install step's offline resolution against that wheelhouse.
-    "wheelhouse-requirements": {
-        "venv": PATH,
         "cwd": PATH,
         "requirements": ListOf(PATH),
         "wheelhouse": PATH,

@@ -18,7 +18,6 @@ TOOLS = {
     "pip-project": "pip",
     "tool-provision": "pip",
     "pip-download": "pip",
-    "wheelhouse-requirements": "pip",
 }
 
 # pip's words for a requirement it found no file for (with
@@ -73,25 +72,12 @@ def pip_download_argv(pip, config):
     return args
 
 
-def wheelhouse_requirements_argv(pip, config):
-    """pip resolves the same files again, from the wheelhouse alone."""
-    args = list(pip) + ["install", "--no-index", "--find-links", config["wheelhouse"], "--no-cache-dir"]
-    for requirement in config["requirements"]:
-        args += ["-r", requirement]
-    return args
-
-
-QUIET_PIP = {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"}
-
-
 def command(config, creds, pip=None, project_copy=None):
     """The installer's argv and what it adds to the environment. `pip` and
     `project_copy` are for the pip modes (see `pip_argv`)."""
     mode = config["mode"]
     if mode == "pip-download":
         return pip_download_argv(pip, config), pip_env(config["indexes"], creds)
-    if mode == "wheelhouse-requirements":
-        return wheelhouse_requirements_argv(pip, config), dict(QUIET_PIP)
     if mode == "wheelhouse-install":
         if config["installer"] == "uv":
             return uv_command(config)
@@ -116,7 +102,7 @@ def installer_failed(config, code, rejected, output=b""):
         # The config's hint explains the wheels-only rule: only when that
         # is what failed.
         hints = hints if NO_WHEEL.search(output) else []
-    if config["mode"] in ("wheelhouse-install", "wheelhouse-requirements"):
+    if config["mode"] == "wheelhouse-install":
         hints += output_hints(output)
     if rejected:
         ids = sorted({i["password_secret"] for i in config["indexes"] if i["password_secret"]})
