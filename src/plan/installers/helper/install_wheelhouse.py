@@ -142,6 +142,7 @@ def uv_members_command(config, copies):
 def pip_members_command(pip, config, copies):
     args = list(pip) + [
         "install", "--no-index", "--find-links", config["wheelhouse"], "--no-deps", "--no-cache-dir",
+        "--no-compile",
     ] + list(copies)
     return args, {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"}
 
@@ -161,7 +162,7 @@ def pip_command(pip, config):
     """`pip` is the builder's pip for the venv (install_process.pip_in)."""
     args = list(pip) + [
         "install", "--no-index", "--find-links", config["wheelhouse"],
-        "--require-hashes", "--no-deps", "--no-cache-dir", "-r", config["requirements"],
+        "--require-hashes", "--no-deps", "--no-cache-dir", "--no-compile", "-r", config["requirements"],
     ]
     return args, {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"}
 
