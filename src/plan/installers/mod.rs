@@ -68,7 +68,6 @@ const INSTALL: Program = Program {
         "install_failure.py",
         "install_modes.py",
         "install_process.py",
-        "install_reproducible.py",
         "install_wheelhouse.py",
         "pyfront_config.py",
         "pyfront_files.py",

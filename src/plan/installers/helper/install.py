@@ -36,7 +36,6 @@ from install_credentials import gather_credentials  # noqa: E402
 from install_failure import Failure, report  # noqa: E402
 from install_modes import command, installer_failed, tool_of  # noqa: E402
 from install_process import prepare_pip, run_installer  # noqa: E402
-from install_reproducible import make_reproducible  # noqa: E402
 from install_wheelhouse import (  # noqa: E402
     check_wheelhouse,
     copy_members,
@@ -82,11 +81,6 @@ def run(argv, masker):
             shutil.rmtree(scratch, ignore_errors=True)
     if config["mode"] == "pip-download":
         write_manifest(config["wheelhouse"])
-    elif config["mode"] != "tool-provision":
-        # What the image gets: the same bytes for the same inputs.
-        code = make_reproducible(config["venv"], compile_bytecode=tool_of(config) == "pip")
-        if code != 0:
-            raise Failure("compiling the venv's bytecode failed with exit code %d" % code)
 
 
 def install_members(config, pip, env, masker):

@@ -44,10 +44,6 @@ def pip_argv(pip, config, project_copy=None):
     if config["mode"] == "tool-provision":
         # Wheels only: provisioning uv (or Poetry) runs no package code.
         args.append("--only-binary=:all:")
-    else:
-        # The venv's bytecode is compiled after its mtimes are fixed
-        # (install_reproducible.py).
-        args.append("--no-compile")
     for requirement in config.get("requirements", []):
         args += ["-r", requirement]
     if config.get("find_links"):

@@ -142,7 +142,6 @@ def uv_members_command(config, copies):
 def pip_members_command(pip, config, copies):
     args = list(pip) + [
         "install", "--no-index", "--find-links", config["wheelhouse"], "--no-deps", "--no-cache-dir",
-        "--no-compile",
     ] + list(copies)
     return args, {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"}
 
@@ -162,7 +161,7 @@ def pip_command(pip, config):
     """`pip` is the builder's pip for the venv (install_process.pip_in)."""
     args = list(pip) + [
         "install", "--no-index", "--find-links", config["wheelhouse"],
-        "--require-hashes", "--no-deps", "--no-cache-dir", "--no-compile", "-r", config["requirements"],
+        "--require-hashes", "--no-deps", "--no-cache-dir", "-r", config["requirements"],
     ]
     return args, {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"}
 

@@ -35,7 +35,7 @@ class CommandTest(unittest.TestCase):
         argv, env = self.command("pip-requirements", pip=["python3", "-m", "pip"])
         self.assertEqual(
             argv,
-            ["python3", "-m", "pip", "install", "--no-compile", "-r", "/run/pyfront/context/requirements.txt",
+            ["python3", "-m", "pip", "install", "-r", "/run/pyfront/context/requirements.txt",
              "-r", "/run/pyfront/context/requirements/extra.txt"],
         )
         self.assertEqual(
@@ -57,7 +57,7 @@ class CommandTest(unittest.TestCase):
         argv, env = self.command("pip-project", pip=["pip"], project_copy="/tmp/p/src")
         self.assertEqual(
             argv,
-            ["pip", "install", "--no-compile", "--no-index", "--find-links", "/run/pyfront/wheelhouse", "--no-deps", "--no-cache-dir", "/tmp/p/src"],
+            ["pip", "install", "--no-index", "--find-links", "/run/pyfront/wheelhouse", "--no-deps", "--no-cache-dir", "/tmp/p/src"],
         )
         self.assertNotIn("PIP_INDEX_URL", env)
         self.assertNotIn("PIP_EXTRA_INDEX_URL", env)
@@ -66,7 +66,7 @@ class CommandTest(unittest.TestCase):
         config = testdata("pip-project")
         config["find_links"] = None
         argv, _ = install_modes.command(config, [], pip=["pip"], project_copy="/tmp/p/src")
-        self.assertEqual(argv, ["pip", "install", "--no-compile", "--no-deps", "--no-cache-dir", "/tmp/p/src"])
+        self.assertEqual(argv, ["pip", "install", "--no-deps", "--no-cache-dir", "/tmp/p/src"])
 
     def test_wheelhouse_install(self):
         config = testdata("wheelhouse-install")
@@ -84,7 +84,7 @@ class CommandTest(unittest.TestCase):
             argv,
             ["py", "-m", "pip", "--python", "/opt/venv/bin/python", "install", "--no-index", "--find-links",
              "/run/pyfront/wheelhouse", "--require-hashes", "--no-deps", "--no-cache-dir",
-             "--no-compile", "-r", "/run/pyfront/plan/requirements.txt"],
+             "-r", "/run/pyfront/plan/requirements.txt"],
         )
 
     def test_wheelhouse_install_failure_hints(self):
@@ -159,7 +159,7 @@ class PipWheelhouseTest(unittest.TestCase):
         self.assertEqual(
             argv,
             ["pip", "install", "--no-index", "--find-links", "/run/pyfront/wheelhouse", "--require-hashes",
-             "--no-deps", "--no-cache-dir", "--no-compile", "-r", "/run/pyfront/wheelhouse/requirements.txt"],
+             "--no-deps", "--no-cache-dir", "-r", "/run/pyfront/wheelhouse/requirements.txt"],
         )
         self.assertFalse([k for k in env if "INDEX" in k])
 

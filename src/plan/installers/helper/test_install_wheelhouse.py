@@ -108,7 +108,7 @@ class MembersTest(unittest.TestCase):
         self.assertEqual(env["UV_OFFLINE"], "1")
         args, _ = install_wheelhouse.pip_members_command(["pip"], config, ["/tmp/s/a"])
         self.assertEqual(args, ["pip", "install", "--no-index", "--find-links", "/run/pyfront/wheelhouse",
-                                "--no-deps", "--no-cache-dir", "--no-compile", "/tmp/s/a"])
+                                "--no-deps", "--no-cache-dir", "/tmp/s/a"])
 
     def test_program_installs_the_members_after_the_lock(self):
         wheelhouse = os.path.join(self.tmp, "wheelhouse")
