@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 PYFRONT_IMAGE ?= pyfront:dev
 RUST_TARGET := x86_64-unknown-linux-gnu
-BINARY := target/$(RUST_TARGET)/release/pyfront
+# Where `cargo build` (the binary target) puts it: CARGO_TARGET_DIR, if set.
+BINARY := $(or $(CARGO_TARGET_DIR),target)/$(RUST_TARGET)/release/pyfront
 # How to run a BuildKit build on the engine DOCKER_HOST points at; the test
 # harness env files set it per engine (docker build / docker buildx build).
 PYFRONT_BUILD ?= docker build
@@ -15,7 +16,7 @@ RELEASE_IMAGE ?= registry.example.com/platform/pyfront
 RELEASE_PLATFORMS ?= linux/amd64
 IMAGE_ARGS = --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg SOURCE=$(PYFRONT_SOURCE)
 
-.PHONY: binary image release-image demo test unit e2e harness-up harness-down lint fmt bench leakscan bench-installers bench-hermetic
+.PHONY: binary image release-image demo test unit e2e harness-up harness-down lint fmt bench leakscan bench-installers bench-hermetic bench-corpus
 
 # A static binary: the frontend image is FROM scratch.
 binary:
@@ -81,6 +82,12 @@ bench-installers:
 # (ROUNDS=N, BENCH_ENGINES=d12); writes bench/HERMETIC.md.
 bench-hermetic:
 	bash bench/hermetic
+
+# Issue 11's table: every project shape of tests/corpus on both engines (init, check,
+# cold build, runs, cached after a token rotation and an app change, cold time, image
+# size), on bench/run's harness (BENCH_ENGINES=d12, BENCH_SHAPES=...); writes bench/CORPUS.md.
+bench-corpus:
+	bash bench/corpus
 
 # The leak scanner of issue 4: every installer and failure mode, then every
 # surface a canary token could reach (LLB, output, image, cache, data root),

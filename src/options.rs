@@ -39,6 +39,8 @@ pub mod keys {
 pub const OUTLINE: &str = "frontend.outline";
 pub const TARGETS: &str = "frontend.targets";
 pub const DESCRIBE: &str = "frontend.subrequests.describe";
+/// `docker buildx build --check` (`--call=check`): the lint warnings, no build.
+pub const LINT: &str = "frontend.lint";
 
 /// Which subrequest the opts ask for instead of a build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,7 @@ pub enum Subrequest {
     Outline,
     Targets,
     Describe,
+    Lint,
 }
 
 impl Subrequest {
@@ -54,6 +57,7 @@ impl Subrequest {
             OUTLINE => Some(Self::Outline),
             TARGETS => Some(Self::Targets),
             DESCRIBE => Some(Self::Describe),
+            LINT => Some(Self::Lint),
             _ => None,
         }
     }
@@ -317,7 +321,9 @@ mod tests {
         assert_eq!(two.platforms.len(), 2, "{:?}", two.platforms);
         assert!(err(&[("platform", "linux")]).contains("invalid platform"));
         assert!(err(&[("force-network-mode", "bridge")]).contains("force-network-mode"));
-        assert!(err(&[("requestid", "frontend.lint")]).contains("frontend.lint"));
+        assert!(err(&[("requestid", "frontend.lint.x")]).contains("frontend.lint.x"));
+        let o = BuildOptions::parse(&raw(&[("requestid", "frontend.lint")])).unwrap();
+        assert_eq!(o.request, Some(Subrequest::Lint));
         assert!(err(&[("build-arg:SOURCE_DATE_EPOCH", "yesterday")]).contains("whole seconds"));
         assert!(err(&[("build-arg:SOURCE_DATE_EPOCH", "-1")]).contains("whole seconds"));
         let o = BuildOptions::parse(&raw(&[("requestid", "frontend.outline")])).unwrap();

@@ -87,6 +87,34 @@ pub struct NamedIndex {
     pub name: String,
     #[serde(default)]
     pub url: Option<String>,
+    /// uv: `default = true`, the index replaces PyPI.
+    #[serde(default)]
+    pub default: Option<bool>,
+    /// Poetry: `primary` (also when unset), `supplemental`, `explicit`, or
+    /// the deprecated `default`.
+    #[serde(default)]
+    pub priority: Option<String>,
+}
+
+impl NamedIndex {
+    /// Whether this index, with its siblings `all`, replaces PyPI for the
+    /// installer: uv's `default = true`; for Poetry a primary source (also
+    /// one with no priority, or the deprecated `default`) when no source is
+    /// PyPI itself, which Poetry then does not ask.
+    pub fn replaces_pypi(&self, installer: &str, all: &[NamedIndex]) -> bool {
+        match installer {
+            "uv" => self.default == Some(true),
+            "poetry" => {
+                let is_pypi = |n: &NamedIndex| {
+                    n.name.eq_ignore_ascii_case("pypi")
+                        || n.url.as_deref().is_some_and(|u| u.contains("://pypi.org/"))
+                };
+                !all.iter().any(is_pypi)
+                    && matches!(self.priority.as_deref(), None | Some("primary" | "default"))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A lock file (`uv.lock`, `poetry.lock`), only each package's name and
@@ -120,6 +148,9 @@ pub struct LockedSource {
     /// project is `editable = "."`).
     #[serde(default)]
     pub editable: Option<String>,
+    /// uv: a workspace member (or the root, `"."`) that is not a package.
+    #[serde(default, rename = "virtual")]
+    pub virtual_path: Option<String>,
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
     #[serde(default)]

@@ -109,6 +109,13 @@ struct Case {
     stderr: &'static str,
 }
 
+impl Case {
+    /// `pyfront.toml` as written to the context.
+    fn spec(&self) -> &'static [u8] {
+        self.spec.strip_prefix(b"\n").unwrap_or(self.spec)
+    }
+}
+
 /// One case per way a spec can be wrong. Most specs are the smallest pip
 /// spec plus the one wrong line.
 fn spec_cases() -> Vec<Case> {
@@ -2086,8 +2093,7 @@ source = { registry = "https://pypi.org/simple" }
 /// Runs `pyfront check` on `case` in a fresh directory (spec and context).
 fn check(case: &Case) -> (bool, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let spec = case.spec.strip_prefix(b"\n").unwrap_or(case.spec);
-    std::fs::write(dir.path().join("pyfront.toml"), spec).unwrap();
+    std::fs::write(dir.path().join("pyfront.toml"), case.spec()).unwrap();
     std::fs::write(dir.path().join("requirements.txt"), "").unwrap();
     for (path, text) in case.files {
         let path = dir.path().join(path);
@@ -2167,8 +2173,7 @@ fn every_spec_error_renders_exactly() {
             ));
         }
         // Where the spec alone fails, the parser returns that very kind.
-        let spec = case.spec.strip_prefix(b"\n").unwrap_or(case.spec);
-        if let Ok(text) = std::str::from_utf8(spec) {
+        if let Ok(text) = std::str::from_utf8(case.spec()) {
             if let Err(e) = Spec::parse(text, &build_args(case.args)) {
                 if e.kind != case.kind {
                     failures.push(format!("{}: the parser returns {:?}", case.name, e.kind));
@@ -2200,6 +2205,18 @@ struct OptionsCase {
     message: &'static str,
 }
 
+impl OptionsCase {
+    /// The error `BuildOptions::parse` returns for the case's opts.
+    fn error(&self) -> OptsError {
+        let raw: BTreeMap<String, String> = self
+            .opts
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        BuildOptions::parse(&raw).expect_err(self.message)
+    }
+}
+
 fn options_cases() -> Vec<OptionsCase> {
     vec![
         OptionsCase {
@@ -2228,9 +2245,9 @@ fn options_cases() -> Vec<OptionsCase> {
             message: r#"invalid `cache-imports` opt: expected a JSON list of {"Type": ..., "Attrs": {...}}: expected ident at line 1 column 2"#,
         },
         OptionsCase {
-            opts: &[("requestid", "frontend.lint")],
+            opts: &[("requestid", "frontend.sbom")],
             flags: None,
-            message: "the `frontend.lint` subrequest is not supported by this frontend",
+            message: "the `frontend.sbom` subrequest is not supported by this frontend",
         },
         OptionsCase {
             opts: &[("build-arg:SOURCE_DATE_EPOCH", "yesterday")],
@@ -2262,13 +2279,7 @@ fn every_options_error_renders_exactly() {
     .unwrap();
     std::fs::write(dir.path().join("requirements.txt"), "").unwrap();
     for case in options_cases() {
-        let raw: BTreeMap<String, String> = case
-            .opts
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        let error = BuildOptions::parse(&raw).expect_err(case.message);
-        assert_eq!(chain(&error), case.message);
+        assert_eq!(chain(&case.error()), case.message);
         if let Some(flags) = case.flags {
             let (ok, stdout, stderr) = run_check(dir.path(), flags);
             assert!(!ok, "{flags:?}");
@@ -2282,14 +2293,7 @@ fn every_options_error_renders_exactly() {
 fn every_options_error_variant_has_a_case() {
     let covered: Vec<&str> = options_cases()
         .iter()
-        .map(|case| {
-            let raw = case
-                .opts
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect();
-            options_variant(&BuildOptions::parse(&raw).expect_err(case.message))
-        })
+        .map(|case| options_variant(&case.error()))
         .collect();
     let missing: Vec<&&str> = OPTIONS_VARIANTS
         .iter()

@@ -86,3 +86,63 @@ fn a_uv_project_with_a_known_sdist_in_its_lock() {
     let spec = init_then_check(dir.path());
     assert!(spec.contains("libldap-dev"), "{spec}");
 }
+
+/// A Poetry app with an in-repository library as a path dependency (the
+/// monorepo case of issue 11): init names the library from the lock, and
+/// check accepts the spec with the library in the context.
+#[test]
+fn a_poetry_project_with_a_path_dependency() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "pyproject.toml",
+                "[tool.poetry]\nname = \"billing\"\nversion = \"2.1.0\"\npackage-mode = false\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\ncorp-money = { path = \"libs/corp-money\", develop = false }\nsix = \"^1.16\"\n",
+            ),
+            (
+                "poetry.lock",
+                "[[package]]\nname = \"corp-money\"\nversion = \"0.4.0\"\noptional = false\npython-versions = \">=3.9\"\ngroups = [\"main\"]\nfiles = []\ndevelop = false\n\n[package.source]\ntype = \"directory\"\nurl = \"libs/corp-money\"\n\n[[package]]\nname = \"six\"\nversion = \"1.16.0\"\noptional = false\npython-versions = \">=2.7\"\ngroups = [\"main\"]\nfiles = []\n\n[metadata]\nlock-version = \"2.1\"\npython-versions = \"^3.11\"\ncontent-hash = \"0\"\n",
+            ),
+            (
+                "libs/corp-money/pyproject.toml",
+                "[project]\nname = \"corp-money\"\nversion = \"0.4.0\"\n[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n",
+            ),
+            ("libs/corp-money/corp_money/__init__.py", ""),
+            ("billing/__main__.py", ""),
+        ],
+    );
+    let spec = init_then_check(dir.path());
+    assert!(spec.contains("with = \"poetry\""), "{spec}");
+    assert!(spec.contains("#   corp-money: libs/corp-money\n"), "{spec}");
+    assert!(!spec.contains("WARNING"), "{spec}");
+}
+
+/// A uv project whose SDK comes from a path source (`[tool.uv.sources]`,
+/// not a workspace member): named from the lock, and check accepts it.
+#[test]
+fn a_uv_project_with_a_path_source() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [\"corp-sdk\"]\n\n[tool.uv.sources]\ncorp-sdk = { path = \"sdks/corp-sdk\" }\n",
+            ),
+            (
+                "uv.lock",
+                "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\ndependencies = [{ name = \"corp-sdk\" }]\n\n[[package]]\nname = \"corp-sdk\"\nversion = \"1.0.0\"\nsource = { directory = \"sdks/corp-sdk\" }\n",
+            ),
+            (
+                "sdks/corp-sdk/pyproject.toml",
+                "[project]\nname = \"corp-sdk\"\nversion = \"1.0.0\"\n",
+            ),
+            ("src/app/__main__.py", ""),
+        ],
+    );
+    let spec = init_then_check(dir.path());
+    assert!(spec.contains("with = \"uv\""), "{spec}");
+    assert!(spec.contains("#   corp-sdk: sdks/corp-sdk\n"), "{spec}");
+    assert!(!spec.contains("WARNING"), "{spec}");
+}

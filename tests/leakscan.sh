@@ -21,6 +21,8 @@ export PYFRONT_D12_BRIDGE="${PYFRONT_D12_BRIDGE:-pyfl12}"
 export PYFRONT_D12_BRIDGE_CIDR="${PYFRONT_D12_BRIDGE_CIDR:-172.29.32.1/24}"
 export PYFRONT_D13_BRIDGE="${PYFRONT_D13_BRIDGE:-pyfl13}"
 export PYFRONT_D13_BRIDGE_CIDR="${PYFRONT_D13_BRIDGE_CIDR:-172.29.33.1/24}"
+export PYFRONT_D28_BRIDGE="${PYFRONT_D28_BRIDGE:-pyfl28}"
+export PYFRONT_D28_BRIDGE_CIDR="${PYFRONT_D28_BRIDGE_CIDR:-172.29.34.1/24}"
 export PYFRONT_INDEX_PORT="${PYFRONT_INDEX_PORT:-38280}"
 export PYFRONT_PUBLIC_INDEX_PORT="${PYFRONT_PUBLIC_INDEX_PORT:-38380}"
 
@@ -32,8 +34,8 @@ fi
 
 # The scanner reads every byte of the data root: an optimized build scans
 # ~20x faster than a debug one.
-step "build the leak tests (release)"
-cargo test --release --locked --test leaks --no-run
+step "build the leak tests (profile scanner)"
+cargo test --profile scanner --locked --test leaks --no-run
 
 step "harness ($PYFRONT_HARNESS_DIR): engines, base images, private index"
 started=$(date +%s)
@@ -55,7 +57,7 @@ for engine in $PYFRONT_ENGINES; do
         : >"$report"
         started=$(date +%s)
         PYFRONT_E2E_REQUIRED=1 PYFRONT_LEAKS_REPORT="$report" \
-            cargo test --release --locked --test leaks -- --test-threads=1 --nocapture
+            cargo test --profile scanner --locked --test leaks -- --test-threads=1 --nocapture
         echo "leak scan on $engine: $(( $(date +%s) - started ))s (report: $report)"
     )
 done

@@ -26,7 +26,7 @@ use crate::llb::{
 };
 use crate::plan::{
     display_argv, Earlier, Install, InstallStep, NewUser, Plan, RunOutput, RunStep, CONTEXT_MOUNT,
-    HELPER_MOUNT, MEMBERS_DIR, MEMBERS_MOUNT, PLAN_DIR, PLAN_MOUNT, SECRETS_DIR, VENV,
+    HELPER_MOUNT, LOCAL_MOUNT, MEMBERS_DIR, MEMBERS_MOUNT, PLAN_DIR, PLAN_MOUNT, SECRETS_DIR, VENV,
     WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
 };
 use crate::redact::Redacted;
@@ -337,6 +337,29 @@ fn helper_exec(
             selector: None,
         });
     }
+    if !step.local_dirs.is_empty() {
+        // Only the local packages' directories, minus `.dockerignore`: an
+        // app-only change leaves the step cached.
+        let source = if step.local_dirs.iter().any(|d| d == ".") {
+            context_source(context_excludes, opts)
+        } else {
+            local(
+                CONTEXT_LOCAL,
+                &LocalOptions {
+                    include_patterns: step.local_dirs.clone(),
+                    exclude_patterns: context_excludes.to_vec(),
+                    shared_key_hint: Some(format!("pyfront-{key}-local-packages")),
+                },
+                c,
+                &opts.name("builder", &format!("load {key} local packages")),
+            )
+        };
+        mounts.push(Mount::ReadOnly {
+            dest: LOCAL_MOUNT.to_owned(),
+            source,
+            selector: None,
+        });
+    }
     mounts.extend(step.sees.iter().filter_map(|e| earlier.mount(*e)));
     for cache in &step.caches {
         mounts.push(Mount::Cache {
@@ -448,6 +471,15 @@ while [ $# -ge 2 ]; do \
 if [ ! -e \"$2\" ] && [ ! -L \"$2\" ]; then \
 printf 'pyfront: %s lists output `%s`, but %s/%s does not exist after the build commands\\n' \"$1\" \"$2\" \"$workdir\" \"$2\" >&2; \
 missing=1; fi; shift 2; done; exit $missing";
+
+/// One output of the build commands, copied from the builder's result
+/// over the app code.
+struct OutputCopy<'a> {
+    from: &'a Output,
+    opts: CopyOptions,
+    title: String,
+    name: String,
+}
 
 /// Runs the outputs check on the last build command's result; the copies
 /// into the app image read from its result (the same files), so a missing
@@ -603,16 +635,19 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
     let venv_layers_to = builder_layers.len();
     let a = &plan.app;
     let workdir = a.workdir.as_str();
+    // The app code, copied the same way into the builder (for the build
+    // commands) and into the app stage.
+    let context = context_source(&a.context_excludes, opts);
+    let code_title = format!("COPY . {workdir}");
+    let code_dest = format!("{}/", workdir.trim_end_matches('/'));
     let mut run_result = None;
     if !b.run.is_empty() {
-        let context = context_source(&a.context_excludes, opts);
-        let code_title = format!("COPY . {workdir}");
         root = copy(
             Some(&root),
             &context,
             &CopyOptions {
                 src: "/".to_owned(),
-                dest: format!("{}/", workdir.trim_end_matches('/')),
+                dest: code_dest.clone(),
                 contents_only: true,
                 owner: None,
             },
@@ -663,34 +698,37 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         }
         None => app_base,
     };
-    let context = context_source(&a.context_excludes, opts);
     let code = CopyOptions {
         src: "/".to_owned(),
-        dest: format!("{}/", workdir.trim_end_matches('/')),
+        dest: code_dest,
         contents_only: true,
         // By name, looked up in the image's own /etc/passwd: the user
         // step made sure it is there, and a base's own user of that
         // name keeps its ids.
         owner: a.user.as_ref().map(|u| Owner::Name(u.name.clone())),
     };
-    let code_name = opts.name("app", &format!("COPY . {workdir}"));
+    let code_name = opts.name("app", &code_title);
     // The outputs of the build commands, over the app code: new files are
     // added, files the code copy also has are replaced, nothing is removed.
-    // Owned like the code.
-    let outputs: Vec<(CopyOptions, String)> = match &run_result {
-        Some(_) => a
+    // Owned like the code. None without build commands (or outputs).
+    let outputs: Vec<OutputCopy> = match &run_result {
+        Some(result) => a
             .outputs
             .iter()
             .map(|output| {
                 let path = format!("{}/{}", workdir.trim_end_matches('/'), output.path);
                 let title = format!("COPY --from=builder {path} {path}");
-                let opts = CopyOptions {
-                    src: path.clone(),
-                    dest: path,
-                    contents_only: true,
-                    owner: a.user.as_ref().map(|u| Owner::Name(u.name.clone())),
-                };
-                (opts, title)
+                OutputCopy {
+                    from: result,
+                    name: opts.name("app", &title),
+                    title,
+                    opts: CopyOptions {
+                        src: path.clone(),
+                        dest: path,
+                        contents_only: true,
+                        owner: code.owner.clone(),
+                    },
+                }
             })
             .collect(),
         None => Vec::new(),
@@ -714,25 +752,18 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
             venv_layers,
             copy_to_scratch(&context, &code, &app_base, c, &code_name),
         ];
-        app_layers.push(history(&format!("COPY . {workdir}")));
-        if let Some(result) = &run_result {
-            for (copy_opts, title) in &outputs {
-                layers.push(copy_to_scratch(
-                    result,
-                    copy_opts,
-                    &app_base,
-                    c,
-                    &opts.name("app", title),
-                ));
-                app_layers.push(history(title));
-            }
-        }
+        layers.extend(
+            outputs
+                .iter()
+                .map(|o| copy_to_scratch(o.from, &o.opts, &app_base, c, &o.name)),
+        );
         merge(
             &layers,
             c,
             &opts.name("app", &format!("stack the base, {VENV} and the app code")),
         )
     } else {
+        let venv_title = format!("COPY --from=builder {VENV} {VENV}");
         let with_venv = copy(
             Some(&app_base),
             &venv,
@@ -744,19 +775,17 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
                 owner: None,
             },
             c,
-            &opts.name("app", &format!("COPY --from=builder {VENV} {VENV}")),
+            &opts.name("app", &venv_title),
         );
-        app_layers.push(history(&format!("COPY --from=builder {VENV} {VENV}")));
-        let mut app = copy(Some(&with_venv), &context, &code, c, &code_name);
-        app_layers.push(history(&format!("COPY . {workdir}")));
-        if let Some(result) = &run_result {
-            for (copy_opts, title) in &outputs {
-                app = copy(Some(&app), result, copy_opts, c, &opts.name("app", title));
-                app_layers.push(history(title));
-            }
-        }
-        app
+        app_layers.push(history(&venv_title));
+        let app = copy(Some(&with_venv), &context, &code, c, &code_name);
+        outputs
+            .iter()
+            .fold(app, |app, o| copy(Some(&app), o.from, &o.opts, c, &o.name))
     };
+    // Either way the code and the outputs are the app stage's last layers.
+    app_layers.push(history(&code_title));
+    app_layers.extend(outputs.iter().map(|o| history(&o.title)));
     let load_check = load_check(&app, &packages_only, workdir, opts);
     Lowered {
         builder,

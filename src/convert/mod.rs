@@ -9,8 +9,10 @@
 //! fail before solving.
 //!
 //! Order: parse the spec → read `.dockerignore` and the install inputs (one
-//! batch) and check them → plan → resolve the base images of every platform
-//! (concurrently) → lint → lower each platform to LLB.
+//! batch) and check them, while the base images of every platform resolve
+//! (all concurrently: one round trip; an install-input error wins over an
+//! image error, as if they ran in turn) → plan → lint → lower each platform
+//! to LLB.
 
 mod compile;
 pub mod go_json;
@@ -19,7 +21,7 @@ mod inputs;
 mod lower;
 pub mod subrequests;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use compile::{compile, Compiled, REPRODUCIBLE_EPOCH};
 pub use image_config::{image_config, runtime_config};
@@ -30,6 +32,7 @@ use crate::image::{BaseConfig, Platform};
 use crate::lint::{Bases, Warning};
 use crate::llb::Definition;
 use crate::options::BuildOptions;
+use crate::plan::installers::pip_local::{self, NotStatic, StaticLocal};
 use crate::plan::installers::{Collector, Location, RequirementsError};
 use crate::plan::{ContextInputs, Plan, Target};
 use crate::spec::{BuildArgs, ContextPath, Diagnostic, Spec, SpecError, SpecErrorKind};
@@ -108,17 +111,17 @@ pub async fn convert<I: Inputs>(
 ) -> Result<Converted, ConvertError> {
     let spec = parse_spec(&options.filename, source, options)?;
     let spec_text = String::from_utf8_lossy(source).into_owned();
-    let context = read_install_inputs(&spec, &spec_text, options, inputs).await?;
-    let plan = Plan::new(&spec, &context);
-
-    // Base images resolve per platform: a multi-arch base gives each
-    // platform its own config (and Python, env, user).
+    // The install inputs and the base images only need the spec: one round
+    // trip for both. Base images resolve per platform: a multi-arch base
+    // gives each platform its own config (and Python, env, user).
+    let context = read_install_inputs(&spec, &spec_text, options, inputs);
     let resolved = futures_util::future::try_join_all(
         platforms
             .iter()
             .map(|platform| resolve_bases(&spec, options.target, platform, inputs)),
-    )
-    .await?;
+    );
+    let (context, resolved) = first_error_first(context, resolved).await?;
+    let plan = Plan::new(&spec, &context);
 
     let warnings = lint(&spec, &spec_text, options, resolved.first())?;
 
@@ -154,6 +157,26 @@ pub async fn convert<I: Inputs>(
         warnings,
         images,
     })
+}
+
+/// Runs `first` and `second` side by side. The error is the one a
+/// sequential `first` then `second` would give: `first`'s wins whenever it
+/// fails (returned at once), `second`'s only once `first` has succeeded.
+/// Which call answers first never changes which error the user sees.
+pub(crate) async fn first_error_first<A, B, E>(
+    first: impl std::future::Future<Output = Result<A, E>>,
+    second: impl std::future::Future<Output = Result<B, E>>,
+) -> Result<(A, B), E> {
+    use futures_util::future::{select, Either};
+    let (first, second) = (std::pin::pin!(first), std::pin::pin!(second));
+    match select(first, second).await {
+        Either::Left((a, second)) => Ok((a?, second.await?)),
+        Either::Right((Ok(b), first)) => Ok((first.await?, b)),
+        Either::Right((Err(e), first)) => {
+            first.await?;
+            Err(e)
+        }
+    }
 }
 
 /// The builder base's config and, for the app target, the runtime base's.
@@ -231,7 +254,8 @@ context and sees nothing outside it: make that root a directory that holds the a
 the app's directory, update its path and re-lock";
 
 /// Reads `.dockerignore` and the install inputs (one batch, then one per
-/// level of pip `-r` / `-c` includes), fails with the location when an input
+/// level of pip `-r` / `-c` includes, then one for the `pyproject.toml`s of
+/// pip's local path requirements), fails with the location when an input
 /// is missing or invalid (a requirement file's own errors point into that
 /// file) or a Poetry or uv project does not match the spec's indexes, and
 /// returns what the plan needs from the context.
@@ -345,27 +369,25 @@ async fn read_install_inputs<I: Inputs>(
             // pip would run the build code of a local path or a URL or VCS
             // requirement to learn its dependencies, whatever
             // `--only-binary` says: in the step that reads the token. Only
-            // an explicit, linted opt-out allows that.
+            // an explicit, linted opt-out allows that, but for local
+            // packages whose metadata is static (`pip_local`): they install
+            // hermetically.
             if spec.install.build_code_sees_index_login.is_none() {
-                let first = set
-                    .local
-                    .first()
-                    .map(|l| (&l.file, l.span.clone(), "a local path"))
-                    .or_else(|| {
-                        set.remote
-                            .as_ref()
-                            .map(|(file, span)| (file, span.clone(), "a URL or VCS"))
-                    });
-                if let Some((file, span, what)) = first {
-                    return Err(ConvertError::Spec(Box::new(Diagnostic::located(
-                        file.as_str(),
-                        collector.source(file).unwrap_or_default(),
-                        &options.build_args,
-                        Some(span),
-                        &format!("pip would run the build code of {what} requirement in the step that reads the index token"),
-                        Some("install it from a uv or Poetry lock (their builds run without the token), publish it to the index as a wheel, or set `build-code-sees-index-login = true` in [install] to accept the risk".to_owned()),
-                    ))));
+                if !set.local.is_empty() {
+                    context.local_static =
+                        Some(static_local(&set, &collector, inputs, options).await?);
                 }
+                if let Some((file, span)) = &set.remote {
+                    return Err(build_code_refused(
+                        file,
+                        span.clone(),
+                        collector.source(file).unwrap_or_default(),
+                        "a URL or VCS",
+                        None,
+                        options,
+                    ));
+                }
+                return Ok(context);
             }
             context.local_requirements = !set.local.is_empty();
             context.remote_requirements = set.remote.is_some();
@@ -373,6 +395,118 @@ async fn read_install_inputs<I: Inputs>(
         _ => {}
     }
     Ok(context)
+}
+
+/// The refusal of a requirement whose build code pip would run in the
+/// fetch step; `why`: what keeps a local package from installing
+/// hermetically.
+fn build_code_refused(
+    file: &ContextPath,
+    span: std::ops::Range<usize>,
+    source: &str,
+    what: &str,
+    why: Option<&NotStatic>,
+    options: &BuildOptions,
+) -> ConvertError {
+    let mut message = format!(
+        "pip would run the build code of {what} requirement in the step that reads the index token"
+    );
+    let mut hint = String::new();
+    if let Some(why) = why {
+        message.push_str(&format!(
+            " (pyfront cannot tell its dependencies without running it: {why})"
+        ));
+        if let Some(fix) = why.fix() {
+            hint.push_str(fix);
+            hint.push_str(", ");
+        }
+    }
+    hint.push_str("install it from a uv or Poetry lock (their builds run without the token), publish it to the index as a wheel, or set `build-code-sees-index-login = true` in [install] to accept the risk");
+    ConvertError::Spec(Box::new(Diagnostic::located(
+        file.as_str(),
+        source,
+        &options.build_args,
+        Some(span),
+        &message,
+        Some(hint),
+    )))
+}
+
+/// The local requirements of `set`, installed hermetically: reads each
+/// directory's `pyproject.toml` (one batch) and refuses, located at the
+/// requirement, the first whose dependencies are not static.
+async fn static_local<I: Inputs>(
+    set: &crate::plan::installers::RequirementSet,
+    collector: &Collector,
+    inputs: &I,
+    options: &BuildOptions,
+) -> Result<StaticLocal, ConvertError> {
+    let dirs: Vec<&str> = set
+        .local
+        .iter()
+        .map(|l| l.path.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let names: Vec<String> = dirs
+        .iter()
+        .map(|d| match *d {
+            "." => "pyproject.toml".to_owned(),
+            d => format!("{d}/pyproject.toml"),
+        })
+        .collect();
+    let read = inputs.context_files(&names).await?;
+    let texts: BTreeMap<&str, Option<String>> = dirs
+        .iter()
+        .zip(read)
+        .map(|(d, b)| (*d, b.map(|b| String::from_utf8_lossy(&b).into_owned())))
+        .collect();
+    let mut metadata = BTreeMap::new();
+    let mut requests = Vec::new();
+    for local in &set.local {
+        let source = collector.source(&local.file).unwrap_or_default();
+        let text = source.get(local.span.clone()).unwrap_or_default();
+        let request = pip_local::Request {
+            path: &local.path,
+            text,
+            file: local.file.as_str(),
+            span: local.span.clone(),
+        };
+        let checked = if set.require_hashes {
+            Err(NotStatic::Hashes)
+        } else if local.constraint {
+            Err(NotStatic::Constraint)
+        } else if local.config_settings {
+            Err(NotStatic::ConfigSettings)
+        } else if pip_local::is_archive(&local.path) {
+            Err(NotStatic::Archive)
+        } else {
+            match texts.get(local.path.as_str()).cloned().flatten() {
+                None => Err(NotStatic::NoPyproject),
+                Some(pyproject) => pip_local::metadata(&pyproject).and_then(|m| {
+                    pip_local::check_extras(&request, &m)?;
+                    Ok(m)
+                }),
+            }
+        };
+        match checked {
+            Ok(m) => {
+                metadata.insert(local.path.clone(), m);
+            }
+            Err(why) => {
+                return Err(build_code_refused(
+                    &local.file,
+                    local.span.clone(),
+                    source,
+                    "a local path",
+                    Some(&why),
+                    options,
+                ))
+            }
+        }
+        requests.push(request);
+    }
+    Ok(pip_local::resolve(&requests, &metadata))
 }
 
 /// A requirement-file error as a diagnostic in `file`.
@@ -391,3 +525,6 @@ fn locate_requirement(
         error.hint(),
     )))
 }
+
+#[cfg(test)]
+mod rounds_tests;

@@ -1,7 +1,9 @@
-//! Subrequests (`requestid` opt): `frontend.outline`, `frontend.targets`
-//! and `frontend.subrequests.describe`, so that `docker buildx build
-//! --print=outline` (buildx 0.13: `BUILDX_EXPERIMENTAL=1`) tells a user which
-//! build args and which `--secret` flags a spec needs, without building.
+//! Subrequests (`requestid` opt): `frontend.outline`, `frontend.targets`,
+//! `frontend.lint` and `frontend.subrequests.describe`, so that `docker
+//! buildx build --call=outline` (buildx 0.13: `--print=outline` with
+//! `BUILDX_EXPERIMENTAL=1`) tells a user which build args and which
+//! `--secret` flags a spec needs, and `--check` (`--call=check`, buildx 0.15+)
+//! shows pyfront's lint warnings, without building.
 //!
 //! Results are metadata only (`result.json`, `result.txt`, `version`), in
 //! the JSON shapes of BuildKit's `frontend/subrequests` packages.
@@ -11,7 +13,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::go_json::{base64, Range};
-use crate::options::{Subrequest, DESCRIBE, OUTLINE, TARGETS};
+use crate::lint::Warning;
+use crate::options::{Subrequest, DESCRIBE, LINT, OUTLINE, TARGETS};
 use crate::redact::{looks_secret_name, mask, redact_spec, Redacted};
 use crate::source::SourceRange;
 use crate::spec::Spec;
@@ -138,10 +141,103 @@ pub fn result(
         (Subrequest::Describe, _) | (_, None) => describe(),
         (Subrequest::Outline, Some((spec, text))) => outline(spec, text, filename, true),
         (Subrequest::Targets, Some((spec, _))) => targets(spec),
+        // The frontend answers a lint request with `lint_result` after the
+        // conversion (the lints need the base images' configs); a spec
+        // alone has no findings of its own.
+        (Subrequest::Lint, Some((_, text))) => return lint_result(&[], text, filename),
     };
     BTreeMap::from([
         ("result.json".to_owned(), json.into_bytes()),
         ("result.txt".to_owned(), txt.into_bytes()),
+        ("version".to_owned(), VERSION.as_bytes().to_vec()),
+    ])
+}
+
+/// `lint.Source` of BuildKit's `frontend/subrequests/lint`.
+#[derive(Serialize)]
+struct LintSource {
+    #[serde(rename = "fileName")]
+    filename: String,
+    language: &'static str,
+    definition: Option<()>,
+    /// The spec as the redaction policy shows it.
+    data: String,
+}
+
+/// `lint.Warning`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LintWarning {
+    rule_name: &'static str,
+    description: String,
+    detail: String,
+    location: Location,
+}
+
+/// `lint.LintResults`.
+#[derive(Serialize)]
+struct LintResults {
+    warnings: Vec<LintWarning>,
+    sources: Vec<LintSource>,
+}
+
+/// The answer to `frontend.lint` (`docker buildx build --check`): the
+/// warnings a build of the spec `text` reports, in BuildKit's shape, with
+/// `result.statuscode` 1 when there are any (buildx's exit code). buildx
+/// prints each warning's source lines, so every warning has a location:
+/// its span's whole lines, or the first line for a warning about the spec
+/// as a whole.
+pub fn lint_result(warnings: &[Warning], text: &str, filename: &str) -> BTreeMap<String, Vec<u8>> {
+    let redacted = redact_spec(text);
+    let map = crate::source::SourceMap::new(filename, redacted.as_str());
+    let first_line = 0..redacted.find('\n').unwrap_or(redacted.len());
+    let results = LintResults {
+        warnings: warnings
+            .iter()
+            .map(|w| LintWarning {
+                rule_name: w.rule,
+                description: w.message.as_str().to_owned(),
+                // What buildx prints under the rule's name: the finding and
+                // its fix, as the build's one-line form has them.
+                detail: match &w.hint {
+                    Some(hint) => format!("{} (hint: {hint})", w.message),
+                    None => w.message.as_str().to_owned(),
+                },
+                location: location(map.range(w.span.clone().unwrap_or(first_line.clone()))),
+            })
+            .collect(),
+        sources: vec![LintSource {
+            filename: shown(filename),
+            language: "TOML",
+            definition: None,
+            data: base64(redacted.as_bytes()),
+        }],
+    };
+    let mut txt = String::new();
+    for w in warnings {
+        let at = map.range(w.span.clone().unwrap_or(first_line.clone()));
+        txt.push_str(&format!(
+            "{}:{}: warning: {w}\n",
+            shown(filename),
+            at.start.line
+        ));
+        if let Some(hint) = &w.hint {
+            txt.push_str(&format!("  hint: {hint}\n"));
+        }
+    }
+    if warnings.is_empty() {
+        txt.push_str("no warnings\n");
+    }
+    let status = if warnings.is_empty() { "0" } else { "1" };
+    BTreeMap::from([
+        (
+            "result.json".to_owned(),
+            serde_json::to_string_pretty(&results)
+                .unwrap_or_default()
+                .into_bytes(),
+        ),
+        ("result.txt".to_owned(), txt.into_bytes()),
+        ("result.statuscode".to_owned(), status.as_bytes().to_vec()),
         ("version".to_owned(), VERSION.as_bytes().to_vec()),
     ])
 }
@@ -320,9 +416,10 @@ fn describe() -> (String, String) {
     let list = vec![
         request(OUTLINE, "List the build args and secrets the spec needs"),
         request(TARGETS, "List the targets: app (default) and builder"),
+        request(LINT, "Lint the spec: the warnings a build reports"),
         request(DESCRIBE, "List the subrequests this frontend supports"),
     ];
-    let txt = format!("{OUTLINE}\n{TARGETS}\n{DESCRIBE}\n");
+    let txt = format!("{OUTLINE}\n{TARGETS}\n{LINT}\n{DESCRIBE}\n");
     (serde_json::to_string_pretty(&list).unwrap_or_default(), txt)
 }
 
@@ -374,6 +471,45 @@ mod tests {
     }
 
     #[test]
+    fn lint_answers_in_buildkits_shape_with_a_location_each() {
+        let text = "[app]\nbase = \"python:3.11\"\n[install]\nwith = \"pip\"\nrequirements = [\"r.txt\"]\n[[index]]\nname = \"p\"\nurl = \"http://pypi.example/simple\"\nusername = \"u\"\npassword-secret = \"pypi_token\"\n";
+        let spec = Spec::parse(text, &BuildArgs::new()).unwrap();
+        let passed = std::collections::BTreeSet::from(["API_TOKEN".to_owned()]);
+        let warnings = crate::lint::lint(&spec, &passed, None);
+        assert!(warnings.iter().any(|w| w.span.is_none()), "{warnings:?}");
+        let meta = lint_result(&warnings, text, "pyfront.toml");
+        let json: serde_json::Value = serde_json::from_slice(&meta["result.json"]).unwrap();
+        let found = json["warnings"].as_array().unwrap();
+        assert_eq!(found.len(), warnings.len());
+        let http = found
+            .iter()
+            .find(|w| w["ruleName"] == "plain-http-index")
+            .unwrap();
+        assert!(http["description"].as_str().unwrap().contains("plain HTTP"));
+        let detail = http["detail"].as_str().unwrap();
+        assert!(
+            detail.ends_with("(hint: use an `https://` URL)"),
+            "{detail}"
+        );
+        // The index's `[[index]]` header, line 6.
+        assert_eq!(http["location"]["ranges"][0]["start"]["line"], 6);
+        assert_eq!(http["location"]["ranges"][0]["end"]["line"], 6);
+        // buildx prints the source lines of every warning's first range.
+        assert!(found
+            .iter()
+            .all(|w| w["location"]["ranges"][0]["start"]["line"]
+                .as_i64()
+                .is_some_and(|l| l >= 1)));
+        assert_eq!(json["sources"][0]["fileName"], "pyfront.toml");
+        assert_eq!(json["sources"][0]["language"], "TOML");
+        assert_eq!(meta["result.statuscode"], b"1");
+        let none = lint_result(&[], text, "pyfront.toml");
+        assert_eq!(none["result.statuscode"], b"0");
+        let json: serde_json::Value = serde_json::from_slice(&none["result.json"]).unwrap();
+        assert_eq!(json["warnings"], serde_json::json!([]));
+    }
+
+    #[test]
     fn targets_and_describe() {
         let spec = Spec::parse(SPEC, &BuildArgs::new()).unwrap();
         let meta = result(Subrequest::Targets, Some((&spec, SPEC)), "pyfront.toml");
@@ -383,5 +519,6 @@ mod tests {
         let meta = result(Subrequest::Describe, None, "");
         let json: serde_json::Value = serde_json::from_slice(&meta["result.json"]).unwrap();
         assert_eq!(json[0]["name"], OUTLINE);
+        assert!(json.as_array().unwrap().iter().any(|r| r["name"] == LINT));
     }
 }

@@ -6,9 +6,12 @@
 mod build;
 mod caps;
 mod errdefs;
+#[cfg(test)]
+mod fake_gateway_tests;
 mod gateway;
 pub mod result;
 mod session;
+mod trace;
 mod warnings;
 
 use bollard_buildkit_proto::google::protobuf::Any;
@@ -127,7 +130,8 @@ pub fn run() -> ! {
         };
         let raw_opts = raw_opts_from_env();
         let timing = crate::options::timing_requested(&raw_opts);
-        let request = match build::build(&bridge, &raw_opts).await {
+        let trace = trace::Trace::new(started);
+        let request = match build::build(&bridge, &raw_opts, &trace).await {
             Ok(result) => ReturnRequest {
                 result: Some(result.into_proto()),
                 error: None,
@@ -141,8 +145,11 @@ pub fn run() -> ! {
                 }
             }
         };
-        let returned = bridge.clone().r#return(request).await;
+        let returned = trace.call("Return", bridge.clone().r#return(request)).await;
         if timing {
+            for line in trace.lines() {
+                eprintln!("{line}");
+            }
             eprintln!(
                 "pyfront: timing: start to Return {} ms, peak RSS {} kB",
                 started.elapsed().as_millis(),

@@ -9,6 +9,7 @@ use bollard_buildkit_proto::pb;
 
 use super::caps::Caps;
 use super::gateway::Bridge;
+use super::trace::{Trace, FINAL_SOLVE};
 use super::FrontendError;
 use crate::convert::{InputError, Inputs, CONTEXT_LOCAL};
 use crate::image::{BaseConfig, Platform};
@@ -22,6 +23,8 @@ pub(super) struct Session<'a> {
     pub(super) options: &'a BuildOptions,
     /// The platform the helper solves (file reads) run on.
     pub(super) platform: &'a Platform,
+    /// Where every gateway call is recorded for the timing log.
+    pub(super) trace: &'a Trace,
 }
 
 impl Session<'_> {
@@ -33,21 +36,42 @@ impl Session<'_> {
         }
     }
 
-    /// Solves `def` and returns the result's ref id.
-    pub(super) async fn solve(&self, def: pb::Definition) -> Result<String, FrontendError> {
-        self.solve_request(def, false).await
+    /// Solves `def` and returns the result's ref id. `what` names the
+    /// solve in the timing log.
+    pub(super) async fn solve(
+        &self,
+        def: pb::Definition,
+        what: &str,
+    ) -> Result<String, FrontendError> {
+        self.solve_request(def, false, format!("Solve {what}"))
+            .await
+    }
+
+    /// A final solve: the image for `platform`.
+    pub(super) async fn solve_image(
+        &self,
+        def: pb::Definition,
+        platform: &Platform,
+    ) -> Result<String, FrontendError> {
+        self.solve_request(def, false, format!("{FINAL_SOLVE} {platform}"))
+            .await
     }
 
     /// Solves `def` for its outcome: BuildKit runs it now (`evaluate`) and
     /// the build fails if it fails.
-    pub(super) async fn evaluate(&self, def: pb::Definition) -> Result<String, FrontendError> {
-        self.solve_request(def, true).await
+    pub(super) async fn evaluate(
+        &self,
+        def: pb::Definition,
+        what: &str,
+    ) -> Result<String, FrontendError> {
+        self.solve_request(def, true, format!("Solve {what}")).await
     }
 
     async fn solve_request(
         &self,
         def: pb::Definition,
         evaluate: bool,
+        name: String,
     ) -> Result<String, FrontendError> {
         let cache_imports = if self.caps.has_api("importcaches") {
             self.options
@@ -71,9 +95,8 @@ impl Session<'_> {
             ..Default::default()
         };
         let response = self
-            .bridge
-            .clone()
-            .solve(request)
+            .trace
+            .call(name, self.bridge.clone().solve(request))
             .await
             .map_err(|source| FrontendError::Rpc {
                 call: "Solve",
@@ -127,7 +150,9 @@ impl Session<'_> {
         required: bool,
     ) -> Result<Option<Vec<u8>>, FrontendError> {
         let source = self.local_files_source(local_name, &[path.to_owned()], path);
-        let ref_id = self.solve(marshal(&source).proto).await?;
+        let ref_id = self
+            .solve(marshal(&source).proto, &format!("load {path}"))
+            .await?;
         match self.read_file(&ref_id, path).await {
             Ok(bytes) => Ok(Some(bytes)),
             Err(_) if !required => Ok(None),
@@ -143,14 +168,15 @@ impl Session<'_> {
         ref_id: &str,
         path: &str,
     ) -> Result<Vec<u8>, tonic::Status> {
+        let mut client = self.bridge.clone();
+        let read = client.read_file(fpb::ReadFileRequest {
+            r#ref: ref_id.to_owned(),
+            file_path: path.to_owned(),
+            ..Default::default()
+        });
         Ok(self
-            .bridge
-            .clone()
-            .read_file(fpb::ReadFileRequest {
-                r#ref: ref_id.to_owned(),
-                file_path: path.to_owned(),
-                ..Default::default()
-            })
+            .trace
+            .call(format!("ReadFile {path}"), read)
             .await?
             .into_inner()
             .data)
@@ -164,7 +190,7 @@ impl Inputs for Session<'_> {
     async fn context_files(&self, paths: &[String]) -> Result<Vec<Option<Vec<u8>>>, InputError> {
         let source = self.local_files_source(CONTEXT_LOCAL, paths, "pyfront-inputs");
         let ref_id = self
-            .solve(marshal(&source).proto)
+            .solve(marshal(&source).proto, "load context")
             .await
             .map_err(|e| InputError {
                 what: "cannot read the build context".to_owned(),
@@ -185,16 +211,17 @@ impl Inputs for Session<'_> {
         image: &str,
         platform: &Platform,
     ) -> Result<Option<BaseConfig>, InputError> {
+        let mut client = self.bridge.clone();
+        let resolve = client.resolve_image_config(fpb::ResolveImageConfigRequest {
+            r#ref: image.to_owned(),
+            platform: Some(platform.to_pb()),
+            resolve_mode: self.options.resolve_mode.as_str().to_owned(),
+            log_name: format!("[internal] load metadata for {image}"),
+            ..Default::default()
+        });
         let response = self
-            .bridge
-            .clone()
-            .resolve_image_config(fpb::ResolveImageConfigRequest {
-                r#ref: image.to_owned(),
-                platform: Some(platform.to_pb()),
-                resolve_mode: self.options.resolve_mode.as_str().to_owned(),
-                log_name: format!("[internal] load metadata for {image}"),
-                ..Default::default()
-            })
+            .trace
+            .call(format!("ResolveImageConfig {image} {platform}"), resolve)
             .await
             .map_err(|source| InputError {
                 what: format!("cannot resolve the image `{image}`"),

@@ -31,22 +31,23 @@ pub(super) async fn report(
                 }
                 None => (None, Vec::new()),
             };
+            let mut client = session.bridge.clone();
+            let warn = client.warn(fpb::WarnRequest {
+                digest: spec_digest.to_owned(),
+                level: WARNING_LEVEL,
+                short: format!("{} ({})", warning.message, warning.rule).into_bytes(),
+                detail: warning
+                    .hint
+                    .iter()
+                    .map(|h| h.as_str().as_bytes().to_vec())
+                    .collect(),
+                url: String::new(),
+                info,
+                ranges,
+            });
             session
-                .bridge
-                .clone()
-                .warn(fpb::WarnRequest {
-                    digest: spec_digest.to_owned(),
-                    level: WARNING_LEVEL,
-                    short: format!("{} ({})", warning.message, warning.rule).into_bytes(),
-                    detail: warning
-                        .hint
-                        .iter()
-                        .map(|h| h.as_str().as_bytes().to_vec())
-                        .collect(),
-                    url: String::new(),
-                    info,
-                    ranges,
-                })
+                .trace
+                .call("Warn", warn)
                 .await
                 .map_err(|source| FrontendError::Rpc {
                     call: "Warn",
@@ -64,7 +65,7 @@ pub(super) async fn report(
                 &session.constraints(),
                 &format!("WARNING: {warning}"),
             );
-            let ref_id = session.solve(marshal(&vertex).proto).await?;
+            let ref_id = session.solve(marshal(&vertex).proto, "warning").await?;
             let _ = session.read_file(&ref_id, ".pyfront-warning-nothing").await;
         }
     }

@@ -20,6 +20,24 @@ impl Platform {
         }
     }
 
+    /// The platform this process runs on, in Go's names (what BuildKit's
+    /// Go client uses where a definition names no platform).
+    pub fn host() -> Self {
+        let architecture = match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            "x86" => "386",
+            "powerpc64" if cfg!(target_endian = "little") => "ppc64le",
+            "loongarch64" => "loong64",
+            other => other,
+        };
+        Self {
+            os: "linux".to_owned(),
+            architecture: architecture.to_owned(),
+            variant: None,
+        }
+    }
+
     /// Parses `os/arch[/variant]` (the `platform` opt's format).
     pub fn parse(value: &str) -> Option<Self> {
         let mut parts = value.trim().split('/');
@@ -57,5 +75,22 @@ impl std::fmt::Display for Platform {
             write!(f, "/{v}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Platform;
+
+    #[test]
+    fn the_host_platform_is_in_go_names() {
+        let host = Platform::host();
+        assert_eq!(Platform::parse(&host.to_string()), Some(host.clone()));
+        if cfg!(target_arch = "x86_64") {
+            assert_eq!(host, Platform::linux_amd64());
+        }
+        if cfg!(target_arch = "aarch64") {
+            assert_eq!(host.to_string(), "linux/arm64");
+        }
     }
 }

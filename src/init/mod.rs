@@ -23,13 +23,23 @@ pub struct Project {
     pub requirements: Vec<String>,
     /// `(name, url)` of each index `pyproject.toml` names.
     pub indexes: Vec<(String, String)>,
+    /// The first of `indexes` that replaces PyPI for the installer (uv's
+    /// `default = true`, Poetry's primary source): `default = true` in the
+    /// spec, so pyfront's own pip (the tools' provisioning, an sdist's build
+    /// requirements) does not ask PyPI either.
+    pub default_index: Option<String>,
     /// pip: the `index-url` of the project's `pip.conf`.
     pub pip_index: Option<String>,
     /// `major.minor`.
     pub python: String,
     /// A module with `__main__.py`, for `cmd`.
     pub module: Option<String>,
-    pub module_in_src: bool,
+    /// The directory that holds `module`, relative to the project (`src`,
+    /// `packages/app/src`): `PYTHONPATH`; `None` for the project root.
+    pub module_dir: Option<String>,
+    /// uv workspace: the member whose module is the entry (`[install]
+    /// package`).
+    pub package: Option<String>,
     /// The dependencies' names, PEP 503 normalized, sorted: the requirement
     /// files (and what they include), `[project] dependencies`, the lock's
     /// packages.
@@ -55,6 +65,7 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
             .map_err(|e| format!("`pyproject.toml` is not valid TOML: {}", e.message()))?,
         None => PyProject::default(),
     };
+    let pyproject_is_workspace = pyproject.is_uv_workspace();
     let mut tool = pyproject.tool;
     let (installer, named) = if dir.join("uv.lock").is_file() {
         ("uv", tool.uv.unwrap_or_default().index)
@@ -101,7 +112,7 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
         .map(|l| (l.name.to_owned(), l.path.to_owned()))
         .collect();
     let lock_requires = if installer == "uv" {
-        lock.requires_python
+        lock.requires_python.clone()
     } else {
         None
     };
@@ -125,10 +136,21 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
                 .flatten()
         })
         .unwrap_or_else(|| DEFAULT_PYTHON.to_owned());
-    let (module, module_in_src) = entry_module(dir);
+    let (mut module, mut module_dir) = entry_module(dir);
+    let mut package = None;
+    if installer == "uv" && module.is_none() && pyproject_is_workspace {
+        if let Some((member, m, d)) = workspace_entry(dir, &lock) {
+            (package, module, module_dir) = (Some(member), Some(m), d);
+        }
+    }
+    let default_index = named
+        .iter()
+        .find(|n| n.url.is_some() && n.replaces_pypi(installer, &named))
+        .map(|n| n.name.clone());
     Ok(Project {
         installer,
         requirements,
+        default_index,
         indexes: named
             .into_iter()
             // Credentials a `pyproject.toml` may carry stay there: the spec
@@ -141,7 +163,8 @@ pub fn detect(dir: &Path) -> Result<Project, String> {
         pip_index,
         python,
         module,
-        module_in_src,
+        module_dir,
+        package,
         dependencies: dependencies.into_iter().collect(),
         local_packages,
     })
@@ -238,8 +261,46 @@ fn pip_conf_index(text: &str) -> Option<String> {
     Some(url.unredacted().to_owned())
 }
 
-/// The first `<module>/__main__.py` under `src/` or the project root.
-fn entry_module(dir: &Path) -> (Option<String>, bool) {
+/// The first `<module>/__main__.py` under `src/` or the project root, and
+/// `Some("src")` for the former.
+fn entry_module(dir: &Path) -> (Option<String>, Option<String>) {
+    match entry_module_in(dir) {
+        (Some(m), true) => (Some(m), Some("src".to_owned())),
+        (m, _) => (m, None),
+    }
+}
+
+/// A uv workspace whose root has no entry module: the first member of the
+/// lock (by path) that has one, as `(member, module, module_dir)`; that
+/// member is the app (`[install] package`), it runs from the app code.
+fn workspace_entry(dir: &Path, lock: &Lock) -> Option<(String, String, Option<String>)> {
+    let mut members: Vec<(&str, &str)> = lock
+        .package
+        .iter()
+        .filter_map(|p| {
+            let s = p.source.as_ref()?;
+            let path = s.editable.as_deref().or(s.virtual_path.as_deref())?;
+            Some((path, p.name.as_str()))
+        })
+        .filter(|(path, _)| {
+            *path != "."
+                && !path.starts_with('/')
+                && path.split('/').all(|c| !c.is_empty() && c != "..")
+        })
+        .collect();
+    members.sort();
+    members.into_iter().find_map(|(path, name)| {
+        let (module, in_src) = entry_module_in(&dir.join(path));
+        let module_dir = if in_src {
+            format!("{path}/src")
+        } else {
+            path.to_owned()
+        };
+        module.map(|m| (name.to_owned(), m, Some(module_dir)))
+    })
+}
+
+fn entry_module_in(dir: &Path) -> (Option<String>, bool) {
     for (base, in_src) in [(dir.join("src"), true), (dir.to_path_buf(), false)] {
         let Ok(entries) = std::fs::read_dir(&base) else {
             continue;
@@ -362,8 +423,11 @@ pub fn render(p: &Project, syntax: &str) -> String {
     match &p.module {
         Some(m) => {
             out.push_str(&format!("cmd = [\"python\", \"-m\", {}]\n", quoted(m)));
-            if p.module_in_src {
-                out.push_str("env = { PYTHONPATH = \"/app/src\" }\n");
+            if let Some(d) = &p.module_dir {
+                out.push_str(&format!(
+                    "env = {{ PYTHONPATH = {} }}\n",
+                    quoted(&format!("/app/{d}"))
+                ));
             }
         }
         None => out.push_str("# cmd = [\"python\", \"-m\", \"yourapp\"]\n"),
@@ -387,6 +451,12 @@ pub fn render(p: &Project, syntax: &str) -> String {
     }
     out.push_str(&format!("\n[install]\nwith = \"{}\"\n", p.installer));
     out.push_str(&local_packages_lines(&p.local_packages));
+    if let Some(member) = &p.package {
+        out.push_str(&format!(
+            "# The workspace member that is the app: its dependencies (other members\n# included) go into the venv; it runs from the app code (PYTHONPATH).\npackage = {}\n",
+            quoted(member)
+        ));
+    }
     if !p.requirements.is_empty() {
         let list: Vec<String> = p.requirements.iter().map(|r| quoted(r)).collect();
         out.push_str(&format!("requirements = [{}]\n", list.join(", ")));
@@ -394,7 +464,7 @@ pub fn render(p: &Project, syntax: &str) -> String {
     let mut indexes: Vec<(String, String, bool)> = p
         .indexes
         .iter()
-        .map(|(n, u)| (n.clone(), u.clone(), false))
+        .map(|(n, u)| (n.clone(), u.clone(), p.default_index.as_ref() == Some(n)))
         .collect();
     if let Some(url) = &p.pip_index {
         indexes.push(("private".to_owned(), url.clone(), true));

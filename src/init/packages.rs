@@ -24,22 +24,10 @@ pub fn table() -> BTreeMap<String, Entry> {
     toml::from_str(TABLE).unwrap_or_default()
 }
 
-/// PEP 503: lowercase, each run of `-`, `_` and `.` as one `-`.
+/// PEP 503: lowercase, each run of `-`, `_` and `.` as one `-` (the
+/// spec's own normalization, so init and the build agree on names).
 pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut separator = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            separator = true;
-        } else {
-            if separator && !out.is_empty() {
-                out.push('-');
-            }
-            separator = false;
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
+    crate::spec::normalize_package_name(name)
 }
 
 /// The normalized project name of a PEP 508 requirement (`Django[argon2]

@@ -289,3 +289,111 @@ fn path_dependencies_are_named_and_one_outside_is_flagged() {
     );
     assert!(!text.contains("`sdk-a` is at"), "{text}");
 }
+
+#[test]
+fn a_uv_workspace_names_the_member_with_the_entry_module() {
+    let d = dir(&[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"monorepo\"\nrequires-python = \">=3.11\"\n[tool.uv]\npackage = false\n[tool.uv.workspace]\nmembers = [\"packages/*\"]\n",
+        ),
+        (
+            "uv.lock",
+            "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"monorepo\"\nsource = { virtual = \".\" }\n\n[[package]]\nname = \"corp-base\"\nsource = { editable = \"packages/corp-base\" }\n\n[[package]]\nname = \"wsapp\"\nsource = { editable = \"packages/app\" }\n\n[[package]]\nname = \"evil\"\nsource = { editable = \"../outside\" }\n",
+        ),
+        ("packages/app/src/wsapp/__main__.py", ""),
+        ("packages/corp-base/src/corp_base/__init__.py", ""),
+    ]);
+    let p = detect(&d.0).unwrap();
+    assert_eq!(p.package.as_deref(), Some("wsapp"));
+    assert_eq!(p.module.as_deref(), Some("wsapp"));
+    assert_eq!(p.module_dir.as_deref(), Some("packages/app/src"));
+    let text = render(&p, "pyfront:dev");
+    let spec = Spec::parse(&text, &BuildArgs::new()).unwrap();
+    assert_eq!(spec.app.cmd.clone().unwrap(), ["python", "-m", "wsapp"]);
+    assert!(
+        text.contains("env = { PYTHONPATH = \"/app/packages/app/src\" }\n"),
+        "{text}"
+    );
+    assert!(text.contains("\npackage = \"wsapp\"\n"), "{text}");
+}
+
+/// The index names whose spec block says `default = true` in what init
+/// writes for a `pyproject.toml` with `tool`'s indexes and `lock`.
+fn default_indexes(lock: &str, pyproject: &str) -> Vec<String> {
+    let d = dir(&[(lock, ""), ("pyproject.toml", pyproject)]);
+    let text = init_and_check(&d.0);
+    let spec = Spec::parse(&text, &BuildArgs::new()).unwrap();
+    spec.indexes
+        .iter()
+        .filter(|i| i.default)
+        .map(|i| i.name.as_str().to_owned())
+        .collect()
+}
+
+#[test]
+fn an_index_that_replaces_pypi_for_the_installer_is_the_default() {
+    let uv = |default: &str| {
+        format!("[[tool.uv.index]]\nname = \"pypi-mirror\"\nurl = \"https://a.example/simple\"\n[[tool.uv.index]]\nname = \"private\"\nurl = \"https://b.example/simple\"\n{default}")
+    };
+    assert_eq!(
+        default_indexes("uv.lock", &uv("default = true\n")),
+        ["private"]
+    );
+    // Without `default = true`, uv still asks PyPI last: so does the spec.
+    assert!(default_indexes("uv.lock", &uv("")).is_empty());
+    let poetry = |sources: &str| format!("[tool.poetry]\nname = \"x\"\n{sources}");
+    let source = |name: &str, url: &str, priority: &str| {
+        format!("[[tool.poetry.source]]\nname = \"{name}\"\nurl = \"{url}\"\n{priority}")
+    };
+    // A primary source (also one with no priority) turns Poetry's PyPI off.
+    assert_eq!(
+        default_indexes(
+            "poetry.lock",
+            &poetry(
+                &(source(
+                    "extra",
+                    "https://a.example/simple",
+                    "priority = \"supplemental\"\n"
+                ) + &source(
+                    "private",
+                    "https://b.example/simple",
+                    "priority = \"primary\"\n"
+                ))
+            )
+        ),
+        ["private"]
+    );
+    assert_eq!(
+        default_indexes(
+            "poetry.lock",
+            &poetry(&source("corp", "https://b.example/simple", ""))
+        ),
+        ["corp"]
+    );
+    // PyPI named as a source, or only supplemental sources: PyPI stays.
+    assert!(default_indexes(
+        "poetry.lock",
+        &poetry(
+            &(source(
+                "private",
+                "https://b.example/simple",
+                "priority = \"primary\"\n"
+            ) + &source(
+                "PyPI",
+                "https://pypi.org/simple/",
+                "priority = \"primary\"\n"
+            ))
+        )
+    )
+    .is_empty());
+    assert!(default_indexes(
+        "poetry.lock",
+        &poetry(&source(
+            "private",
+            "https://b.example/simple",
+            "priority = \"supplemental\"\n"
+        ))
+    )
+    .is_empty());
+}

@@ -135,7 +135,7 @@ pub fn lint(spec: &Spec, passed_args: &BTreeSet<String>, bases: Option<Bases<'_>
         out.push(Warning::new(
             "build-code-sees-index-login",
             "`build-code-sees-index-login = true`: pip installs in one step with the index token in its environment, so the build code of every package it builds from source can read the token".to_owned(),
-            Some("install local, URL and VCS requirements from a uv or Poetry lock, or publish them to the index as wheels, and drop this key".to_owned()),
+            Some("declare local packages' dependencies statically in their pyproject.toml's [project] (pyfront then installs them without the token), install local, URL and VCS requirements from a uv or Poetry lock, or publish them to the index as wheels, and drop this key".to_owned()),
             Some(span.clone()),
         ));
     }

@@ -35,6 +35,8 @@ pub const WHEELHOUSE_MOUNT: &str = "/run/pyfront/wheelhouse";
 pub const MEMBERS_DIR: &str = "/var/lib/pyfront/members";
 /// Where the install step sees [`MEMBERS_DIR`] (read-only).
 pub const MEMBERS_MOUNT: &str = "/run/pyfront/members";
+/// Where the install step sees the directories of pip's local packages.
+pub const LOCAL_MOUNT: &str = "/run/pyfront/local";
 
 /// The build targets (`--target`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -178,6 +180,10 @@ pub struct InstallStep {
     /// Sees the whole context (minus `.dockerignore`) instead of
     /// `context_files`.
     pub whole_context: bool,
+    /// Directories of the context (minus `.dockerignore`; `.`: all of it)
+    /// mounted at [`LOCAL_MOUNT`]: pip's local packages.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub local_dirs: Vec<String>,
     pub helper_files: Vec<HelperFile>,
     pub args: Vec<String>,
     /// Static, non-secret environment for the step.
@@ -275,6 +281,10 @@ pub struct ContextInputs {
     /// pip: a requirement names a remote URL or a VCS repository, which
     /// pip builds even when told to take wheels only.
     pub remote_requirements: bool,
+    /// pip: the local requirements, all of static metadata, installed
+    /// hermetically (`installers::pip_local`); `None`: there are none, or
+    /// the spec opted out with `build-code-sees-index-login`.
+    pub local_static: Option<installers::pip_local::StaticLocal>,
     /// uv: `pyproject.toml` has `[tool.uv.workspace]`, so the select step
     /// sees the whole context (the members' `pyproject.toml`s and
     /// sources) and plans the members the install needs.

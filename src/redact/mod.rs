@@ -37,6 +37,35 @@ pub use url::DisplaySafeUrl;
 
 use rules::rules;
 
+/// The work the scans do, in bytes looked at. Unit tests read it to bound
+/// the work by the input's length (linear), never by the clock; outside
+/// them it counts nothing.
+#[cfg(test)]
+mod work {
+    use std::cell::Cell;
+
+    thread_local! {
+        static BYTES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub(super) fn charge(bytes: usize) {
+        BYTES.with(|w| w.set(w.get() + bytes));
+    }
+
+    /// The work `f` does.
+    pub(super) fn of<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        let before = BYTES.with(Cell::get);
+        let value = f();
+        (value, BYTES.with(Cell::get) - before)
+    }
+}
+
+#[cfg(not(test))]
+mod work {
+    #[inline(always)]
+    pub(super) fn charge(_bytes: usize) {}
+}
+
 /// What a masked value is replaced by in messages (`****`).
 pub fn mask() -> &'static str {
     &rules().mask
@@ -203,6 +232,8 @@ fn secret_ranges(text: &str) -> Vec<Range<usize>> {
         .chain(named_values(text))
         .filter(|r| !r.is_empty())
         .collect();
+    // Three runs, each sorted already: the sort merges them.
+    work::charge(ranges.len());
     ranges.sort_by_key(|r| (r.start, r.end));
     let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
     for r in ranges {
@@ -221,11 +252,13 @@ fn token_ranges(text: &str) -> Vec<Range<usize>> {
     let mut found = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
+        work::charge(1);
         let at_word_start = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
         let token = at_word_start
             .then(|| {
                 prefixes.iter().find_map(|t| {
                     let body_start = i + t.prefix.len();
+                    work::charge(t.prefix.len());
                     if !bytes[i..].starts_with(t.prefix.as_bytes()) {
                         return None;
                     }
@@ -233,6 +266,7 @@ fn token_ranges(text: &str) -> Vec<Range<usize>> {
                         .iter()
                         .take_while(|&&b| t.charset.contains(b))
                         .count();
+                    work::charge(body + 1);
                     (body >= t.min_body_length).then_some(i..body_start + body)
                 })
             })
@@ -260,12 +294,14 @@ fn named_values(text: &str) -> Vec<Range<usize>> {
     let mut name: Option<Range<usize>> = None;
     let mut i = 0;
     while i < bytes.len() {
+        work::charge(1);
         let b = bytes[i];
         if is_name_byte(b) {
             let start = i;
             while i < bytes.len() && is_name_byte(bytes[i]) {
                 i += 1;
             }
+            work::charge(i - start);
             name = Some(start..i);
             continue;
         }
@@ -273,7 +309,11 @@ fn named_values(text: &str) -> Vec<Range<usize>> {
             let assigns = i > 0
                 && !matches!(bytes[i - 1], b'=' | b'!' | b'<' | b'>' | b'~')
                 && bytes.get(i + 1) != Some(&b'=');
-            let secret = name.take().is_some_and(|n| looks_secret_name(&text[n]));
+            let secret = name.take().is_some_and(|n| {
+                // Each name is looked at once, against a fixed word list.
+                work::charge(n.len());
+                looks_secret_name(&text[n])
+            });
             if assigns && secret {
                 if let Some(value) = value_after(text, i + 1) {
                     i = value.end.max(i + 1);
@@ -301,13 +341,17 @@ fn ends_bare_value(b: u8) -> bool {
 /// The value that starts after spaces at byte `i` (just after `=`).
 fn value_after(text: &str, mut i: usize) -> Option<Range<usize>> {
     let bytes = text.as_bytes();
+    let spaces_from = i;
     while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
         i += 1;
     }
+    work::charge(i - spaces_from + 1);
     for triple in ["\"\"\"", "'''"] {
+        work::charge(triple.len());
         if text[i..].starts_with(triple) {
             let start = i + 3;
             let end = text[start..].find(triple).map_or(text.len(), |e| start + e);
+            work::charge(end - start + triple.len());
             return Some(start..end);
         }
     }
@@ -327,6 +371,7 @@ fn value_after(text: &str, mut i: usize) -> Option<Range<usize>> {
                 }
                 j += 1;
             }
+            work::charge(j - start + 1);
             Some(start..j.min(bytes.len()))
         }
         b'[' | b'{' => None,
@@ -335,6 +380,7 @@ fn value_after(text: &str, mut i: usize) -> Option<Range<usize>> {
                 .iter()
                 .position(|&b| ends_bare_value(b))
                 .map_or(bytes.len(), |len| i + len);
+            work::charge(end - i + 1);
             Some(i..end)
         }
     }

@@ -34,6 +34,8 @@ pub(crate) fn authority_at(text: &str, start: usize) -> Authority {
         .iter()
         .position(|&b| ends_authority(b))
         .unwrap_or(rest.len());
+    // The scan to the end, and back to the last `@`.
+    super::work::charge(2 * (len + 1));
     match rest[..len].iter().rposition(|&b| b == b'@') {
         Some(at) => Authority {
             userinfo: Some(start..start + at),
@@ -50,8 +52,10 @@ pub(crate) fn authority_at(text: &str, start: usize) -> Authority {
 /// password, or the whole userinfo when it has no `:` (a lone user name is
 /// often a token: `https://TOKEN@host`).
 pub(crate) fn userinfo_secrets(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    super::work::charge(text.len());
     text.match_indices("://").filter_map(move |(at, _)| {
         let userinfo = authority_at(text, at + 3).userinfo?;
+        super::work::charge(userinfo.len());
         let start = text[userinfo.clone()]
             .find(':')
             .map_or(userinfo.start, |i| userinfo.start + i + 1);

@@ -129,6 +129,24 @@ impl fmt::Display for IndexUrl {
     }
 }
 
+/// The checks every path gets, relative or absolute, after its own check
+/// of the leading `/`: no control characters (NUL included) and no `..`
+/// part (`leaves` is the reason given for one). Returns the path's parts
+/// with the empty and `.` ones dropped, i.e. normalized.
+fn path_parts<'v>(value: &'v str, leaves: &'static str) -> Result<Vec<&'v str>, &'static str> {
+    if has_control(value) {
+        return Err("paths cannot contain control characters");
+    }
+    let parts: Vec<&str> = value
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.contains(&"..") {
+        return Err(leaves);
+    }
+    Ok(parts)
+}
+
 /// What a relative path is relative to, in its error messages.
 struct Within {
     absolute: &'static str,
@@ -146,16 +164,7 @@ fn relative_path(value: &str, within: &Within) -> Result<String, SpecErrorKind> 
     if value.starts_with('/') {
         return Err(bad(within.absolute));
     }
-    if has_control(value) {
-        return Err(bad("paths cannot contain control characters"));
-    }
-    let parts: Vec<&str> = value
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    if parts.contains(&"..") {
-        return Err(bad(within.leaves));
-    }
+    let parts = path_parts(value, within.leaves).map_err(bad)?;
     if parts.is_empty() {
         return Err(bad(within.empty));
     }
@@ -228,16 +237,7 @@ impl ImagePath {
         if !value.starts_with('/') {
             return Err(bad("expected an absolute path"));
         }
-        if has_control(value) {
-            return Err(bad("paths cannot contain control characters"));
-        }
-        let parts: Vec<&str> = value
-            .split('/')
-            .filter(|p| !p.is_empty() && *p != ".")
-            .collect();
-        if parts.contains(&"..") {
-            return Err(bad("`..` is not allowed"));
-        }
+        let parts = path_parts(value, "`..` is not allowed").map_err(bad)?;
         Ok(Self(format!("/{}", parts.join("/"))))
     }
     pub fn as_str(&self) -> &str {

@@ -2,7 +2,7 @@
 //! builder on the app code, with the venv and without any secret or
 //! network; their outputs reach the app image, owned like the code.
 
-use crate::harness::{Build, Harness};
+use crate::harness::{Build, BuildResult, Harness};
 
 /// The demo app with a user name and two build commands: a script that
 /// writes `static/` (and records what it could see), then `compileall`.
@@ -45,13 +45,25 @@ with open(os.path.join(out, "probe.txt"), "w") as f:
     ctx
 }
 
+/// Builds `tag` with a new canary token (`label`), which the index wants
+/// from now on, as the `pypi_token` secret. Returns the token too.
+fn build_with_new_token(
+    h: &Harness,
+    ctx: &tempfile::TempDir,
+    label: &str,
+    tag: &str,
+) -> (String, BuildResult) {
+    let token = h.canary(label);
+    h.set_index_token(&token);
+    let result = h.build(Build::new(ctx, tag).secret_env("pypi_token", &token));
+    (token, result)
+}
+
 #[test]
 fn build_commands_run_sealed_and_ship_their_outputs() {
     let Some(h) = Harness::from_env() else { return };
     let ctx = build_run_context(&h, "\"static\"");
-    let token = h.canary("buildrun");
-    h.set_index_token(&token);
-    let result = h.build(Build::new(&ctx, "e2e-buildrun:a").secret_env("pypi_token", &token));
+    let (token, result) = build_with_new_token(&h, &ctx, "buildrun", "e2e-buildrun:a");
     result.assert_success();
     assert!(
         result
@@ -96,9 +108,7 @@ fn build_commands_run_sealed_and_ship_their_outputs() {
     h.assert_image_clean("e2e-buildrun:a", &[&token]);
 
     // A token rotation: the build commands stay cached (they never saw it).
-    let rotated = h.canary("buildrun-rotated");
-    h.set_index_token(&rotated);
-    let second = h.build(Build::new(&ctx, "e2e-buildrun:b").secret_env("pypi_token", &rotated));
+    let (rotated, second) = build_with_new_token(&h, &ctx, "buildrun-rotated", "e2e-buildrun:b");
     second.assert_success();
     assert!(
         second.step_cached("[builder] RUN python tools/build_assets.py static"),
@@ -113,9 +123,8 @@ fn build_commands_run_sealed_and_ship_their_outputs() {
 fn a_missing_build_output_fails_with_the_step_and_path() {
     let Some(h) = Harness::from_env() else { return };
     let ctx = build_run_context(&h, "\"static\", \"dist/app.js\"");
-    let token = h.canary("buildrun-missing");
-    h.set_index_token(&token);
-    let result = h.build(Build::new(&ctx, "e2e-buildrun:missing").secret_env("pypi_token", &token));
+    let (token, result) =
+        build_with_new_token(&h, &ctx, "buildrun-missing", "e2e-buildrun:missing");
     result.assert_failure();
     assert!(
         result.output.contains(

@@ -37,20 +37,16 @@ fn the_venv_layers_are_the_builders_and_a_new_base_rebases_them() {
     );
     assert_ne!(text, by_arg);
     std::fs::write(&spec, by_arg).unwrap();
-    let base_arg = |image: &str| format!("--build-arg=GRAFT_RUNTIME={image}");
+    // `tag`, with the token and `image` as the runtime base.
+    let on_base = |tag: &str, image: &str| {
+        Build::new(&ctx, tag)
+            .secret_env("pypi_token", &token)
+            .arg(&format!("--build-arg=GRAFT_RUNTIME={image}"))
+    };
 
-    let app = h.build(
-        Build::new(&ctx, "e2e-graft:app")
-            .secret_env("pypi_token", &token)
-            .arg(&base_arg(RUNTIME)),
-    );
+    let app = h.build(on_base("e2e-graft:app", RUNTIME));
     app.assert_success();
-    let builder = h.build(
-        Build::new(&ctx, "e2e-graft:builder")
-            .secret_env("pypi_token", &token)
-            .arg(&base_arg(RUNTIME))
-            .arg("--target=builder"),
-    );
+    let builder = h.build(on_base("e2e-graft:builder", RUNTIME).arg("--target=builder"));
     builder.assert_success();
 
     // The builder image ends with its venv step and its install step; the
@@ -109,11 +105,7 @@ fn the_venv_layers_are_the_builders_and_a_new_base_rebases_them() {
         .arg(base_ctx.path());
     h.run_command("build the patched base", cmd)
         .assert_success();
-    let rebased = h.build(
-        Build::new(&ctx, "e2e-graft:rebased")
-            .secret_env("pypi_token", &token)
-            .arg(&base_arg(&patched)),
-    );
+    let rebased = h.build(on_base("e2e-graft:rebased", &patched));
     rebased.assert_success();
     // Nothing of the builder or the app ran again: only the stacking (and
     // the load check, which must look at the new base) is new.

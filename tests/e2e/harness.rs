@@ -389,12 +389,39 @@ impl Harness {
         self.build.iter().any(|w| w == "buildx")
     }
 
-    /// `--print=<what>` of the spec in `dir` (syntax pinned to `pyfront:dev`).
+    /// Whether this engine's buildx has `--call` (buildx 0.15+: d28), which
+    /// replaced the experimental `--print` (buildx 0.13: d13).
+    pub fn has_buildx_call(&self) -> bool {
+        self.has_buildx()
+            && self
+                .command(&self.build[0])
+                .args(&self.build[1..])
+                .arg("--help")
+                .output()
+                .is_ok_and(|out| combined(&out).contains("--call"))
+    }
+
+    /// `--call=<what>` (or, on buildx 0.13, `--print=<what>`) of the spec in
+    /// `dir` (syntax pinned to `pyfront:dev`); panics on failure.
     pub fn buildx_print(&self, dir: &Path, what: &str) -> String {
+        let (flag, result) = self.buildx_call(dir, what);
+        assert!(result.success, "{flag} failed:\n{}", result.output);
+        result.output
+    }
+
+    /// `--call=<what>` (or `--print=<what>`) of the spec in `dir`, as it
+    /// went: the flag used and the result (`--call=check` fails when there
+    /// are warnings).
+    pub fn buildx_call(&self, dir: &Path, what: &str) -> (String, BuildResult) {
+        let flag = if self.has_buildx_call() {
+            format!("--call={what}")
+        } else {
+            format!("--print={what}")
+        };
         let out = self
             .command(&self.build[0])
             .args(&self.build[1..])
-            .arg(format!("--print={what}"))
+            .arg(&flag)
             .arg("--build-arg=BUILDKIT_SYNTAX=pyfront:dev")
             .arg("-f")
             .arg(dir.join("pyfront.toml"))
@@ -402,9 +429,11 @@ impl Harness {
             .env("BUILDX_EXPERIMENTAL", "1")
             .output()
             .unwrap();
-        let text = combined(&out);
-        assert!(out.status.success(), "--print={what} failed:\n{text}");
-        text
+        let result = BuildResult {
+            success: out.status.success(),
+            output: combined(&out),
+        };
+        (flag, result)
     }
 
     /// A command aimed at this engine: its env (`DOCKER_HOST`, ...) set

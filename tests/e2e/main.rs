@@ -9,6 +9,7 @@
 //! with `--test-threads=1`.
 
 mod buildrun;
+mod corpus;
 mod graft;
 mod harness;
 mod parity;
@@ -592,9 +593,39 @@ fn local_packages_rebuild(installer: &str, fixture: &str, sdk: &str, old: &str, 
     h.set_index_token(&token);
     h.lock(&ctx, installer, &token);
     let [select, fetch, install] = hermetic_steps(installer);
+    rebuilds_only_what_changed(
+        &h,
+        &ctx,
+        &token,
+        fixture,
+        Some(select),
+        [fetch, install],
+        sdk,
+        old,
+        says,
+    );
+}
+
+/// Three builds of `fixture`'s context: as it is; after an app-only change
+/// (`select`, if the installer has one, re-runs, the fetch and install
+/// steps stay cached); after a change to a local package's source `sdk`
+/// (`old` replaced; the install re-runs, the fetch does not). Each time the
+/// image's command prints `says` with the package's current text.
+#[allow(clippy::too_many_arguments)]
+fn rebuilds_only_what_changed(
+    h: &Harness,
+    ctx: &tempfile::TempDir,
+    token: &str,
+    fixture: &str,
+    select: Option<&str>,
+    [fetch, install]: [&str; 2],
+    sdk: &str,
+    old: &str,
+    says: &str,
+) {
     let tag = |n: &str| format!("e2e-{fixture}:{n}");
 
-    let first = h.build(Build::new(&ctx, &tag("a")).secret_env("pypi_token", &token));
+    let first = h.build(Build::new(ctx, &tag("a")).secret_env("pypi_token", token));
     first.assert_success();
     let run = h.run(&tag("a"));
     assert!(run.contains(&says.replace("{}", old)), "{run}");
@@ -607,9 +638,11 @@ fn local_packages_rebuild(installer: &str, fixture: &str, sdk: &str, old: &str, 
         format!("X = {:?}\n", h.canary("app")),
     )
     .unwrap();
-    let second = h.build(Build::new(&ctx, &tag("b")).secret_env("pypi_token", &token));
+    let second = h.build(Build::new(ctx, &tag("b")).secret_env("pypi_token", token));
     second.assert_success();
-    assert!(!second.step_cached(select), "{}", second.output);
+    if let Some(select) = select {
+        assert!(!second.step_cached(select), "{}", second.output);
+    }
     assert!(second.step_cached(fetch), "{}", second.output);
     assert!(second.step_cached(install), "{}", second.output);
 
@@ -620,13 +653,13 @@ fn local_packages_rebuild(installer: &str, fixture: &str, sdk: &str, old: &str, 
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains(old), "{text}");
     std::fs::write(&path, text.replace(old, &greeting)).unwrap();
-    let third = h.build(Build::new(&ctx, &tag("c")).secret_env("pypi_token", &token));
+    let third = h.build(Build::new(ctx, &tag("c")).secret_env("pypi_token", token));
     third.assert_success();
     assert!(third.step_cached(fetch), "{}", third.output);
     assert!(!third.step_cached(install), "{}", third.output);
     let run = h.run(&tag("c"));
     assert!(run.contains(&says.replace("{}", &greeting)), "{run}");
-    h.assert_image_clean(&tag("c"), &[token.as_str()]);
+    h.assert_image_clean(&tag("c"), &[token]);
 }
 
 /// Poetry path dependencies: `corp-client` (`develop = true`) depends on
@@ -653,6 +686,62 @@ fn uv_path_sources_are_built_from_the_context() {
         "tools 1",
         "uvpaths: {} (acme-sdk-a 1.0.0)",
     );
+}
+
+/// A pip local path requirement of static metadata (`./libs/corp-tools`,
+/// which depends on the private acme-sdk-a): its dependencies are fetched
+/// as wheels, it is built in the sealed install step from its own
+/// directory, an app-only change keeps the install cached and a change to
+/// its source re-runs it (but not the fetch).
+#[test]
+fn pip_local_path_requirements_are_built_without_the_token() {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.app_context("pip-paths");
+    let token = h.canary("pip-paths");
+    h.set_index_token(&token);
+    let fetch = "[builder] pip download --only-binary=:all: -r requirements.txt";
+    let install = "[builder] pip install -r requirements.txt from the wheelhouse, then pip install --no-deps libs/corp-tools";
+    rebuilds_only_what_changed(
+        &h,
+        &ctx,
+        &token,
+        "pip-paths",
+        None,
+        [fetch, install],
+        "libs/corp-tools/src/corp_tools/__init__.py",
+        "tools 1",
+        "pippaths: {} (acme-sdk-a 1.0.0)",
+    );
+}
+
+/// The context root as a local requirement (`.`), which depends by name on
+/// another local requirement (`corp-tools`): neither is looked up on the
+/// index, both are installed into the venv.
+#[test]
+fn pip_context_root_requirement_is_installed_with_its_local_dependency() {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.app_context("pip-paths");
+    let token = h.canary("pip-root");
+    h.set_index_token(&token);
+    std::fs::write(
+        ctx.path().join("requirements.txt"),
+        ".\n./libs/corp-tools\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ctx.path().join("pyproject.toml"),
+        "[project]\nname = \"pippaths\"\nversion = \"2.0\"\ndependencies = [\"corp-tools\"]\n\n[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[tool.setuptools.packages.find]\nwhere = [\"src\"]\n",
+    )
+    .unwrap();
+    let tag = "e2e-pip-root:a";
+    let build = h.build(Build::new(&ctx, tag).secret_env("pypi_token", &token));
+    build.assert_success();
+    let found = h.python(
+        tag,
+        "import importlib.metadata as m, pippaths; print('versions', m.version('pippaths'), m.version('corp-tools'), m.version('acme-sdk-a'))",
+    );
+    assert!(found.contains("versions 2.0 1.0.0 1.0.0"), "{found}");
+    h.assert_image_clean(tag, &[token.as_str()]);
 }
 
 /// Issue 4: shell metacharacters in every spec value that reaches a build
@@ -720,9 +809,10 @@ fn shell_payloads_in_spec_values_execute_nothing() {
     assert!(!std::path::Path::new("/tmp/pwned1").exists());
 }
 
-/// Issue 5 (part): `docker buildx build --print=outline` lists the build
-/// args and the secrets a spec needs, before any arg or secret is given.
-/// Only the buildx engine has `--print`.
+/// Issue 5 (part): `docker buildx build --print=outline` (buildx 0.13) or
+/// `--call=outline` (buildx 0.15+) lists the build args and the secrets a
+/// spec needs, before any arg or secret is given; `targets` the targets.
+/// Only the buildx engines (d13, d28) have them.
 #[test]
 fn outline_lists_build_args_and_secrets() {
     let Some(h) = Harness::from_env() else { return };
@@ -744,6 +834,94 @@ fn outline_lists_build_args_and_secrets() {
     let targets = h.buildx_print(&example, "targets");
     assert!(targets.contains("app (default)"), "{targets}");
     assert!(targets.contains("builder"), "{targets}");
+}
+
+/// Issue 14: `docker buildx build --check` (`--call=check`, buildx 0.15+:
+/// the d28 engine) asks the frontend's `frontend.lint` subrequest and shows
+/// pyfront's own lints, located in the spec, with a failing exit status;
+/// they are the warnings `pyfront check` reports. A clean spec passes.
+#[test]
+fn buildx_check_shows_pyfronts_lints() {
+    let Some(h) = Harness::from_env() else { return };
+    if !h.has_buildx_call() {
+        eprintln!("skipping: this engine's buildx has no --call/--check (buildx 0.15+ only)");
+        return;
+    }
+    let ctx = h.demo_context();
+    let spec_path = ctx.path().join("pyfront.toml");
+    // The index URL written in: `--call` passes no build args.
+    let clean = std::fs::read_to_string(&spec_path)
+        .unwrap()
+        .replace("${PYPI_INDEX_URL}", h.index_url());
+    // Runs as root (no `user`) and a plain-HTTP extra index for pip.
+    let spec = clean.replace("user = \"1000:1000\"\n", "")
+        + "\n[[index]]\nname = \"mirror\"\nurl = \"http://pypi.example/simple\"\n";
+    std::fs::write(&spec_path, &spec).unwrap();
+    let (flag, checked) = h.buildx_call(ctx.path(), "check");
+    // The output buildx prints, for the record (the closing note of #14 quotes it).
+    eprintln!("{flag}:\n{}", checked.output);
+    assert!(
+        !checked.success,
+        "{flag} passed with warnings:\n{}",
+        checked.output
+    );
+    let offline = std::process::Command::new(env!("CARGO_BIN_EXE_pyfront"))
+        .arg("check")
+        .arg("-f")
+        .arg(&spec_path)
+        .arg("--context")
+        .arg(ctx.path())
+        .output()
+        .unwrap();
+    let offline = String::from_utf8_lossy(&offline.stderr).into_owned();
+    let mut rules = Vec::new();
+    // `file:line:col: warning: message (rule); hint`: the rule is the last
+    // parenthesized run of `[a-z-]`.
+    for line in offline.lines().filter(|l| l.contains(": warning: ")) {
+        let rule = line
+            .split(" (")
+            .filter_map(|part| part.split_once(')'))
+            .map(|(inside, _)| inside)
+            .filter(|inside| {
+                !inside.is_empty() && inside.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            })
+            .last()
+            .unwrap_or_else(|| panic!("no rule in `{line}`"));
+        rules.push(rule.to_owned());
+    }
+    assert!(
+        !rules.is_empty(),
+        "pyfront check found no warning:\n{offline}"
+    );
+    // Runs-as-root needs the base's config: only the engine knows it.
+    for rule in ["plain-http-index", "extra-index-confusion", "runs-as-root"] {
+        assert!(
+            checked.output.contains(rule),
+            "{flag}: no {rule}:\n{}",
+            checked.output
+        );
+    }
+    for rule in &rules {
+        assert!(
+            checked.output.contains(rule.as_str()),
+            "{flag} lacks `{rule}` that pyfront check reports:\n{offline}\n{}",
+            checked.output
+        );
+    }
+    // Located: buildx prints the spec's lines of the `[[index]]` table.
+    assert!(
+        checked.output.contains("http://pypi.example/simple"),
+        "{}",
+        checked.output
+    );
+    std::fs::write(&spec_path, &clean).unwrap();
+    let (_, passed) = h.buildx_call(ctx.path(), "check");
+    eprintln!("{flag} (clean spec):\n{}", passed.output);
+    assert!(
+        passed.success,
+        "{flag} failed on the clean demo spec:\n{}",
+        passed.output
+    );
 }
 
 /// #5: `--build-arg SOURCE_DATE_EPOCH` fixes the image's `created` time and

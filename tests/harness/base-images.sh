@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Python base images with mmdebstrap (no registry can be pulled from) and
 # imports them into the engine named by ENV_FILE:
-#   pyfront-test/python:3.11-bookworm       builder: python3, venv, pip
+#   pyfront-test/python:3.11-bookworm       builder: python3, venv, pip, Python's headers
 #   pyfront-test/python:3.11-slim-bookworm  runtime: python3 only
 # Root filesystems are cached as tarballs in $STATE/cache/; an image is re-imported only
 # when its tag is missing or was imported from a different tarball.
@@ -93,7 +93,10 @@ need_root
 ensure_host_packages
 mkdir -p "$CACHE"
 
-builder_tar="$(build_rootfs builder python3,python3-venv,python3-pip)"
+# python3-dev: the official python:X-bookworm builder this image stands for ships Python's
+# headers, so a spec `pyfront init` writes for an sdist with a C extension (psycopg2 in
+# tests/corpus) names only gcc and the library's -dev package.
+builder_tar="$(build_rootfs builder python3,python3-venv,python3-pip,python3-dev)"
 runtime_tar="$(build_rootfs runtime python3)"
 import_image "$builder_tar" "pyfront-test/python:3.11-bookworm$TAG_SUFFIX"
 import_image "$runtime_tar" "pyfront-test/python:3.11-slim-bookworm$TAG_SUFFIX"

@@ -184,12 +184,19 @@ unpack() {
     mkdir -p "$BIN"
     ln -s "$ROOT/usr/sbin/dockerd" "$ROOT/usr/sbin/docker-proxy" \
         "$ROOT/usr/bin/containerd" "$ROOT/usr/bin/containerd-shim-runc-v2" "$ROOT/usr/bin/ctr" "$BIN/"
-    ln -s "$ROOT/usr/bin/tini-static" "$BIN/docker-init"
+    # docker-init (only `docker run --init` uses it, the harness never does): a suite's
+    # static tini. Sid's tini package has no static build any more, and its dynamic tini
+    # needs glibc 2.38, so engine-d28.sh goes without.
+    local inits=()
+    if [ -x "$ROOT/usr/bin/tini-static" ]; then
+        ln -s "$ROOT/usr/bin/tini-static" "$BIN/docker-init"
+        inits=(docker-init)
+    fi
     ln -s "$RUNC" "$BIN/runc"
     mkdir -p "$CLIENT_CONFIG/cli-plugins"
     ln -sfn "$ROOT/usr/libexec/docker/cli-plugins/docker-buildx" "$CLIENT_CONFIG/cli-plugins/docker-buildx"
     local b
-    for b in dockerd containerd containerd-shim-runc-v2 docker-init; do
+    for b in dockerd containerd containerd-shim-runc-v2 "${inits[@]}"; do
         "$BIN/$b" --version >/dev/null 2>&1 || "$BIN/$b" -v >/dev/null 2>&1 ||
             die "$BIN/$b does not run on this host: $("$BIN/$b" --version 2>&1 | head -n 1)"
     done

@@ -55,8 +55,14 @@ engine_init() {
         DATA_ROOT="$D/data"
         CLIENT_CONFIG="$D/client-config"
         ENV_FILE="$STATE/env-$ENGINE.sh"
-        BRIDGE="$(engine_knob BRIDGE "pyf-$ENGINE")"
+        BRIDGE="$(engine_knob BRIDGE "pyf-$KIND")"
         BRIDGE_CIDR="$(engine_knob BRIDGE_CIDR "$(engine_cidr "$ENGINE" "$2")")"
+        # An instance never takes the first daemon's bridge or address from the
+        # kind's knobs: its `down` would delete the bridge the first daemon uses.
+        if [ -n "${PYFRONT_ENGINE_INSTANCE:-}" ]; then
+            BRIDGE="$BRIDGE-$PYFRONT_ENGINE_INSTANCE"
+            BRIDGE_CIDR="$(engine_cidr "$ENGINE" "$2")"
+        fi
         START_TIMEOUT="$(engine_knob START_TIMEOUT 60)"
         # Defaults the engine script may change.
         STORAGE_DRIVER=overlay2

@@ -41,6 +41,15 @@ PUBLIC_WHEELS=(six==1.16.0 setuptools==80.9.0 wheel==0.45.1)
 # The installers pyfront provisions in the builder (its default versions, see
 # src/spec/mod.rs), with their dependencies, mirrored into the private index.
 TOOL_REQS=(uv==0.13.9 poetry==2.5.1)
+# What the project shapes of tests/corpus need (tests/e2e/corpus.rs, bench/corpus):
+# CPython 3.11 manylinux wheels (the harness's Python), and psycopg2 as its sdist, which
+# the corpus builds with a compiler (its build requirements, setuptools and wheel, are
+# PUBLIC_WHEELS). Pinned, and few: about 12 MB, Django's wheel most of it.
+CORPUS_WHEELS=(Django==4.2.16 asgiref==3.8.1 sqlparse==0.5.1 whitenoise==6.7.0
+    fastapi==0.115.4 starlette==0.41.2 pydantic==2.9.2 pydantic-core==2.23.4
+    annotated-types==0.7.0 typing-extensions==4.12.2 anyio==4.6.2.post1 sniffio==1.3.1
+    idna==3.10 uvicorn==0.32.0 click==8.1.7 h11==0.14.0)
+CORPUS_SDISTS=(psycopg2==2.9.10)
 # A second, PUBLIC-role index (no auth) for the dependency-confusion tests: it
 # serves six and a decoy acme-sdk-a 9.0.0 built from tests/fixtures/public-sdks.
 P="$STATE/public-index"
@@ -184,6 +193,19 @@ ensure_tool_wheels() {
     env -u PIP_FIND_LINKS "$VENV/bin/pip" download --quiet --only-binary=:all: -d "$PACKAGES" "${TOOL_REQS[@]}" \
         >>"$I/setup.log" 2>&1 || { tail -n 20 "$I/setup.log" >&2; die "pip download ${TOOL_REQS[*]} failed (log: $I/setup.log)"; }
     echo "${TOOL_REQS[*]}" >"$I/.tools-ok"
+}
+
+ensure_corpus_files() {
+    [ "$(cat "$I/.corpus-ok" 2>/dev/null)" = "${CORPUS_WHEELS[*]} ${CORPUS_SDISTS[*]}" ] && return 0
+    note "pip download the corpus's ${#CORPUS_WHEELS[@]} wheels and ${#CORPUS_SDISTS[@]} sdists"
+    env -u PIP_FIND_LINKS "$VENV/bin/pip" download --quiet --no-deps --only-binary=:all: \
+        --python-version 3.11 --implementation cp --platform manylinux2014_x86_64 \
+        -d "$PACKAGES" "${CORPUS_WHEELS[@]}" >>"$I/setup.log" 2>&1 \
+        || { tail -n 20 "$I/setup.log" >&2; die "pip download of the corpus wheels failed (log: $I/setup.log)"; }
+    env -u PIP_FIND_LINKS "$VENV/bin/pip" download --quiet --no-deps --no-binary=:all: \
+        -d "$PACKAGES" "${CORPUS_SDISTS[@]}" >>"$I/setup.log" 2>&1 \
+        || { tail -n 20 "$I/setup.log" >&2; die "pip download of the corpus sdists failed (log: $I/setup.log)"; }
+    echo "${CORPUS_WHEELS[*]} ${CORPUS_SDISTS[*]}" >"$I/.corpus-ok"
 }
 
 ensure_host_tools() {
@@ -356,6 +378,7 @@ up() {
     fi
     ensure_packages
     ensure_tool_wheels
+    ensure_corpus_files
     ensure_host_tools
     if [ -s "$TOKEN_FILE" ]; then
         write_htpasswd "$(cat "$TOKEN_FILE")"

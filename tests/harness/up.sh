@@ -2,7 +2,7 @@
 # Brings up the whole test environment: the engines, the base images in each engine, the
 # private index, a local registry (for the cross-runner cache tests) and gitlab-ci-local (the
 # GitLab CI implementation that runs the GitLab example's pipeline). Engines:
-# $PYFRONT_HARNESS_ENGINES (default "d12 d13"); an engine
+# $PYFRONT_HARNESS_ENGINES (default "d12 d13 d28"); an engine
 # whose script tests/harness/engine-<name>.sh does not exist is skipped, except d12.
 # Writes $STATE/env.sh: PYFRONT_ENGINES (the engines that are up), PYFRONT_ENV_<ENGINE>
 # (each engine's env file), the index settings and, inlined, the settings of the default
@@ -13,7 +13,7 @@ set -euo pipefail
 need_root
 mkdir -p "$STATE"
 engines=()
-for e in ${PYFRONT_HARNESS_ENGINES:-d12 d13}; do
+for e in ${PYFRONT_HARNESS_ENGINES:-d12 d13 d28}; do
     script="$HARNESS_DIR/engine-$e.sh"
     if [ ! -x "$script" ]; then
         [ "$e" = d12 ] && die "$script is missing"

@@ -1,6 +1,7 @@
 //! The leak scanner of issue 4: builds with canary tokens, for every
 //! installer and every way a build can end, then searches every surface a
-//! token could reach (see `surfaces.rs`) and fails listing each hit.
+//! token could reach (see `surfaces.rs`: on buildx engines also the exported
+//! cache and the provenance attestation) and fails listing each hit.
 //!
 //! Run by `make leakscan` (`tests/leakscan.sh`) once per engine of a harness,
 //! with that engine's env file sourced, like `tests/e2e`. Without that env the
@@ -13,7 +14,8 @@
 #[path = "../e2e/harness.rs"]
 mod harness;
 // The hostile dependency of issue 12: here, not in tests/e2e, because it
-// deep-scans the engine's data root, which wants this release build.
+// deep-scans the engine's data root, which wants this optimized build
+// (`--profile scanner`).
 mod hostile;
 mod scan;
 mod surfaces;
@@ -41,8 +43,14 @@ enum Mode {
 /// and Poetry. `nonce` makes the install step's inputs new, so the install
 /// really runs (the engine's cache outlives test runs).
 fn context(h: &Harness, installer: &str, token: &str, nonce: &str) -> tempfile::TempDir {
-    if installer == "pip" {
-        let ctx = h.demo_context();
+    if installer == "pip" || installer == "pip-local" {
+        // pip-local: a local path requirement of static metadata, built in
+        // the sealed install step (tests/fixtures/apps/pip-paths).
+        let ctx = if installer == "pip" {
+            h.demo_context()
+        } else {
+            h.app_context("pip-paths")
+        };
         let req = ctx.path().join("requirements.txt");
         let mut text = std::fs::read_to_string(&req).unwrap();
         text.push_str(&format!("# {nonce}\n"));
@@ -90,12 +98,16 @@ fn leak_scan(installer: &str, mode: Mode) {
         Mode::Success => {
             let cache = tempfile::tempdir().unwrap();
             let mut b = Build::new(&ctx, &tag("app")).secret_env("pypi_token", &cur);
-            let exporting = engine == "d13";
+            // buildx engines (d13, d28) export the cache and attach a
+            // max-mode provenance attestation, both scanned below.
+            let exporting = h.has_buildx();
             if exporting {
-                b = b.arg(&format!(
-                    "--cache-to=type=local,dest={},mode=max",
-                    cache.path().display()
-                ));
+                b = b
+                    .arg(&format!(
+                        "--cache-to=type=local,dest={},mode=max",
+                        cache.path().display()
+                    ))
+                    .arg("--provenance=mode=max");
             }
             let mut app = h.build(b);
             if exporting && app.output.contains("Cache export is not supported") {
@@ -111,6 +123,16 @@ fn leak_scan(installer: &str, mode: Mode) {
             } else if exporting {
                 app.assert_success();
                 surfaces::cache_export(&mut sc, cache.path());
+                let provenance = surfaces::attestations(&mut sc, &h, &tag("app"));
+                assert!(
+                    provenance
+                        .iter()
+                        .any(|p| p.contains("https://slsa.dev/provenance/")
+                            && p.contains("pyfront:dev")),
+                    "no provenance attestation naming the frontend pyfront:dev on {}:\n{}",
+                    tag("app"),
+                    provenance.join("\n")
+                );
             } else {
                 surfaces::not_available(
                     &mut sc,
@@ -193,6 +215,12 @@ fn leak_scan(installer: &str, mode: Mode) {
     sc.assert_clean(&format!("[{engine}] {installer} {mode:?}"));
 }
 
+/// A hang guard, not a speed check: a build that has not reached the slow
+/// index by then is stuck somewhere before it (the loop below would
+/// otherwise wait forever). Nothing asserts how fast a healthy build gets
+/// there.
+const REACH_SLOW_INDEX_HANG: Duration = Duration::from_secs(180);
+
 /// Starts a pip build whose install step hangs on an index that never
 /// answers, kills the client once the step is running, and waits for the
 /// engine to tear the step down (its secret tmpfs unmounted).
@@ -222,8 +250,10 @@ fn cancelled(
     let started = Instant::now();
     while !slow.asked() {
         assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "the install step never reached the slow index:\n{}",
+            started.elapsed() < REACH_SLOW_INDEX_HANG,
+            "hang guard: {REACH_SLOW_INDEX_HANG:?} after the start, the install step still \
+             had not asked the slow index; the build is stuck before it (this is no speed \
+             check: raise the guard if a healthy build really takes this long):\n{}",
             output.lock().unwrap()
         );
         if let Ok(Some(status)) = child.try_wait() {
@@ -267,6 +297,11 @@ fn cancelled(
 #[test]
 fn pip_success() {
     leak_scan("pip", Mode::Success);
+}
+
+#[test]
+fn pip_local_success() {
+    leak_scan("pip-local", Mode::Success);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The surfaces a token could reach, each fed to the scanner: the LLB, the
 //! build output, the image (config, history, every layer), the exported
-//! build cache, and the daemon's data root, exec root and logs.
+//! build cache, the provenance attestation (buildx engines), and the
+//! daemon's data root, exec root and logs.
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
@@ -127,6 +128,73 @@ pub fn not_available(sc: &mut Scanner, surface: &str, why: &str) {
         .or_default()
         .not_scanned
         .push(why.to_owned());
+}
+
+/// The attestations attached to `image` (`--provenance`; the containerd
+/// image store keeps them next to the image): every blob of every
+/// attestation manifest, read from this engine's own containerd with `ctr`
+/// and scanned. Returns the blobs' texts (the in-toto statements).
+pub fn attestations(sc: &mut Scanner, h: &Harness, image: &str) -> Vec<String> {
+    let d = engine_dir();
+    let content = |digest: &str| -> Vec<u8> {
+        let out = Command::new(d.join("bin/ctr"))
+            .arg("--address")
+            .arg(d.join("containerd/containerd.sock"))
+            .args(["-n", "moby", "content", "get", digest])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ctr content get {digest} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let json = |bytes: &[u8]| -> serde_json::Value { serde_json::from_slice(bytes).unwrap() };
+    let id = h.docker(&["image", "inspect", "--format", "{{.Id}}", image]);
+    let index_bytes = content(id.trim());
+    sc.scan_bytes(
+        "attestations",
+        &format!("{image} image index"),
+        &index_bytes,
+    );
+    let index = json(&index_bytes);
+    let mut statements = Vec::new();
+    let manifests = index["manifests"].as_array().cloned().unwrap_or_default();
+    for m in manifests
+        .iter()
+        .filter(|m| m["annotations"]["vnd.docker.reference.type"] == "attestation-manifest")
+    {
+        let digest = m["digest"].as_str().unwrap();
+        let manifest_bytes = content(digest);
+        sc.scan_bytes(
+            "attestations",
+            &format!("{image} attestation manifest {digest}"),
+            &manifest_bytes,
+        );
+        for layer in json(&manifest_bytes)["layers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let blob_digest = layer["digest"].as_str().unwrap();
+            let blob = content(blob_digest);
+            let kind = layer["annotations"]["in-toto.io/predicate-type"]
+                .as_str()
+                .unwrap_or("?");
+            sc.scan_bytes(
+                "attestations",
+                &format!("{image} attestation {kind} {blob_digest}"),
+                &blob,
+            );
+            statements.push(String::from_utf8_lossy(&blob).into_owned());
+        }
+    }
+    assert!(
+        !statements.is_empty(),
+        "{image} has no attestation (index: {index})"
+    );
+    statements
 }
 
 /// The harness state dir of this engine (`$PYFRONT_HARNESS_DIR/<engine>`).

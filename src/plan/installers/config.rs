@@ -27,6 +27,26 @@ pub(crate) struct HelperConfig<'a> {
     indexes: Vec<IndexConfig<'a>>,
 }
 
+/// pip requirement files with local packages of static metadata
+/// (`pip_local`): the key is left out when there are none, so other
+/// configs keep their bytes.
+#[derive(Debug, Serialize)]
+pub(crate) struct LocalConfig {
+    /// Every requirement file reached, relative to `cwd`: the helper copies
+    /// them (includes resolve among the copies)...
+    pub(crate) files: Vec<String>,
+    /// ...with these `(file, start, end)` byte ranges (the local
+    /// requirements) blanked, so pip never builds a local package.
+    pub(crate) drop: Vec<(String, usize, usize)>,
+    /// pip-download: requirement files resolved and downloaded apart (the
+    /// local packages' build backends), wheels only.
+    pub(crate) build_requirements: Vec<String>,
+    /// wheelhouse-requirements: the local packages' directories, each
+    /// built from a writable copy and installed `--no-deps` after the
+    /// requirements, offline.
+    pub(crate) packages: Vec<String>,
+}
+
 /// What the step does; serialized as `"mode": "<kebab-case name>"` next to
 /// the mode's own fields. `venv` is where the packages go.
 #[derive(Debug, Serialize)]
@@ -57,14 +77,26 @@ pub(crate) enum Mode<'a> {
     /// The fetch step of pip requirement files: the builder's pip, as a
     /// wheels-only resolver (`pip download --only-binary=:all:`), downloads
     /// what the files need into `wheelhouse` and the helper writes its
-    /// manifest and `requirements.txt`, the downloaded wheels pinned with
-    /// their sha256 (what [`Mode::WheelhouseInstall`] then installs). No
-    /// package code runs, so none sees the credentials.
+    /// manifest. No package code runs, so none sees the credentials.
     PipDownload {
         cwd: &'a str,
         requirements: Vec<String>,
         wheelhouse: &'a str,
         hints: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        local: Option<LocalConfig>,
+    },
+    /// The install step of pip requirement files: pip resolves them again
+    /// against `wheelhouse` only (`--no-index`), with no network and no
+    /// credentials.
+    WheelhouseRequirements {
+        venv: &'a str,
+        cwd: &'a str,
+        requirements: Vec<String>,
+        wheelhouse: &'a str,
+        hints: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        local: Option<LocalConfig>,
     },
     /// The hermetic install's last step: `installer` (`uv pip install` or
     /// pip) installs `requirements` into `venv` from `wheelhouse` only,
@@ -278,6 +310,7 @@ mod tests {
                         requirements: vec!["/run/pyfront/context/requirements.txt".to_owned()],
                         wheelhouse: "/var/lib/pyfront/wheelhouse",
                         hints: Vec::new(),
+                        local: None,
                     },
                     vec![IndexConfig {
                         username: Some("gitlab-ci-token"),
@@ -285,6 +318,42 @@ mod tests {
                         default: true,
                         ..index("corp", "https://gitlab.example.com/pypi/simple")
                     }],
+                ),
+            ),
+            (
+                "wheelhouse-requirements",
+                config(
+                    Mode::WheelhouseRequirements {
+                        venv: "/opt/venv",
+                        cwd: "/run/pyfront/context",
+                        requirements: vec!["/run/pyfront/context/requirements.txt".to_owned()],
+                        wheelhouse: "/run/pyfront/wheelhouse",
+                        hints: Vec::new(),
+                        local: None,
+                    },
+                    Vec::new(),
+                ),
+            ),
+            (
+                "wheelhouse-requirements-local",
+                config(
+                    Mode::WheelhouseRequirements {
+                        venv: "/opt/venv",
+                        cwd: "/run/pyfront/context",
+                        requirements: vec![
+                            "/run/pyfront/context/requirements.txt".to_owned(),
+                            "/run/pyfront/helper/local-dependencies.txt".to_owned(),
+                        ],
+                        wheelhouse: "/run/pyfront/wheelhouse",
+                        hints: Vec::new(),
+                        local: Some(LocalConfig {
+                            files: vec!["requirements.txt".to_owned()],
+                            drop: vec![("requirements.txt".to_owned(), 0, 10)],
+                            build_requirements: Vec::new(),
+                            packages: vec!["/run/pyfront/local/libs/sdk".to_owned()],
+                        }),
+                    },
+                    Vec::new(),
                 ),
             ),
             (
@@ -325,13 +394,18 @@ mod tests {
                 "pip-project",
                 "pip-requirements",
                 "tool-provision",
-                "wheelhouse-install"
+                "wheelhouse-install",
+                "wheelhouse-requirements",
+                "wheelhouse-requirements-local"
             ]
         );
         for (name, config) in &examples {
             let json = String::from_utf8(config.to_json()).unwrap();
             assert!(
-                json.starts_with(&format!("{{\n  \"version\": 1,\n  \"mode\": \"{name}\",\n")),
+                json.starts_with(&format!(
+                    "{{\n  \"version\": 1,\n  \"mode\": \"{}\",\n",
+                    name.trim_end_matches("-local")
+                )),
                 "{json}"
             );
             let path = testdata(name);

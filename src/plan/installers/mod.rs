@@ -18,6 +18,7 @@
 
 mod config;
 mod pip;
+pub mod pip_local;
 mod poetry;
 mod project;
 mod requirements;
@@ -66,11 +67,13 @@ const INSTALL: Program = Program {
         "install_config.py",
         "install_credentials.py",
         "install_failure.py",
+        "install_local.py",
         "install_modes.py",
         "install_process.py",
         "install_wheelhouse.py",
         "pyfront_config.py",
         "pyfront_files.py",
+        "pyfront_hints.py",
         "pyfront_pipenv.py",
         "pyfront_redact.py",
         "pyfront_secrets.py",
@@ -111,6 +114,7 @@ const FETCH: Program = Program {
         "fetch_pool.py",
         "pyfront_config.py",
         "pyfront_files.py",
+        "pyfront_hints.py",
         "pyfront_pipenv.py",
         "pyfront_redact.py",
         "pyfront_secrets.py",
@@ -233,6 +237,7 @@ fn helper_step(
         title,
         context_files,
         whole_context: false,
+        local_dirs: Vec::new(),
         helper_files,
         args: vec![
             "python3".to_owned(),

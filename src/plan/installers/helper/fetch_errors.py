@@ -39,4 +39,9 @@ class NotFound(Failure):
 
 
 class Transient(Exception):
-    """A failure worth another try (network error, HTTP 429 or 5xx)."""
+    """A failure worth another try (network error, HTTP 429 or 5xx).
+    `unreachable`: the index was not reached at all (no HTTP answer)."""
+
+    def __init__(self, message, unreachable=False):
+        super().__init__(message)
+        self.unreachable = unreachable

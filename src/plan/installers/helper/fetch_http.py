@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 from fetch_errors import Failure, NotFound, Transient, UsageError
 from fetch_pool import Pool, Response, SendError, uses_proxy
+from pyfront_hints import UNREACHABLE
 from pyfront_secrets import SecretError, basic_auth, read_secret
 
 # Network errors, HTTP 429 and 5xx are tried this many times in all, with
@@ -168,9 +169,9 @@ class Client:
                         "the TLS certificate of `%s` is not trusted: %s" % (url, e.reason.verify_message),
                         ["a private CA belongs in the builder image's trust store (or `SSL_CERT_FILE`)"],
                     ) from None
-                raise Transient("network error for `%s`: %s" % (url, e.reason)) from None
+                raise Transient("network error for `%s`: %s" % (url, e.reason), unreachable=True) from None
             except (OSError, http.client.HTTPException) as e:
-                raise Transient("network error for `%s`: %s" % (url, describe_error(e))) from None
+                raise Transient("network error for `%s`: %s" % (url, describe_error(e)), unreachable=True) from None
             except ValueError as e:
                 # http.client.InvalidURL, from a redirect's Location
                 raise Failure("cannot request `%s`: %s" % (url, e)) from None
@@ -237,7 +238,8 @@ def with_retries(action):
             return action()
         except Transient as e:
             if attempt == ATTEMPTS:
-                raise Failure("%s (tried %d times)" % (e, ATTEMPTS)) from None
+                hints = [UNREACHABLE] if e.unreachable else []
+                raise Failure("%s (tried %d times)" % (e, ATTEMPTS), hints) from None
             time.sleep(RETRY_DELAY * attempt)
     raise AssertionError("unreachable")
 

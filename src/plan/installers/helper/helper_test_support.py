@@ -21,6 +21,7 @@ MODES = [
     "pip-requirements",
     "tool-provision",
     "wheelhouse-install",
+    "wheelhouse-requirements",
 ]
 # The modes the golden cases (tests/cases/*/llb.json) write: all of them
 # (the one-step pip install: `pip-build-code-opt-in`).

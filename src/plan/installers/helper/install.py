@@ -34,6 +34,12 @@ if sys.path[:1] != [HERE]:
 from install_config import parse_config  # noqa: E402
 from install_credentials import gather_credentials  # noqa: E402
 from install_failure import Failure, report  # noqa: E402
+from install_local import (  # noqa: E402
+    build_requirements_argv,
+    copy_packages,
+    copy_requirements,
+    packages_argv,
+)
 from install_modes import command, installer_failed, tool_of  # noqa: E402
 from install_process import prepare_pip, run_installer  # noqa: E402
 from install_wheelhouse import (  # noqa: E402
@@ -57,11 +63,25 @@ def run(argv, masker):
         raise Failure("cannot read the config %s: %s" % (argv[0], e))
     config = parse_config(text, os.path.basename(argv[0]))
     creds = gather_credentials(config["indexes"], masker)
-    if config["mode"] == "wheelhouse-install":
+    if config["mode"] in ("wheelhouse-install", "wheelhouse-requirements"):
         check_wheelhouse(config["wheelhouse"])
     pip, project_copy = None, None
     if tool_of(config) == "pip":
         pip, project_copy = prepare_pip(config)
+    local_scratch = None
+    if config.get("local"):
+        local_scratch = tempfile.mkdtemp(prefix="pyfront-local-")
+        config = dict(config, requirements=copy_requirements(config, os.path.join(local_scratch, "requirements")))
+    try:
+        run_installers(config, creds, pip, project_copy, masker)
+    finally:
+        if local_scratch:
+            shutil.rmtree(local_scratch, ignore_errors=True)
+    if config["mode"] == "pip-download":
+        write_manifest(config["wheelhouse"], pin=not config.get("local"))
+
+
+def run_installers(config, creds, pip, project_copy, masker):
     args, env_additions = command(config, creds, pip, project_copy)
     env = dict(os.environ)
     env.update(env_additions)
@@ -76,11 +96,39 @@ def run(argv, masker):
             raise installer_failed(config, code, rejected, b"".join(output))
         if config["mode"] == "wheelhouse-install" and config["members"]:
             install_members(config, pip, env, masker)
+        if config.get("local"):
+            install_local(config, pip, env, masker)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def install_local(config, pip, env, masker):
+    """pip-download: the local packages' build backends, resolved apart;
+    wheelhouse-requirements: the local packages themselves, offline."""
+    local = config["local"]
     if config["mode"] == "pip-download":
-        write_manifest(config["wheelhouse"])
+        if local["build_requirements"]:
+            run_checked(config, build_requirements_argv(pip, config), env, masker)
+        return
+    if not local["packages"]:
+        return
+    scratch = tempfile.mkdtemp(prefix="pyfront-local-packages-")
+    try:
+        copies = copy_packages(local["packages"], scratch)
+        sys.stdout.write("pyfront: building and installing local package%s %s (non-editable, no deps)\n" % (
+            "" if len(copies) == 1 else "s", ", ".join(local["packages"])))
+        sys.stdout.flush()
+        run_checked(config, packages_argv(pip, config, copies), env, masker)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_checked(config, args, env, masker):
+    output = []
+    code, rejected = run_installer(args, env, None, masker, output)
+    if code != 0:
+        raise installer_failed(config, code, rejected, b"".join(output))
 
 
 def install_members(config, pip, env, masker):

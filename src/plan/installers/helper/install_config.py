@@ -9,6 +9,7 @@ a bug in pyfront, and this program says so instead of guessing.
 import json
 
 from install_failure import Failure
+from install_local import check_local
 from pyfront_config import (
     CONFIG_HINT,
     PATH,
@@ -34,9 +35,16 @@ MODES = {
     "pip-project": {"venv": PATH, "project": PATH, "find_links": OPTIONAL_PATH},
     "tool-provision": {"venv": PATH, "requirements": ListOf(PATH)},
     # pip requirement files, hermetically (issue 12): the fetch step's
-    # wheels-only download with the credentials, whose pinned resolution
-    # (requirements.txt in the wheelhouse) wheelhouse-install installs.
+    # wheels-only download with the credentials...
     "pip-download": {
+        "cwd": PATH,
+        "requirements": ListOf(PATH),
+        "wheelhouse": PATH,
+        "hints": ListOf(STRING),
+    },
+    # ...and the install step's offline resolution against that wheelhouse.
+    "wheelhouse-requirements": {
+        "venv": PATH,
         "cwd": PATH,
         "requirements": ListOf(PATH),
         "wheelhouse": PATH,
@@ -57,6 +65,11 @@ MODES = {
         "hints": ListOf(STRING),
     },
 }
+
+# Keys a mode may leave out: `local`, pip's local packages of static
+# metadata (install_local.py), only when there are some.
+OPTIONAL = {"pip-download": ("local",), "wheelhouse-requirements": ("local",)}
+
 
 def validate_config(config):
     """Raises ConfigError unless `config` is a version 1 config of a known
@@ -84,9 +97,10 @@ def validate_config(config):
         )
     keys = dict(MODES[mode])
     keys.update(version=None, mode=None, indexes=None)
-    check_keys("mode `%s`" % mode, config, keys)
+    check_keys("mode `%s`" % mode, config, keys, OPTIONAL.get(mode, ()))
     for key, kind in MODES[mode].items():
         check(key, config[key], kind)
+    check_local(config.get("local"))
     if mode == "wheelhouse-install" and (config["tool"] is None) != (config["installer"] == "pip"):
         raise ConfigError("`tool` must be uv's path with installer `uv`, and null with `pip`")
     if not isinstance(config["indexes"], list):

@@ -10,6 +10,7 @@ import re
 
 from install_failure import Failure
 from install_wheelhouse import output_hints, pip_command, uv_command
+from pyfront_hints import UNREACHABLE
 from pyfront_pipenv import pip_env
 
 # The program each mode runs, as messages name it.
@@ -18,11 +19,18 @@ TOOLS = {
     "pip-project": "pip",
     "tool-provision": "pip",
     "pip-download": "pip",
+    "wheelhouse-requirements": "pip",
 }
 
 # pip's words for a requirement it found no file for (with
 # `--only-binary=:all:`, one that has only an sdist).
 NO_WHEEL = re.compile(rb"No matching distribution found for|Could not find a version that satisfies")
+# pip's words for an index it never got an HTTP answer from (it then says
+# NO_WHEEL's words too, having found no versions).
+NO_CONNECTION = re.compile(
+    rb"Failed to establish a new connection|Connection refused|Name or service not known"
+    rb"|Temporary failure in name resolution|No route to host|Network is unreachable"
+)
 
 
 def tool_of(config):
@@ -72,12 +80,25 @@ def pip_download_argv(pip, config):
     return args
 
 
+def wheelhouse_requirements_argv(pip, config):
+    """pip resolves the same files again, from the wheelhouse alone."""
+    args = list(pip) + ["install", "--no-index", "--find-links", config["wheelhouse"], "--no-cache-dir"]
+    for requirement in config["requirements"]:
+        args += ["-r", requirement]
+    return args
+
+
+QUIET_PIP = {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_PROGRESS_BAR": "off"}
+
+
 def command(config, creds, pip=None, project_copy=None):
     """The installer's argv and what it adds to the environment. `pip` and
     `project_copy` are for the pip modes (see `pip_argv`)."""
     mode = config["mode"]
     if mode == "pip-download":
         return pip_download_argv(pip, config), pip_env(config["indexes"], creds)
+    if mode == "wheelhouse-requirements":
+        return wheelhouse_requirements_argv(pip, config), dict(QUIET_PIP)
     if mode == "wheelhouse-install":
         if config["installer"] == "uv":
             return uv_command(config)
@@ -100,9 +121,12 @@ def installer_failed(config, code, rejected, output=b""):
     hints = list(config.get("hints", []))
     if config["mode"] == "pip-download":
         # The config's hint explains the wheels-only rule: only when that
-        # is what failed.
-        hints = hints if NO_WHEEL.search(output) else []
-    if config["mode"] == "wheelhouse-install":
+        # is what failed, not when the index was never reached.
+        if NO_CONNECTION.search(output):
+            hints = [UNREACHABLE]
+        else:
+            hints = hints if NO_WHEEL.search(output) else []
+    if config["mode"] in ("wheelhouse-install", "wheelhouse-requirements"):
         hints += output_hints(output)
     if rejected:
         ids = sorted({i["password_secret"] for i in config["indexes"] if i["password_secret"]})

@@ -63,22 +63,25 @@ def check_wheelhouse(wheelhouse):
     return files
 
 
-def write_manifest(wheelhouse):
+def write_manifest(wheelhouse, pin=True):
     """The manifest of what pip downloaded into `wheelhouse` (pip-download):
     every file with its sha256, as fetch.py writes it, so the install step
-    checks them the same way; and PINNED, those files as pinned, hashed
-    requirements, the resolution the install step installs as it is."""
+    checks them the same way; and, if `pin`, PINNED: those files as pinned,
+    hashed requirements, the resolution the install step installs as it is
+    (not with local path requirements: their build backends are in the
+    wheelhouse too, and that install step resolves again)."""
     files = {}
     for name in sorted(os.listdir(wheelhouse)):
         path = os.path.join(wheelhouse, name)
         if name not in (MANIFEST, PINNED) and os.path.isfile(path):
             files[name] = sha256_of(path)
-    pinned = pinned_requirements(files)
+    pinned = pinned_requirements(files) if pin else None
     with open(os.path.join(wheelhouse, MANIFEST), "w") as f:
         json.dump({"version": 1, "files": files}, f, indent=1, sort_keys=True)
         f.write("\n")
-    with open(os.path.join(wheelhouse, PINNED), "w", encoding="utf-8") as f:
-        f.write(pinned)
+    if pinned is not None:
+        with open(os.path.join(wheelhouse, PINNED), "w", encoding="utf-8") as f:
+            f.write(pinned)
     return files
 
 

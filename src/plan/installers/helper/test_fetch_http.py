@@ -167,7 +167,11 @@ class HttpFailureTest(FetchTestCase):
         status, err = self.fetch(self.config(files=[item]))
         self.assertEqual(status, 1)
         self.assertTrue(err.startswith("pyfront: error: network error for `%s`: " % url), err)
-        self.assertTrue(err.endswith(" (tried 3 times)\n"), err)
+        first, _, rest = err.partition("\n")
+        self.assertTrue(first.endswith(" (tried 3 times)"), err)
+        # Not reached at all: the hint is about the network, not the token.
+        self.assertIn("pyfront: hint: an index could not be reached", rest)
+        self.assertIn("--network=host", rest)
 
     def test_a_redirect_loop_ends(self):
         self.index.routes["/loop"] = Route(status=302, headers={"Location": "/loop"})

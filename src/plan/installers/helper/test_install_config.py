@@ -87,7 +87,7 @@ class ConfigTest(unittest.TestCase):
             (
                 changed("wheelhouse-install", mode="uv"),
                 "unknown mode `uv` (known: `pip-download`, `pip-project`, `pip-requirements`, `tool-provision`, "
-                "`wheelhouse-install`)",
+                "`wheelhouse-install`, `wheelhouse-requirements`)",
             ),
             (changed("wheelhouse-install", create_venv=False), "unknown key `create_venv` in mode `wheelhouse-install`"),
             (changed("pip-project", cwd="/run/pyfront/context"), "unknown key `cwd` in mode `pip-project`"),
@@ -133,7 +133,7 @@ class ConfigTest(unittest.TestCase):
             ("{", "install.json is not valid JSON: Expecting property name enclosed in double quotes: "
                   "line 1 column 2 (char 1)"),
             ('{"version": 1, "mode": "pip"}', "install.json: unknown mode `pip` (known: `pip-download`, `pip-project`, "
-                                             "`pip-requirements`, `tool-provision`, `wheelhouse-install`)"),
+                                             "`pip-requirements`, `tool-provision`, `wheelhouse-install`, `wheelhouse-requirements`)"),
         ]
         for text, message in cases:
             with self.subTest(text=text):

@@ -150,6 +150,17 @@ class PipWheelhouseTest(unittest.TestCase):
         self.assertFalse(any("s3cret" in a for a in argv))
         self.assertIn("glpat-s3cret", env["PIP_INDEX_URL"])
 
+    def test_wheelhouse_requirements_resolve_offline_without_credentials(self):
+        # A local path requirement's install step still resolves again.
+        config = testdata("wheelhouse-requirements")
+        argv, env = install_modes.command(config, [], pip=["pip"])
+        self.assertEqual(
+            argv,
+            ["pip", "install", "--no-index", "--find-links", "/run/pyfront/wheelhouse", "--no-cache-dir",
+             "-r", "/run/pyfront/context/requirements.txt"],
+        )
+        self.assertFalse([k for k in env if "INDEX" in k])
+
     def test_pip_requirement_files_install_the_fetched_resolution_pinned(self):
         # wheelhouse-install with pip: the fetch step's requirements.txt,
         # --no-deps --require-hashes, offline, no credentials.
@@ -168,6 +179,18 @@ class PipWheelhouseTest(unittest.TestCase):
         missing = b"ERROR: No matching distribution found for docopt==0.6.2\n"
         self.assertEqual(install_modes.installer_failed(config, 1, False, missing).hints, ["lock it"])
         self.assertEqual(install_modes.installer_failed(config, 1, False, b"ERROR: boom\n").hints, [])
+
+    def test_an_unreachable_index_gets_the_network_hint_not_the_wheel_one(self):
+        config = dict(testdata("pip-download"), hints=["lock it"])
+        refused = (
+            b"WARNING: Retrying (Retry(total=4)) after connection broken by 'NewConnectionError("
+            b"'<HTTPConnection object>: Failed to establish a new connection: [Errno 111] Connection refused')': /simple/six/\n"
+            b"ERROR: Could not find a version that satisfies the requirement six==1.16.0 (from versions: none)\n"
+            b"ERROR: No matching distribution found for six==1.16.0\n"
+        )
+        hints = install_modes.installer_failed(config, 1, False, refused).hints
+        self.assertEqual(len(hints), 1)
+        self.assertIn("--network=host", hints[0])
 
     def test_write_manifest_lists_every_file_with_its_sha256(self):
         import hashlib

@@ -88,6 +88,7 @@ mod paths;
 mod walk;
 
 pub use error::{Location, RequirementsError, RequirementsErrorKind};
+pub use paths::is_archive;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -156,6 +157,11 @@ pub struct LocalRequirement {
     /// `-e`: pip installs it in place, so the install step needs it at run
     /// time, not only while installing.
     pub editable: bool,
+    /// Named in a constraint file (`name @ file:...` after `-c`): pip
+    /// takes it only if something else requires `name`.
+    pub constraint: bool,
+    /// The line passes `-C` / `--config-settings` to its build.
+    pub config_settings: bool,
     /// Where it is written: a requirement file and the byte range of the
     /// requirement in it.
     pub file: ContextPath,

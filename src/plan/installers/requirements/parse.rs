@@ -28,6 +28,8 @@ pub(super) enum Event {
         editable: bool,
         /// `name @ file:...`: pip accepts it as a constraint.
         named: bool,
+        /// The line has `-C` / `--config-settings` for its build.
+        config_settings: bool,
         span: Range<usize>,
     },
     /// A requirement with `--hash`, or `--require-hashes`.
@@ -151,6 +153,7 @@ fn requirement_line(
     let args_span = base..base + args.len();
     check_credentials(args, base)?;
     let mut hashes = false;
+    let mut config_settings = false;
     for item in items {
         match item {
             Item::Positional(span) => {
@@ -170,7 +173,7 @@ fn requirement_line(
                         }
                         hashes = true;
                     }
-                    Opt::ConfigSettings => {}
+                    Opt::ConfigSettings => config_settings = true,
                     _ => {
                         return Err((
                             RequirementsErrorKind::OptionAfterRequirement {
@@ -194,6 +197,7 @@ fn requirement_line(
             path: local,
             editable: false,
             named: target.named,
+            config_settings,
             span: args_span,
         });
     }
@@ -242,6 +246,7 @@ fn editable_line(value: &Token, items: &[Item], events: &mut Vec<Event>) -> Resu
             path: local,
             editable: true,
             named: false,
+            config_settings: false,
             span: value.span.clone(),
         });
     }

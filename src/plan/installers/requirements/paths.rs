@@ -199,7 +199,7 @@ fn strip_extras(text: &str) -> &str {
 }
 
 /// pip's `ARCHIVE_EXTENSIONS`.
-fn is_archive(path: &str) -> bool {
+pub fn is_archive(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     [
         ".whl",

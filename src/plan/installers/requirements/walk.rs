@@ -86,6 +86,7 @@ impl Walk<'_> {
                     path: local,
                     editable,
                     named,
+                    config_settings,
                     span,
                 } => {
                     if constraint && *editable {
@@ -105,6 +106,8 @@ impl Walk<'_> {
                     self.local.push(LocalRequirement {
                         path: local.clone(),
                         editable: *editable,
+                        constraint,
+                        config_settings: *config_settings,
                         file: path.clone(),
                         span: span.clone(),
                     });

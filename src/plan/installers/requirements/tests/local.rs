@@ -62,6 +62,25 @@ fn local_requirements_are_found_relative_to_the_context_root() {
     // In a file in a subdirectory, still from the context root.
     let set = ok(&[("requirements/dev.txt", "-e ./libs/sdk\n")]);
     assert_eq!(set.local[0].path, "libs/sdk");
+    assert!(!set.local[0].constraint);
+    let set = ok(&[("requirements.txt", "./libs/sdk -C k=v\n")]);
+    assert!(set.local[0].config_settings);
+    // A named local requirement in a constraint file is marked so: pip
+    // installs it only if something requires its name.
+    let set = run(
+        &[
+            ("requirements.txt", "-c c.txt\nsdk\n"),
+            ("c.txt", "sdk @ file:libs/sdk\n"),
+        ],
+        &["requirements.txt"],
+    )
+    .unwrap();
+    let got: Vec<(&str, bool)> = set
+        .local
+        .iter()
+        .map(|l| (l.path.as_str(), l.constraint))
+        .collect();
+    assert_eq!(got, [("libs/sdk", true)]);
 }
 
 /// pip builds a URL or VCS requirement whatever `--only-binary` says, so

@@ -1,0 +1,1 @@
+"""The app member: not installed, it runs from the app code (PYTHONPATH)."""
