@@ -126,7 +126,11 @@ pub(super) fn install(spec: &Spec, context: &ContextInputs) -> Install {
                 },
                 &[],
             ),
-            Vec::new(),
+            // Mounted, never read: they key the step by this spec's
+            // requirement files, as the fetch step is, so that a build of
+            // another spec whose wheelhouse happens to hold the same wheels
+            // does not share (and fork) this step's cache records.
+            mounted.clone(),
         ),
         Some(l) => (
             HelperConfig::new(
