@@ -8,9 +8,9 @@
 //! (`requirements.txt` next to the wheelhouse's manifest). The install step
 //! installs exactly those (`--no-deps --require-hashes`) from that
 //! wheelhouse alone, with no network and no secret: it takes the fetch
-//! step's resolution instead of resolving again, and needs no context
-//! file. A requirement with no wheel fails the fetch with a hint to lock
-//! it.
+//! step's resolution instead of resolving again, and reads no context
+//! file (it mounts the requirement files only so that they key it). A
+//! requirement with no wheel fails the fetch with a hint to lock it.
 //!
 //! A local path requirement (`./libs/sdk`, `.`) whose `pyproject.toml`
 //! declares its dependencies statically (`pip_local`) installs
