@@ -6,8 +6,10 @@ use std::process::Command;
 
 use crate::harness::Harness;
 
-/// A requirement-file comment unique to this run, so the install step runs
-/// (the engine's cache outlives test runs) and reads the secret for real.
+/// A requirement-file comment unique to this run, so the fetch step (`pip
+/// download`) runs (the engine's cache outlives test runs) and reads the
+/// secret for real. The install step after it is keyed by what was
+/// fetched, so it may stay cached.
 fn fresh_install(h: &Harness, ctx: &std::path::Path) {
     let req = ctx.join("requirements.txt");
     let mut text = std::fs::read_to_string(&req).unwrap();
@@ -47,7 +49,7 @@ fn local_dev_script_builds_with_a_personal_token() {
     let from_env = build("e2e-local-dev:env", &[("GITLAB_TOKEN", &token)]);
     from_env.assert_success();
     assert!(
-        !from_env.step_cached("[builder] pip install"),
+        !from_env.step_cached("[builder] pip download"),
         "{}",
         from_env.output
     );
@@ -63,7 +65,7 @@ fn local_dev_script_builds_with_a_personal_token() {
     );
     from_file.assert_success();
     assert!(
-        !from_file.step_cached("[builder] pip install"),
+        !from_file.step_cached("[builder] pip download"),
         "{}",
         from_file.output
     );
@@ -137,7 +139,7 @@ fn github_actions_workflow_builds_and_pushes() {
     let built = h.run_command("github-actions build", cmd);
     built.assert_success();
     assert!(
-        !built.step_cached("[builder] pip install"),
+        !built.step_cached("[builder] pip download"),
         "{}",
         built.output
     );

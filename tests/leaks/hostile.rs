@@ -37,9 +37,9 @@
 //! Poetry: "did not match any known checksums"). Rotation kept the install
 //! cached.
 
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use crate::harness::{Build, BuildResult, Harness};
@@ -68,48 +68,90 @@ fn enabled(installer: &str) -> bool {
 /// Connections a listener got: the peer and the bytes it sent.
 type Received = Vec<(String, Vec<u8>)>;
 
+/// What the listener's threads share. Connections are numbered in the
+/// order they are accepted (the kernel's accept queue is first in, first
+/// out); each is `done` once read to its end.
+#[derive(Default)]
+struct State {
+    /// How many connections were accepted.
+    accepted: usize,
+    /// The numbers of the connections read to their end.
+    done: std::collections::BTreeSet<usize>,
+    /// What the senders sent, since [`Listener::start`].
+    got: Received,
+    /// The fences that arrived (see [`Listener::received`]): their
+    /// payload and number.
+    fences: Vec<(Vec<u8>, usize)>,
+    /// The payloads of the fences [`Listener::received`] waits for.
+    awaited: Vec<Vec<u8>>,
+}
+
+type Shared = Arc<(Mutex<State>, Condvar)>;
+
 /// A TCP listener on 0.0.0.0:38999 (the loopback and the engine's bridge)
 /// that keeps whatever it is sent. One per test process (the tests run one
 /// at a time): [`Listener::start`] forgets what earlier tests got.
 struct Listener {
-    got: Arc<Mutex<Received>>,
+    shared: Shared,
 }
 
-static LISTENER: std::sync::OnceLock<Arc<Mutex<Received>>> = std::sync::OnceLock::new();
+static LISTENER: std::sync::OnceLock<Shared> = std::sync::OnceLock::new();
 
 impl Listener {
     fn start() -> Self {
-        let got = LISTENER.get_or_init(|| {
+        let shared = LISTENER.get_or_init(|| {
             let listener = TcpListener::bind(("0.0.0.0", PORT)).unwrap_or_else(|e| {
                 panic!("cannot listen on port {PORT} (is another hostile test running?): {e}")
             });
-            let got = Arc::new(Mutex::new(Vec::new()));
-            let seen = Arc::clone(&got);
+            let shared: Shared = Arc::default();
+            let seen = Arc::clone(&shared);
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     let Ok(stream) = stream else { continue };
+                    let number = {
+                        let mut state = seen.0.lock().unwrap();
+                        state.accepted += 1;
+                        state.accepted - 1
+                    };
                     let seen = Arc::clone(&seen);
-                    std::thread::spawn(move || record(stream, &seen));
+                    std::thread::spawn(move || record(stream, number, &seen));
                 }
             });
-            got
+            shared
         });
-        got.lock().unwrap().clear();
+        shared.0.lock().unwrap().got.clear();
         Self {
-            got: Arc::clone(got),
+            shared: Arc::clone(shared),
         }
     }
 
     /// Every connection since [`Listener::start`]: the peer and the bytes
-    /// it sent.
+    /// it sent. Called when the build is over, so every sender has
+    /// connected (or never will): a fence, our own connection with a
+    /// random payload, queues behind them, and once it is read, every
+    /// connection accepted before it is waited for until it is read to
+    /// its end (a sender's close, or the 10 s read timeout). No clock.
     fn received(&self) -> Received {
-        // A sender still writing gets a moment to finish.
-        std::thread::sleep(Duration::from_millis(500));
-        self.got.lock().unwrap().clone()
+        let payload = format!("pyfront-fence-{}", random_hex()).into_bytes();
+        let (lock, changed) = &*self.shared;
+        lock.lock().unwrap().awaited.push(payload.clone());
+        let mut fence = TcpStream::connect(("127.0.0.1", PORT))
+            .unwrap_or_else(|e| panic!("cannot reach our own listener on port {PORT}: {e}"));
+        fence.write_all(&payload).unwrap();
+        fence.shutdown(std::net::Shutdown::Write).unwrap();
+        let state = changed
+            .wait_while(lock.lock().unwrap(), |s| {
+                match s.fences.iter().find(|(p, _)| *p == payload) {
+                    Some((_, number)) => (0..*number).any(|n| !s.done.contains(&n)),
+                    None => true,
+                }
+            })
+            .unwrap();
+        state.got.clone()
     }
 }
 
-fn record(mut stream: TcpStream, seen: &Mutex<Received>) {
+fn record(mut stream: TcpStream, number: usize, shared: &Shared) {
     let peer = stream
         .peer_addr()
         .map_or_else(|_| "?".to_owned(), |a| a.to_string());
@@ -122,7 +164,16 @@ fn record(mut stream: TcpStream, seen: &Mutex<Received>) {
         }
         bytes.extend_from_slice(&buf[..n]);
     }
-    seen.lock().unwrap().push((peer, bytes));
+    let (lock, changed) = &**shared;
+    let mut state = lock.lock().unwrap();
+    if state.awaited.contains(&bytes) {
+        state.awaited.retain(|p| *p != bytes);
+        state.fences.push((bytes, number));
+    } else {
+        state.got.push((peer, bytes));
+    }
+    state.done.insert(number);
+    changed.notify_all();
 }
 
 /// The fixture app of `installer` with a fresh nonce in its dependencies, so

@@ -71,6 +71,9 @@ fn named<'a>(ops: &'a [Value], prefix: &str) -> &'a Value {
 fn the_install_steps_see_only_the_requirement_files() {
     let l = lowered(SPEC, ".git\n");
     let ops = ops(&l.app);
+    // The install step reads only the fetch step's pinned resolution, but
+    // mounts the same files: they key it by this spec's requirement files
+    // (pip.rs says why).
     for key in ["fetch", "install"] {
         let inputs = named(&ops, &format!("[builder] load {key} inputs"));
         assert_eq!(

@@ -11,9 +11,10 @@
 //! A lock (uv, Poetry) installs hermetically ([`Install::Hermetic`]):
 //! `lockselect.py` plans the files offline, `fetch.py` downloads them with
 //! the credentials, and `install.py` installs them with neither credentials
-//! nor network. pip requirement files do the same, with a wheels-only
-//! `pip download` as the fetch, unless the spec sets
-//! `build-code-sees-index-login` (one step with the credentials).
+//! nor network. pip requirement files: `pip download` (wheels only) with the
+//! credentials, then its pinned resolution installed offline (`pip.rs`),
+//! unless the spec sets `build-code-sees-index-login` (one step with the
+//! credentials).
 
 mod config;
 mod pip;

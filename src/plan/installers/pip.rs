@@ -4,16 +4,21 @@
 //! Without local path requirements the install is hermetic: the fetch step
 //! runs the builder's pip as a wheels-only resolver (`pip download
 //! --only-binary=:all:`) with the credentials, so no package's code runs
-//! there, and the install step resolves the same files again against that
-//! wheelhouse alone, with no network and no secret. A requirement with no
-//! wheel fails the fetch with a hint to lock it.
+//! there, and writes what it downloaded as pinned, hashed requirements
+//! (`requirements.txt` next to the wheelhouse's manifest). The install step
+//! installs exactly those (`--no-deps --require-hashes`) from that
+//! wheelhouse alone, with no network and no secret: it takes the fetch
+//! step's resolution instead of resolving again, and reads no context
+//! file (it mounts the requirement files only so that they key it). A
+//! requirement with no wheel fails the fetch with a hint to lock it.
 //!
 //! A local path requirement (`./libs/sdk`, `.`) whose `pyproject.toml`
 //! declares its dependencies statically (`pip_local`) installs
 //! hermetically too: the helpers read copies of the requirement files with
 //! the local lines blanked, the fetch step also downloads the local
 //! packages' dependencies (and, resolved apart, their build backends), and
-//! the install step builds each local package offline, `--no-deps`, from a
+//! the install step (which resolves the blanked files again against the
+//! wheelhouse, as the backends are in it too) builds each local package offline, `--no-deps`, from a
 //! copy of its own directory, mounted alone (minus `.dockerignore`): a
 //! change there re-runs the install, an app-only change does not (unless
 //! the package is the context root, `.`).
@@ -33,6 +38,10 @@ use crate::plan::{
     HELPER_MOUNT, LOCAL_MOUNT, VENV, WHEELHOUSE_DIR, WHEELHOUSE_MOUNT,
 };
 use crate::spec::Spec;
+
+/// The fetch step's pinned resolution, in the wheelhouse
+/// (`install_wheelhouse.py`'s `PINNED`).
+const PINNED: &str = "requirements.txt";
 
 /// Printed when the wheels-only fetch fails.
 const NO_WHEEL_HINT: &str = "pyfront resolves pip requirement files wheels only, so that no package's build code runs where the index token can be read: a requirement that exists only as an sdist cannot be fetched; lock the project with uv or Poetry (their sdists build offline, without the token), or publish a wheel of it to the index";
@@ -99,20 +108,48 @@ pub(super) fn install(spec: &Spec, context: &ContextInputs) -> Install {
         });
     }
 
-    let config = HelperConfig::new(
-        Mode::WheelhouseRequirements {
-            venv: VENV,
-            cwd: CONTEXT_MOUNT,
-            requirements,
-            wheelhouse: WHEELHOUSE_MOUNT,
-            hints: Vec::new(),
-            local: local.map(|l| LocalConfig {
-                packages: l.packages.iter().map(|p| local_mount(p)).collect(),
-                ..local_config(l, &mounted)
-            }),
-        },
-        &[],
-    );
+    // Without local packages the install step takes the fetch step's
+    // pinned resolution and reads no context file; with them, the
+    // wheelhouse also holds their build backends, so it resolves the
+    // (blanked) requirement files again and then builds the packages.
+    let (config, mounts) = match local {
+        None => (
+            HelperConfig::new(
+                Mode::WheelhouseInstall {
+                    venv: VENV,
+                    installer: "pip",
+                    tool: None,
+                    wheelhouse: WHEELHOUSE_MOUNT,
+                    requirements: format!("{WHEELHOUSE_MOUNT}/{PINNED}"),
+                    members: None,
+                    hints: Vec::new(),
+                },
+                &[],
+            ),
+            // Mounted, never read: they key the step by this spec's
+            // requirement files, as the fetch step is, so that a build of
+            // another spec whose wheelhouse happens to hold the same wheels
+            // does not share (and fork) this step's cache records.
+            mounted.clone(),
+        ),
+        Some(l) => (
+            HelperConfig::new(
+                Mode::WheelhouseRequirements {
+                    venv: VENV,
+                    cwd: CONTEXT_MOUNT,
+                    requirements,
+                    wheelhouse: WHEELHOUSE_MOUNT,
+                    hints: Vec::new(),
+                    local: Some(LocalConfig {
+                        packages: l.packages.iter().map(|p| local_mount(p)).collect(),
+                        ..local_config(l, &mounted)
+                    }),
+                },
+                &[],
+            ),
+            mounted,
+        ),
+    };
     let title = match local {
         Some(l) => format!(
             "{title} from the wheelhouse, then pip install --no-deps {} (no network, no secrets)",
@@ -125,7 +162,7 @@ pub(super) fn install(spec: &Spec, context: &ContextInputs) -> Install {
         title,
         &INSTALL,
         config.to_json(),
-        mounted,
+        mounts,
         Access::Sealed,
     );
     install.sees = vec![Earlier::Wheelhouse];

@@ -78,7 +78,7 @@ def run(argv, masker):
         if local_scratch:
             shutil.rmtree(local_scratch, ignore_errors=True)
     if config["mode"] == "pip-download":
-        write_manifest(config["wheelhouse"])
+        write_manifest(config["wheelhouse"], pin=not config.get("local"))
 
 
 def run_installers(config, creds, pip, project_copy, masker):

@@ -17,6 +17,11 @@ from install_failure import Failure
 from pyfront_files import sha256_of
 
 MANIFEST = "manifest.json"
+# pip requirement files: the fetch step's resolution, pinned and hashed,
+# next to the manifest (write_manifest).
+PINNED = "requirements.txt"
+# A wheel's file name (PEP 427): name and version never hold a `-`.
+_WHEEL = re.compile(r"^([A-Za-z0-9_.]+)-([A-Za-z0-9_.!+]+)(?:-[0-9][^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
 
 # Output that says an sdist failed to build: the compiler, headers or
 # libraries a build needs belong in the builder image.
@@ -58,19 +63,44 @@ def check_wheelhouse(wheelhouse):
     return files
 
 
-def write_manifest(wheelhouse):
+def write_manifest(wheelhouse, pin=True):
     """The manifest of what pip downloaded into `wheelhouse` (pip-download):
     every file with its sha256, as fetch.py writes it, so the install step
-    checks them the same way."""
+    checks them the same way; and, if `pin`, PINNED: those files as pinned,
+    hashed requirements, the resolution the install step installs as it is
+    (not with local path requirements: their build backends are in the
+    wheelhouse too, and that install step resolves again)."""
     files = {}
     for name in sorted(os.listdir(wheelhouse)):
         path = os.path.join(wheelhouse, name)
-        if name != MANIFEST and os.path.isfile(path):
+        if name not in (MANIFEST, PINNED) and os.path.isfile(path):
             files[name] = sha256_of(path)
+    pinned = pinned_requirements(files) if pin else None
     with open(os.path.join(wheelhouse, MANIFEST), "w") as f:
         json.dump({"version": 1, "files": files}, f, indent=1, sort_keys=True)
         f.write("\n")
+    if pinned is not None:
+        with open(os.path.join(wheelhouse, PINNED), "w", encoding="utf-8") as f:
+            f.write(pinned)
     return files
+
+
+def pinned_requirements(files):
+    """`name==version --hash=sha256:...` for each wheel of `files` (file
+    name -> sha256), sorted: what `pip download` resolved, so that the
+    install step installs exactly these files (`--no-deps
+    --require-hashes`) instead of resolving the requirement files again.
+    A file that is not a wheel is a Failure (the download is wheels only)."""
+    lines = []
+    for name in sorted(files):
+        match = _WHEEL.match(name)
+        if not match:
+            raise Failure(
+                "`pip download --only-binary=:all:` left `%s` in the wheelhouse, which is not a wheel" % name,
+                ["report this: pyfront pins the downloaded wheels and cannot pin this file"],
+            )
+        lines.append("%s==%s --hash=sha256:%s\n" % (match.group(1), match.group(2), files[name]))
+    return "".join(lines)
 
 
 def read_members(members):

@@ -151,12 +151,26 @@ class PipWheelhouseTest(unittest.TestCase):
         self.assertIn("glpat-s3cret", env["PIP_INDEX_URL"])
 
     def test_wheelhouse_requirements_resolve_offline_without_credentials(self):
+        # A local path requirement's install step still resolves again.
         config = testdata("wheelhouse-requirements")
         argv, env = install_modes.command(config, [], pip=["pip"])
         self.assertEqual(
             argv,
             ["pip", "install", "--no-index", "--find-links", "/run/pyfront/wheelhouse", "--no-cache-dir",
              "-r", "/run/pyfront/context/requirements.txt"],
+        )
+        self.assertFalse([k for k in env if "INDEX" in k])
+
+    def test_pip_requirement_files_install_the_fetched_resolution_pinned(self):
+        # wheelhouse-install with pip: the fetch step's requirements.txt,
+        # --no-deps --require-hashes, offline, no credentials.
+        config = dict(testdata("wheelhouse-install"), installer="pip", tool=None, members=None,
+                      requirements="/run/pyfront/wheelhouse/requirements.txt")
+        argv, env = install_modes.command(config, [], pip=["pip"])
+        self.assertEqual(
+            argv,
+            ["pip", "install", "--no-index", "--find-links", "/run/pyfront/wheelhouse", "--require-hashes",
+             "--no-deps", "--no-cache-dir", "-r", "/run/pyfront/wheelhouse/requirements.txt"],
         )
         self.assertFalse([k for k in env if "INDEX" in k])
 
@@ -192,8 +206,32 @@ class PipWheelhouseTest(unittest.TestCase):
             write_manifest(wh)
             with open(os.path.join(wh, "manifest.json")) as f:
                 manifest = json.load(f)
-            self.assertEqual(manifest["files"], {"a-1.0-py3-none-any.whl": hashlib.sha256(b"wheel").hexdigest()})
+            digest = hashlib.sha256(b"wheel").hexdigest()
+            self.assertEqual(manifest["files"], {"a-1.0-py3-none-any.whl": digest})
             self.assertEqual(sorted(check_wheelhouse(wh)), ["a-1.0-py3-none-any.whl"])
+            with open(os.path.join(wh, "requirements.txt")) as f:
+                self.assertEqual(f.read(), "a==1.0 --hash=sha256:%s\n" % digest)
+            # Written again (a retried step): the pinned file is no input.
+            write_manifest(wh)
+            self.assertEqual(sorted(check_wheelhouse(wh)), ["a-1.0-py3-none-any.whl"])
+
+    def test_pinned_requirements_read_wheel_file_names(self):
+        from install_failure import Failure
+        from install_wheelhouse import pinned_requirements
+
+        self.assertEqual(
+            pinned_requirements({
+                "zope.interface-7.1-cp311-cp311-manylinux_2_17_x86_64.whl": "cc",
+                "acme_sdk_a-1.0.post1+local.2-1build-py3-none-any.whl": "aa",
+                "Flask-3.0.3-py3-none-any.whl": "ff",
+            }),
+            "Flask==3.0.3 --hash=sha256:ff\n"
+            "acme_sdk_a==1.0.post1+local.2 --hash=sha256:aa\n"
+            "zope.interface==7.1 --hash=sha256:cc\n",
+        )
+        with self.assertRaises(Failure) as raised:
+            pinned_requirements({"docopt-0.6.2.tar.gz": "dd"})
+        self.assertIn("`docopt-0.6.2.tar.gz`", raised.exception.message)
 
 
 class InstallerFailedTest(unittest.TestCase):
