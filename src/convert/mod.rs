@@ -500,14 +500,7 @@ async fn static_local<I: Inputs>(
     let mut requests = Vec::new();
     for local in &set.local {
         let source = collector.source(&local.file).unwrap_or_default();
-        let text = source.get(local.span.clone()).unwrap_or_default();
-        let request = pip_local::Request {
-            path: &local.path,
-            text,
-            file: local.file.as_str(),
-            span: local.span.clone(),
-            drop: local.line.clone(),
-        };
+        let request = pip_local::Request::of(local, source);
         let pyproject = texts.get(local.path.as_str()).cloned().flatten();
         let checked = pip_local::check(&request, local, set.require_hashes, pyproject.as_deref());
         match checked {

@@ -236,14 +236,8 @@ fn requirements_of_files(
     let mut local_dependencies = Vec::new();
     for l in set.iter().flat_map(|s| &s.local) {
         let source = read(l.file.as_str()).unwrap_or_default();
-        let text = source.get(l.span.clone()).unwrap_or_default();
-        let request = pip_local::Request {
-            path: &l.path,
-            text,
-            file: l.file.as_str(),
-            span: l.span.clone(),
-            drop: l.line.clone(),
-        };
+        let request = pip_local::Request::of(l, &source);
+        let text = request.text;
         let pyproject = read(&pip_local::pyproject_path(&l.path));
         let require_hashes = set.as_ref().is_some_and(|s| s.require_hashes);
         let checked = pip_local::check(&request, l, require_hashes, pyproject.as_deref());

@@ -122,6 +122,20 @@ pub struct Request<'a> {
     pub drop: std::ops::Range<usize>,
 }
 
+impl<'a> Request<'a> {
+    /// The request for `local`, written in `source` (its requirement
+    /// file's text).
+    pub fn of(local: &'a super::LocalRequirement, source: &'a str) -> Self {
+        Self {
+            path: &local.path,
+            text: source.get(local.span.clone()).unwrap_or_default(),
+            file: local.file.as_str(),
+            span: local.span.clone(),
+            drop: local.line.clone(),
+        }
+    }
+}
+
 /// A package's static metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
