@@ -112,42 +112,37 @@ pub(super) fn install(spec: &Spec, context: &ContextInputs) -> Install {
     // pinned resolution and reads no context file; with them, the
     // wheelhouse also holds their build backends, so it resolves the
     // (blanked) requirement files again and then builds the packages.
-    let (config, mounts) = match local {
-        None => (
-            HelperConfig::new(
-                Mode::WheelhouseInstall {
-                    venv: VENV,
-                    installer: "pip",
-                    tool: None,
-                    wheelhouse: WHEELHOUSE_MOUNT,
-                    requirements: format!("{WHEELHOUSE_MOUNT}/{PINNED}"),
-                    members: None,
-                    hints: Vec::new(),
-                },
-                &[],
-            ),
-            // Mounted, never read: they key the step by this spec's
-            // requirement files, as the fetch step is, so that a build of
-            // another spec whose wheelhouse happens to hold the same wheels
-            // does not share (and fork) this step's cache records.
-            mounted.clone(),
+    // Either way it mounts the requirement files (`mounted`): without local
+    // packages they are never read, but they key the step by this spec's
+    // requirement files, as the fetch step is, so that a build of another
+    // spec whose wheelhouse happens to hold the same wheels does not share
+    // (and fork) this step's cache records.
+    let config = match local {
+        None => HelperConfig::new(
+            Mode::WheelhouseInstall {
+                venv: VENV,
+                installer: "pip",
+                tool: None,
+                wheelhouse: WHEELHOUSE_MOUNT,
+                requirements: format!("{WHEELHOUSE_MOUNT}/{PINNED}"),
+                members: None,
+                hints: Vec::new(),
+            },
+            &[],
         ),
-        Some(l) => (
-            HelperConfig::new(
-                Mode::WheelhouseRequirements {
-                    venv: VENV,
-                    cwd: CONTEXT_MOUNT,
-                    requirements,
-                    wheelhouse: WHEELHOUSE_MOUNT,
-                    hints: Vec::new(),
-                    local: Some(LocalConfig {
-                        packages: l.packages.iter().map(|p| local_mount(p)).collect(),
-                        ..local_config(l, &mounted)
-                    }),
-                },
-                &[],
-            ),
-            mounted,
+        Some(l) => HelperConfig::new(
+            Mode::WheelhouseRequirements {
+                venv: VENV,
+                cwd: CONTEXT_MOUNT,
+                requirements,
+                wheelhouse: WHEELHOUSE_MOUNT,
+                hints: Vec::new(),
+                local: Some(LocalConfig {
+                    packages: l.packages.iter().map(|p| local_mount(p)).collect(),
+                    ..local_config(l, &mounted)
+                }),
+            },
+            &[],
         ),
     };
     let title = match local {
@@ -162,7 +157,7 @@ pub(super) fn install(spec: &Spec, context: &ContextInputs) -> Install {
         title,
         &INSTALL,
         config.to_json(),
-        mounts,
+        mounted,
         Access::Sealed,
     );
     install.sees = vec![Earlier::Wheelhouse];
