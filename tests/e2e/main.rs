@@ -701,19 +701,32 @@ fn pip_local_path_requirements_are_built_without_the_token() {
     let ctx = h.app_context("pip-paths");
     let token = h.canary("pip-paths");
     h.set_index_token(&token);
+    corp_tools_rebuilds_only_what_changed(&h, &ctx, &token, "pip-paths");
+}
+
+/// `rebuilds_only_what_changed` for the pip-paths fixture, whose
+/// requirement files reach `./libs/corp-tools` (as written in `ctx`):
+/// the same steps and the same package change, however the files say it.
+/// Returns the first build's output.
+fn corp_tools_rebuilds_only_what_changed(
+    h: &Harness,
+    ctx: &tempfile::TempDir,
+    token: &str,
+    fixture: &str,
+) -> String {
     let fetch = "[builder] pip download --only-binary=:all: -r requirements.txt";
     let install = "[builder] pip install -r requirements.txt from the wheelhouse, then pip install --no-deps libs/corp-tools";
     rebuilds_only_what_changed(
-        &h,
-        &ctx,
-        &token,
-        "pip-paths",
+        h,
+        ctx,
+        token,
+        fixture,
         None,
         [fetch, install],
         "libs/corp-tools/src/corp_tools/__init__.py",
         "tools 1",
         "pippaths: {} (acme-sdk-a 1.0.0)",
-    );
+    )
 }
 
 /// `-e ./libs/corp-tools` in a file that requirements.txt includes (the
@@ -738,19 +751,7 @@ fn pip_editable_requirement_is_installed_as_a_copy() {
         "-e ./libs/corp-tools\n",
     )
     .unwrap();
-    let fetch = "[builder] pip download --only-binary=:all: -r requirements.txt";
-    let install = "[builder] pip install -r requirements.txt from the wheelhouse, then pip install --no-deps libs/corp-tools";
-    let first = rebuilds_only_what_changed(
-        &h,
-        &ctx,
-        &token,
-        "pip-editable",
-        None,
-        [fetch, install],
-        "libs/corp-tools/src/corp_tools/__init__.py",
-        "tools 1",
-        "pippaths: {} (acme-sdk-a 1.0.0)",
-    );
+    let first = corp_tools_rebuilds_only_what_changed(&h, &ctx, &token, "pip-editable");
     assert!(first.contains("editable-installed-as-copy"), "{first}");
     assert!(first.contains("requirements/app.txt:1:4"), "{first}");
 }
