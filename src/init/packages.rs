@@ -26,9 +26,7 @@ pub fn table() -> BTreeMap<String, Entry> {
 
 /// PEP 503: lowercase, each run of `-`, `_` and `.` as one `-` (the
 /// spec's own normalization, so init and the build agree on names).
-pub fn normalize(name: &str) -> String {
-    crate::spec::normalize_package_name(name)
-}
+pub use crate::spec::normalize_package_name as normalize;
 
 /// The normalized project name of a PEP 508 requirement (`Django[argon2]
 /// >=4.2; python_version > "3"`, `name @ https://...`), or `None` for a
