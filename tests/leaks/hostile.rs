@@ -130,7 +130,7 @@ impl Listener {
     /// connected (or never will): a fence, our own connection with a
     /// random payload, queues behind them, and once it is read, every
     /// connection accepted before it is waited for until it is read to
-    /// its end (a sender's close, or the 10 s read timeout). No clock.
+    /// its end (a sender's close, or the 120 s read timeout). No clock.
     fn received(&self) -> Received {
         let payload = format!("pyfront-fence-{}", random_hex()).into_bytes();
         let (lock, changed) = &*self.shared;
@@ -155,7 +155,10 @@ fn record(mut stream: TcpStream, number: usize, shared: &Shared) {
     let peer = stream
         .peer_addr()
         .map_or_else(|_| "?".to_owned(), |a| a.to_string());
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    // The hang guard for a sender that never closes: far above any pause a
+    // busy machine puts between one sender's writes, so no slow sender's
+    // bytes are cut off (the scan wants all of them).
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(120)));
     let mut bytes = Vec::new();
     let mut buf = [0u8; 8192];
     while let Ok(n) = stream.read(&mut buf) {
