@@ -50,6 +50,21 @@ fn token_rotation_reuses_the_install_layer_and_leaks_nothing() {
     // or setuptools in the runtime image's venv.
     let tooling = h.python("e2e-rotation:a", "import importlib.util as u; print('venv tools:', [m for m in ('pip', 'setuptools') if u.find_spec(m)])");
     assert!(tooling.contains("venv tools: []"), "{tooling}");
+    // pyfront installed the pinned wheels itself (install_wheels.py), as
+    // pip lays them out: its INSTALLER, the bytecode listed in RECORD.
+    let installed = h.python(
+        "e2e-rotation:a",
+        "import importlib.metadata as m\n\
+         for name in ('acme-sdk-a', 'acme-sdk-b', 'six'):\n\
+         \x20   d = m.distribution(name)\n\
+         \x20   print(name, d.read_text('INSTALLER').strip(), any(f.suffix == '.pyc' and f.locate().is_file() for f in d.files))",
+    );
+    for name in ["acme-sdk-a", "acme-sdk-b", "six"] {
+        assert!(
+            installed.contains(&format!("{name} pyfront True")),
+            "{installed}"
+        );
+    }
 
     let token_b = h.canary("B");
     h.set_index_token(&token_b);
@@ -230,6 +245,14 @@ fn lock_file_installer(installer: &str) {
     let run = h.run(&tag("a"));
     // The public index serves acme-sdk-a 9.0.0; the lock pins the private 1.0.0.
     assert!(run.contains("lockapp: acme-sdk-a 1.0.0 private"), "{run}");
+    // Poetry's locked wheels are installed by pyfront itself (like pip's
+    // pinned set); uv installs its own.
+    let by = h.python(
+        &tag("a"),
+        "import importlib.metadata as m; print('installer:', m.distribution('acme-sdk-a').read_text('INSTALLER').strip())",
+    );
+    let expected = if installer == "uv" { "uv" } else { "pyfront" };
+    assert!(by.contains(&format!("installer: {expected}")), "{by}");
 
     let token_b = h.canary("B");
     h.set_index_token(&token_b);

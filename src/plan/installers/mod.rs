@@ -64,6 +64,7 @@ impl Program {
 const INSTALL: Program = Program {
     modules: helper_modules![
         "install.py",
+        "install_compile.py",
         "install_config.py",
         "install_credentials.py",
         "install_failure.py",
@@ -71,6 +72,7 @@ const INSTALL: Program = Program {
         "install_modes.py",
         "install_process.py",
         "install_wheelhouse.py",
+        "install_wheels.py",
         "pyfront_config.py",
         "pyfront_files.py",
         "pyfront_hints.py",

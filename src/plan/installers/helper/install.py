@@ -42,6 +42,7 @@ from install_local import (  # noqa: E402
 )
 from install_modes import command, installer_failed, tool_of  # noqa: E402
 from install_process import prepare_pip, run_installer  # noqa: E402
+from install_wheels import install_all, split, venv_scheme  # noqa: E402
 from install_wheelhouse import (  # noqa: E402
     check_wheelhouse,
     copy_members,
@@ -63,8 +64,41 @@ def run(argv, masker):
         raise Failure("cannot read the config %s: %s" % (argv[0], e))
     config = parse_config(text, os.path.basename(argv[0]))
     creds = gather_credentials(config["indexes"], masker)
+    manifest = None
     if config["mode"] in ("wheelhouse-install", "wheelhouse-requirements"):
-        check_wheelhouse(config["wheelhouse"])
+        manifest = check_wheelhouse(config["wheelhouse"])
+    scratch = tempfile.mkdtemp(prefix="pyfront-install-")
+    try:
+        if config["mode"] == "wheelhouse-install" and config["installer"] == "pip":
+            config = install_wheels_first(config, manifest, scratch)
+            if config is None:
+                return
+        run_tool(config, creds, masker)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def install_wheels_first(config, manifest, scratch):
+    """The pinned set's wheels, installed by pyfront itself
+    (install_wheels.py); returns the config for what is left to pip (its
+    requirements a file in `scratch`), or None when nothing is."""
+    with open(config["requirements"], encoding="utf-8") as f:
+        text = f.read()
+    scheme = venv_scheme(config["venv"])
+    if scheme is None:
+        return config
+    ours, rest = split(text, manifest, config["wheelhouse"])
+    left = set(install_all([path for path, _ in ours], scheme))
+    rest += [line for path, line in ours if path in left]
+    if not rest and not config["members"]:
+        return None
+    requirements = os.path.join(scratch, "requirements.txt")
+    with open(requirements, "w", encoding="utf-8") as f:
+        f.write("".join(line.strip() + "\n" for line in rest))
+    return dict(config, requirements=requirements, pinned_left=bool(rest))
+
+
+def run_tool(config, creds, masker):
     pip, project_copy = None, None
     if tool_of(config) == "pip":
         pip, project_copy = prepare_pip(config)
@@ -91,9 +125,10 @@ def run_installers(config, creds, pip, project_copy, masker):
         scratch = env["UV_CACHE_DIR"] = tempfile.mkdtemp(prefix="pyfront-uv-cache-")
     output = []
     try:
-        code, rejected = run_installer(args, env, config.get("cwd"), masker, output)
-        if code != 0:
-            raise installer_failed(config, code, rejected, b"".join(output))
+        if config.get("pinned_left", True):
+            code, rejected = run_installer(args, env, config.get("cwd"), masker, output)
+            if code != 0:
+                raise installer_failed(config, code, rejected, b"".join(output))
         if config["mode"] == "wheelhouse-install" and config["members"]:
             install_members(config, pip, env, masker)
         if config.get("local"):
