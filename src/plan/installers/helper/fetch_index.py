@@ -4,7 +4,6 @@ project page, fetched once per run, read into the files it lists.
 
 import http.client
 import json
-import re
 import threading
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -13,15 +12,11 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from fetch_errors import Failure, NotFound, Transient
 from fetch_http import describe_error, with_retries
+from pyfront_names import normalize
 
 SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 SIMPLE_JSON_TYPES = ("application/vnd.pypi.simple.v1+json", "application/vnd.pypi.simple.latest+json")
 SIMPLE_HTML_TYPES = ("text/html", "application/vnd.pypi.simple.v1+html", "application/vnd.pypi.simple.latest+html")
-
-
-def normalize(name):
-    """PEP 503 name normalization."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ MANIFEST = "manifest.json"
 # next to the manifest (write_manifest).
 PINNED = "requirements.txt"
 # A wheel's file name (PEP 427): name and version never hold a `-`.
-_WHEEL = re.compile(r"^([A-Za-z0-9_.]+)-([A-Za-z0-9_.!+]+)(?:-[0-9][^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
+WHEEL_FILENAME = re.compile(r"^([A-Za-z0-9_.]+)-([A-Za-z0-9_.!+]+)(?:-[0-9][^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
 
 # Output that says an sdist failed to build: the compiler, headers or
 # libraries a build needs belong in the builder image.
@@ -93,7 +93,7 @@ def pinned_requirements(files):
     A file that is not a wheel is a Failure (the download is wheels only)."""
     lines = []
     for name in sorted(files):
-        match = _WHEEL.match(name)
+        match = WHEEL_FILENAME.match(name)
         if not match:
             raise Failure(
                 "`pip download --only-binary=:all:` left `%s` in the wheelhouse, which is not a wheel" % name,

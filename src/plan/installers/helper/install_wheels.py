@@ -45,11 +45,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import install_compile
 from install_failure import Failure
+from install_wheelhouse import WHEEL_FILENAME
+from pyfront_names import normalize
 
 # One pinned line as the fetch and select steps write it.
 _PINNED_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+) --hash=sha256:([0-9a-f]{64})$")
-# A wheel's file name (PEP 427): the name and version parts hold no `-`.
-_WHEEL_NAME = re.compile(r"^([^-]+)-([^-]+)(?:-[0-9][^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
 # An entry point's object reference: `module` or `module:attr.attr`, extras
 # after it ignored (pip ignores them too).
 _ENTRY = re.compile(r"^(?P<module>[\w.]+)\s*(?::\s*(?P<attr>[\w.]+))?\s*(?:\[[^\]]*\])?$")
@@ -71,11 +71,6 @@ INSTALLER_NAME = b"pyfront\n"
 _COMPILE = os.path.realpath(install_compile.__file__)
 
 
-def normalize(name):
-    """PEP 503 name normalization."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def split(requirements_text, manifest_files, wheelhouse):
     """The pinned set, split: ([(wheel path, its line)] this module
     installs, the lines left to pip). `manifest_files`: file name -> sha256 (the checked
@@ -93,7 +88,7 @@ def split(requirements_text, manifest_files, wheelhouse):
             return [], [l for l in requirements_text.splitlines() if l.strip()]
         name, _, sha256 = match.groups()
         files = by_hash.get(sha256, [])
-        wheel = _WHEEL_NAME.match(files[0]) if len(files) == 1 else None
+        wheel = WHEEL_FILENAME.match(files[0]) if len(files) == 1 else None
         if (
             wheel
             and normalize(wheel.group(1)) == normalize(name)
@@ -332,7 +327,7 @@ def install_all(paths, scheme, jobs=4):
     wheels, left = [], []
     for path in paths:
         wheel = inspect(path)
-        name = _WHEEL_NAME.match(os.path.basename(path)).group(1)
+        name = WHEEL_FILENAME.match(os.path.basename(path)).group(1)
         if wheel is None or normalize(name) in present:
             left.append(path)
         else:
