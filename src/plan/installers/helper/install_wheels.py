@@ -275,10 +275,13 @@ def install(wheel, scheme):
 
 def _write(target, data, executable):
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    if os.path.lexists(target):
-        # A file of an earlier wheel (pip overwrites too); unlinked first so
+    try:
+        # A file of an earlier wheel (pip overwrites too; two wheels of a
+        # namespace package may ship the same file): unlinked first, so
         # that nothing is written through a link.
         os.unlink(target)
+    except FileNotFoundError:
+        pass
     with open(target, "wb") as f:
         f.write(data)
     if executable:

@@ -148,6 +148,15 @@ class InstallTest(VenvCase):
         self.assertIn("__init__.cpython", record)
         self.assertNotIn("py2.cpython", record)
 
+    def test_wheels_that_share_a_file_both_install(self):
+        paths = [
+            make_wheel(self.wheels, name=name, files={"ns/__init__.py": b"", "ns/%s.py" % name: b""})
+            for name in ("first", "second")
+        ]
+        self.assertEqual(install_wheels.install_all(paths, self.scheme), [])
+        self.assertEqual(sorted(os.listdir(os.path.join(self.lib, "ns"))),
+                         ["__init__.py", "__pycache__", "first.py", "second.py"])
+
     def test_no_single_site_packages_means_pip(self):
         os.makedirs(os.path.join(self.venv, "lib", "python3.99", "site-packages"))
         self.assertIsNone(install_wheels.venv_scheme(self.venv))
