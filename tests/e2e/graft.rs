@@ -4,7 +4,7 @@
 //! anything. Docker 20.10 (BuildKit v0.8) keeps the copy, which every other
 //! test there covers.
 
-use crate::harness::{Build, Harness};
+use crate::harness::{Build, Harness, OciLayout};
 
 /// The runtime base of `examples/demo`.
 const RUNTIME: &str = "pyfront-test/python:3.11-slim-bookworm";
@@ -62,6 +62,20 @@ fn the_venv_layers_are_the_builders_and_a_new_base_rebases_them() {
         "the app's venv layers are not the builder's:\n{}",
         app.output
     );
+    // The grafted layers carry the venv and nothing else: a diff takes
+    // every change the builder made between the venv and install steps,
+    // where a copy took /opt/venv only, so a file an install step left
+    // elsewhere (a cache, a temp dir) would ship in the app image. The one
+    // exception is the empty directory the engine made for the install
+    // step's read-only mounts (/run/pyfront/<input>: it removes the mount
+    // points, not their parent), and its parents' entries.
+    for path in venv_layer_paths(&h, "e2e-graft:app") {
+        assert!(
+            ["opt/", "run/", "run/pyfront/"].contains(&path.as_str())
+                || path.starts_with("opt/venv"),
+            "a grafted venv layer holds `{path}`, outside /opt/venv"
+        );
+    }
     let base_layers = h.layers(RUNTIME);
     assert_eq!(
         app_layers[..n - 3],
@@ -139,4 +153,32 @@ fn the_venv_layers_are_the_builders_and_a_new_base_rebases_them() {
     ]);
     assert!(patch.contains(&marker), "{patch}");
     h.docker(&["rmi", &patched, "e2e-graft:rebased"]);
+}
+
+/// The paths in the two venv layers (the last but one and the one before
+/// it) of `image`, from `docker save`.
+fn venv_layer_paths(h: &Harness, image: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("image.tar");
+    h.docker(&["save", "-o", tar.to_str().unwrap(), image]);
+    let layout = OciLayout::unpack(&tar);
+    let layers = layout.manifest(None)["layers"].as_array().unwrap().clone();
+    let n = layers.len();
+    let mut paths = Vec::new();
+    for layer in &layers[n - 3..n - 1] {
+        let blob = layer["digest"].as_str().unwrap().replace(':', "/");
+        let out = std::process::Command::new("tar")
+            .arg("-tf")
+            .arg(layout.path().join("blobs").join(blob))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "tar -tf of a layer of {image}");
+        paths.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_owned),
+        );
+    }
+    assert!(!paths.is_empty(), "no paths in the venv layers of {image}");
+    paths
 }
