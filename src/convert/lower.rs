@@ -650,6 +650,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
                 dest: code_dest.clone(),
                 contents_only: true,
                 owner: None,
+                include_patterns: Vec::new(),
             },
             c,
             &opts.name("builder", &code_title),
@@ -706,6 +707,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         // step made sure it is there, and a base's own user of that
         // name keeps its ids.
         owner: a.user.as_ref().map(|u| Owner::Name(u.name.clone())),
+        include_patterns: Vec::new(),
     };
     let code_name = opts.name("app", &code_title);
     // The outputs of the build commands, over the app code: new files are
@@ -727,6 +729,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
                         dest: path,
                         contents_only: true,
                         owner: code.owner.clone(),
+                        include_patterns: Vec::new(),
                     },
                 }
             })
@@ -773,6 +776,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
                 contents_only: true,
                 // root's: the app cannot change its own dependencies.
                 owner: None,
+                include_patterns: Vec::new(),
             },
             c,
             &opts.name("app", &venv_title),
