@@ -77,8 +77,9 @@ struct SpecInput {
     /// As with `--network=host`: download steps use the host network.
     #[arg(long = "network-host")]
     network_host: bool,
-    /// Lower as for an engine with merge and diff ops (BuildKit v0.10+,
-    /// Docker 23+): the app image stacks the builder's venv layers.
+    /// Lower as for an engine with merge and diff ops and the copy's
+    /// include patterns (BuildKit v0.10+, Docker 23+): the app image stacks
+    /// the builder's venv layers.
     #[arg(long)]
     graft: bool,
 }

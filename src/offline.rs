@@ -23,7 +23,8 @@ pub struct Request {
     /// `os/arch[/variant]`, comma-separated.
     pub platform: String,
     pub network_host: bool,
-    /// Lower as for an engine with merge and diff ops (BuildKit v0.10+).
+    /// Lower as for an engine with merge and diff ops and the copy's include
+    /// patterns (BuildKit v0.10+).
     pub graft: bool,
 }
 

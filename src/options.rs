@@ -123,9 +123,12 @@ pub struct BuildOptions {
     /// bust the install layer on every commit.
     pub source_date_epoch: Option<u64>,
     /// Not an opt: whether the engine has the merge and diff ops
-    /// (`mergeop`, `diffop`), so the app image grafts the builder's venv
-    /// layers instead of copying the venv. The frontend sets it from
-    /// `Ping`'s caps; offline, `--graft`.
+    /// (`mergeop`, `diffop`) and the copy's include patterns
+    /// (`file.copy.includeexcludepatterns`; all BuildKit v0.10), so the app
+    /// image grafts the builder's venv layers instead of copying the venv,
+    /// and the load check takes the app code's shared objects from a
+    /// filtered copy. The frontend sets it from `Ping`'s caps; offline,
+    /// `--graft`.
     pub graft: bool,
 }
 

@@ -12,6 +12,13 @@
 //! the builder's own venv layers stacked on the app base (a new base
 //! re-stacks, nothing re-runs); on older ones, a copy of `/opt/venv`.
 //!
+//! The load check (`Lowered::load_check`, not part of the image) loads every
+//! shared object of the venv and the app code with the runtime's loader. With
+//! `graft` and no build outputs it runs on the app base and the venv only,
+//! with the code's shared objects (a copy of the context filtered by
+//! BuildKit) mounted read-only at the workdir: an app change that touches no
+//! shared object leaves it cached. Otherwise it runs on the whole app image.
+//!
 //! With `[[build.run]]`: the builder also gets the app code at the workdir,
 //! then runs each build command on it (no secret mount, network none unless
 //! asked); a check that every named output exists runs on the last result,
@@ -87,22 +94,98 @@ pub struct Lowered {
     pub builder_layers: Vec<LayerHistory>,
     pub app: Output,
     pub app_layers: Vec<LayerHistory>,
-    /// The load check on the app image: solved for its outcome only, never
-    /// part of the image.
+    /// The load check (see [`load_check`]): solved for its outcome only,
+    /// never part of the image.
     pub load_check: Output,
 }
 
-/// The load check's program, run by the venv's Python in the app image.
+/// The load check's program, run by the venv's Python in the runtime image.
 const LOAD_CHECK: &str = include_str!("../plan/installers/helper/loadcheck.py");
 /// Where the load check sees the builder's dpkg database (read-only).
 const BUILDER_DPKG_INFO: &str = "/run/pyfront/builder-dpkg";
 
+/// The names loadcheck.py's `shared_objects` loads (`*.so`, `*.so.N...`),
+/// anywhere in the context: the include patterns of the copy that takes the
+/// app code's shared objects out of it ([`code_shared_objects`]). They match
+/// a little more (`x.so.bak`); loadcheck.py skips what is not its name or
+/// not an ELF file.
+const SHARED_OBJECT_PATTERNS: [&str; 2] = ["**/*.so", "**/*.so.*"];
+
+/// The load check's inputs besides the builder's dpkg database.
+struct CheckInputs {
+    /// The filesystem it runs in (the venv at `/opt/venv`).
+    root: Output,
+    /// The app code's shared objects, mounted read-only at the workdir;
+    /// `None`: `root` is the whole app image, code included.
+    code: Option<Output>,
+}
+
+/// Whether the load check can mount the app code's shared objects at
+/// `workdir` without hiding what the loader needs: not `/`, not the venv
+/// or a directory above it, and not a system library directory, one above
+/// or one under it (`/usr`, `/usr/lib/x86_64-linux-gnu`, `/etc` for
+/// `ld.so.cache`, ...). Such a workdir gets the check on the whole app image.
+fn code_mountable_at(workdir: &str) -> bool {
+    const LOADER_DIRS: [&str; 11] = [
+        "/etc",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/libx32",
+        "/usr/lib",
+        "/usr/lib32",
+        "/usr/lib64",
+        "/usr/libx32",
+        "/usr/local/lib",
+        VENV,
+    ];
+    // `a` is `b` or a directory above it.
+    let at_or_above =
+        |a: &str, b: &str| a == b || b.starts_with(&format!("{}/", a.trim_end_matches('/')));
+    workdir != "/"
+        && !LOADER_DIRS
+            .iter()
+            .any(|dir| at_or_above(workdir, dir) || (*dir != VENV && at_or_above(dir, workdir)))
+}
+
+/// The app code's shared objects: the context (minus `.dockerignore`, the
+/// local the code copy reads) filtered by [`SHARED_OBJECT_PATTERNS`] in a
+/// copy onto scratch. BuildKit keys that copy, and the check's read-only
+/// mount of its result, by the content they select, so an app change that
+/// adds, removes or changes no shared object leaves both, and the check,
+/// cached. The filter is BuildKit's (`file.copy.includeexcludepatterns`),
+/// not the client's: a client's own include patterns may not know `**`
+/// (the Docker 20.10 CLI's do not).
+fn code_shared_objects(context: &Output, opts: &LowerOptions) -> Output {
+    copy_to_scratch(
+        context,
+        &CopyOptions {
+            src: "/".to_owned(),
+            dest: "/".to_owned(),
+            contents_only: true,
+            owner: None,
+            include_patterns: SHARED_OBJECT_PATTERNS.map(str::to_owned).to_vec(),
+        },
+        context,
+        &opts.constraints,
+        &opts.name("app", "the app code's shared objects for the load check"),
+    )
+}
+
 /// Loads every shared object of the venv and the app code with the runtime
 /// image's own loader, and fails with the library that is missing and the
 /// `[app] system-packages` line that adds it (the package found in the
-/// dpkg database of the builder's base plus its system packages). No secret, no network, and its result is not
-/// part of the image: the frontend solves it for its outcome.
-fn load_check(app: &Output, packages: &Output, workdir: &str, opts: &LowerOptions) -> Output {
+/// dpkg database of the builder's base plus its system packages). It runs
+/// in `inputs.root` with the app code's shared objects mounted at the
+/// workdir, or in the whole app image (see [`CheckInputs`]). No secret, no
+/// network, and its result is not part of the image: the frontend solves it
+/// for its outcome.
+fn load_check(
+    inputs: &CheckInputs,
+    packages: &Output,
+    workdir: &str,
+    opts: &LowerOptions,
+) -> Output {
     let c = &opts.constraints;
     let program = format!("{HELPER_MOUNT}/loadcheck.py");
     let helper = mkfiles(
@@ -110,8 +193,27 @@ fn load_check(app: &Output, packages: &Output, workdir: &str, opts: &LowerOption
         c,
         &opts.name("app", "pyfront load check helper"),
     );
+    let mut mounts = vec![
+        Mount::ReadOnly {
+            dest: HELPER_MOUNT.to_owned(),
+            source: helper,
+            selector: None,
+        },
+        Mount::ReadOnly {
+            dest: BUILDER_DPKG_INFO.to_owned(),
+            source: packages.clone(),
+            selector: Some("/var/lib/dpkg/info".to_owned()),
+        },
+    ];
+    if let Some(code) = &inputs.code {
+        mounts.push(Mount::ReadOnly {
+            dest: workdir.to_owned(),
+            source: code.clone(),
+            selector: None,
+        });
+    }
     exec(
-        app,
+        &inputs.root,
         Exec {
             args: vec![
                 format!("{VENV}/bin/python3"),
@@ -125,18 +227,7 @@ fn load_check(app: &Output, packages: &Output, workdir: &str, opts: &LowerOption
             env: vec![format!("PATH={DEFAULT_PATH}")],
             cwd: "/".to_owned(),
             network: NetMode::None,
-            mounts: vec![
-                Mount::ReadOnly {
-                    dest: HELPER_MOUNT.to_owned(),
-                    source: helper,
-                    selector: None,
-                },
-                Mount::ReadOnly {
-                    dest: BUILDER_DPKG_INFO.to_owned(),
-                    source: packages.clone(),
-                    selector: Some("/var/lib/dpkg/info".to_owned()),
-                },
-            ],
+            mounts,
             ..Exec::default()
         },
         c,
@@ -650,6 +741,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
                 dest: code_dest.clone(),
                 contents_only: true,
                 owner: None,
+                include_patterns: Vec::new(),
             },
             c,
             &opts.name("builder", &code_title),
@@ -706,6 +798,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         // step made sure it is there, and a base's own user of that
         // name keeps its ids.
         owner: a.user.as_ref().map(|u| Owner::Name(u.name.clone())),
+        include_patterns: Vec::new(),
     };
     let code_name = opts.name("app", &code_title);
     // The outputs of the build commands, over the app code: new files are
@@ -727,13 +820,14 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
                         dest: path,
                         contents_only: true,
                         owner: code.owner.clone(),
+                        include_patterns: Vec::new(),
                     },
                 }
             })
             .collect(),
         None => Vec::new(),
     };
-    let app = if opts.graft {
+    let (app, check) = if opts.graft {
         // The venv's own layers, stacked on the runtime base: no copy, the
         // builder's blobs as they are, and a new base only re-stacks them.
         let venv_layers = diff(
@@ -749,7 +843,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         );
         let mut layers = vec![
             app_base.clone(),
-            venv_layers,
+            venv_layers.clone(),
             copy_to_scratch(&context, &code, &app_base, c, &code_name),
         ];
         layers.extend(
@@ -757,11 +851,35 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
                 .iter()
                 .map(|o| copy_to_scratch(o.from, &o.opts, &app_base, c, &o.name)),
         );
-        merge(
+        let app = merge(
             &layers,
             c,
             &opts.name("app", &format!("stack the base, {VENV} and the app code")),
-        )
+        );
+        // The load check on the base and the venv, with only the app code's
+        // shared objects: an app change that touches none leaves it cached.
+        // The build commands' outputs may be shared objects built from the
+        // code: with them it checks the whole app image (an app change
+        // re-runs the build commands anyway).
+        let check = if outputs.is_empty() && code_mountable_at(workdir) {
+            CheckInputs {
+                root: merge(
+                    &[app_base.clone(), venv_layers],
+                    c,
+                    &opts.name(
+                        "app",
+                        &format!("stack the base and {VENV} for the load check"),
+                    ),
+                ),
+                code: Some(code_shared_objects(&context, opts)),
+            }
+        } else {
+            CheckInputs {
+                root: app.clone(),
+                code: None,
+            }
+        };
+        (app, check)
     } else {
         let venv_title = format!("COPY --from=builder {VENV} {VENV}");
         let with_venv = copy(
@@ -773,20 +891,30 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
                 contents_only: true,
                 // root's: the app cannot change its own dependencies.
                 owner: None,
+                include_patterns: Vec::new(),
             },
             c,
             &opts.name("app", &venv_title),
         );
         app_layers.push(history(&venv_title));
         let app = copy(Some(&with_venv), &context, &code, c, &code_name);
-        outputs
+        let app = outputs
             .iter()
-            .fold(app, |app, o| copy(Some(&app), o.from, &o.opts, c, &o.name))
+            .fold(app, |app, o| copy(Some(&app), o.from, &o.opts, c, &o.name));
+        // Engines without merge and diff (BuildKit before v0.10) lack the
+        // copy's include patterns too, and a client-side filter cannot be
+        // trusted to find every shared object (see `code_shared_objects`):
+        // the check runs on the whole app image, so any app change re-runs it.
+        let check = CheckInputs {
+            root: app.clone(),
+            code: None,
+        };
+        (app, check)
     };
     // Either way the code and the outputs are the app stage's last layers.
     app_layers.push(history(&code_title));
     app_layers.extend(outputs.iter().map(|o| history(&o.title)));
-    let load_check = load_check(&app, &packages_only, workdir, opts);
+    let load_check = load_check(&check, &packages_only, workdir, opts);
     Lowered {
         builder,
         builder_layers,

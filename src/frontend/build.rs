@@ -76,7 +76,11 @@ pub(super) async fn build(
     let caps = Caps::from_pong(&pong);
     caps.require_api(REQUIRED_API_CAPS)?;
     let mut options = parsed?;
-    options.graft = caps.has_llb("mergeop") && caps.has_llb("diffop");
+    // All three came with BuildKit v0.10: grafting lowers the load check
+    // with a filtered copy too (`convert::lower::code_shared_objects`).
+    options.graft = caps.has_llb("mergeop")
+        && caps.has_llb("diffop")
+        && caps.has_llb("file.copy.includeexcludepatterns");
     let platforms = if options.platforms.is_empty() {
         vec![worker_platform(&pong).unwrap_or_else(Platform::linux_amd64)]
     } else {

@@ -16,6 +16,11 @@ pub struct CopyOptions {
     /// Who owns the copied files (and the directories the copy creates);
     /// `None`: as in the source.
     pub owner: Option<Owner>,
+    /// Only the paths under `src` that match one of these (`**` for any
+    /// number of directories), with the directories that lead to them
+    /// (`pb.FileActionCopy.include_patterns`, BuildKit v0.10, cap
+    /// `file.copy.includeexcludepatterns`); empty: everything.
+    pub include_patterns: Vec<String>,
 }
 
 /// The owner of copied files (`pb.ChownOpt`).
@@ -126,20 +131,18 @@ fn copy_op(
             // -1: keep the source's timestamps.
             timestamp: -1,
             owner: opts.owner.as_ref().map(|o| o.chown(names)),
+            include_patterns: opts.include_patterns.clone(),
             ..Default::default()
         })),
     };
     let op = pb::op::Op::File(pb::FileOp {
         actions: vec![action],
     });
-    node(
-        op,
-        inputs,
-        c,
-        true,
-        description,
-        BTreeSet::from(["file.base"]),
-    )
+    let mut caps = BTreeSet::from(["file.base"]);
+    if !opts.include_patterns.is_empty() {
+        caps.insert("file.copy.includeexcludepatterns");
+    }
+    node(op, inputs, c, true, description, caps)
 }
 
 /// A scratch filesystem holding the given `(path, mode, bytes)` files.
@@ -197,6 +200,7 @@ mod tests {
             dest: "/app/".to_owned(),
             contents_only: true,
             owner,
+            include_patterns: Vec::new(),
         };
         let out = copy(onto.then_some(&base), &from, &opts, &c, "copy");
         let json = to_json(&marshal(&out).proto);

@@ -186,6 +186,9 @@ fn file_action_json(a: &pb::FileAction) -> Value {
                 "contents_only": c.dir_copy_contents,
                 "follow_symlink": c.follow_symlink,
             });
+            if !c.include_patterns.is_empty() {
+                copy["include_patterns"] = json!(c.include_patterns);
+            }
             if let Some(owner) = &c.owner {
                 copy["owner"] = json!({
                     "user": owner.user.as_ref().map(user_opt_json),

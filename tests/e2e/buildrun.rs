@@ -136,3 +136,67 @@ fn a_missing_build_output_fails_with_the_step_and_path() {
     );
     assert!(!result.output.contains(&token));
 }
+
+/// Issue 13: a shared object that only a build command makes (an output,
+/// not in the context) is load-checked too: the check runs on the whole app
+/// image when there are outputs.
+#[test]
+fn a_build_output_that_needs_a_missing_library_fails_the_load_check() {
+    let Some(h) = Harness::from_env() else { return };
+    let ctx = h.demo_context();
+    // An object that needs libpyfront-absent.so.3, linked against a stub of
+    // that soname; in the context under a name the check does not load.
+    let scratch = tempfile::tempdir().unwrap();
+    let cc = |args: &[&str]| {
+        let out = std::process::Command::new("cc")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cc {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let stub_c = scratch.path().join("stub.c");
+    std::fs::write(&stub_c, "void pyfront_stub(void) {}\n").unwrap();
+    let stub = scratch.path().join("libpyfront-absent.so.3");
+    cc(&[
+        "-shared",
+        "-fPIC",
+        "-Wl,-soname,libpyfront-absent.so.3",
+        "-o",
+        stub.to_str().unwrap(),
+        stub_c.to_str().unwrap(),
+    ]);
+    let prebuilt = ctx.path().join("prebuilt");
+    std::fs::create_dir_all(&prebuilt).unwrap();
+    cc(&[
+        "-shared",
+        "-fPIC",
+        "-o",
+        prebuilt.join("libout.elf").to_str().unwrap(),
+        stub_c.to_str().unwrap(),
+        "-Wl,--no-as-needed",
+        &format!("-L{}", scratch.path().display()),
+        "-l:libpyfront-absent.so.3",
+    ]);
+    let spec_path = ctx.path().join("pyfront.toml");
+    let spec = std::fs::read_to_string(&spec_path).unwrap();
+    let spec = format!(
+        "{spec}\n[[build.run]]\ncommand = [\"python\", \"-c\", \"import os, shutil; \
+         os.makedirs('native'); shutil.copy('prebuilt/libout.elf', 'native/libout.so')\"]\n\
+         outputs = [\"native\"]\n"
+    );
+    std::fs::write(&spec_path, spec).unwrap();
+    let (token, result) =
+        build_with_new_token(&h, &ctx, "buildrun-loadcheck", "e2e-buildrun:loadcheck");
+    result.assert_failure();
+    for want in [
+        "error: `native/libout.so` needs `libpyfront-absent.so.3`, which the runtime image does not have",
+        "no package of the builder ships `libpyfront-absent.so.3`",
+    ] {
+        assert!(result.output.contains(want), "want `{want}` in:\n{}", result.output);
+    }
+    assert!(!result.output.contains(&token));
+}

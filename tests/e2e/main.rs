@@ -542,6 +542,9 @@ fn uv_project_true_installs_the_project_into_the_venv() {
     h.assert_image_clean("e2e-project:b", &[token.as_str()]);
 }
 
+/// The load check's step (its name starts with this).
+const LOAD_CHECK: &str = "[app] check that the app's shared libraries load";
+
 /// Issue 11: a uv workspace. `package = "wsapp"` installs what the app
 /// member needs: the private acme-sdk-a from the index and the two SDK
 /// members from the context (non-editable, into the venv). An app-only
@@ -579,6 +582,14 @@ fn uv_workspace_installs_the_members_the_package_needs() {
     assert!(!second.step_cached(select), "{}", second.output);
     assert!(second.step_cached(fetch), "{}", second.output);
     assert!(second.step_cached(install), "{}", second.output);
+    // Issue 13: no shared object changed, so where pyfront grafts the load
+    // check stays cached; on d12 it runs on the whole app image.
+    assert_eq!(
+        second.step_cached(LOAD_CHECK),
+        h.grafts(),
+        "{}",
+        second.output
+    );
 
     // A change to an SDK member's source. A new value on every run: the
     // install is keyed by content, so a value an earlier run built would
@@ -669,6 +680,14 @@ fn rebuilds_only_what_changed(
     }
     assert!(second.step_cached(fetch), "{}", second.output);
     assert!(second.step_cached(install), "{}", second.output);
+    // Issue 13: no shared object changed, so where pyfront grafts the load
+    // check stays cached; on d12 it runs on the whole app image.
+    assert_eq!(
+        second.step_cached(LOAD_CHECK),
+        h.grafts(),
+        "{}",
+        second.output
+    );
 
     // A change to an SDK's source: a new value on every run (the install
     // is keyed by content, so one an earlier run built would be cached).
@@ -1098,7 +1117,9 @@ fn release_image_is_an_oci_layout_that_builds() {
 /// with the library and the exact `[app] system-packages` line (the package
 /// found in the builder's dpkg database); with that line, apt installs it in
 /// the app stage, in a layer of its own below the venv, leaving no apt lists,
-/// and the object loads.
+/// and the object loads. Issue 13: where pyfront grafts, an app change that
+/// touches no shared object leaves the check cached; one more object, deep
+/// in the code and missing a library, fails the next build again.
 #[test]
 fn a_missing_runtime_library_fails_with_its_fix_and_system_packages_fix_it() {
     let Some(h) = Harness::from_env() else { return };
@@ -1122,15 +1143,17 @@ fn a_missing_runtime_library_fails_with_its_fix_and_system_packages_fix_it() {
     };
     let stub_c = scratch.path().join("stub.c");
     std::fs::write(&stub_c, "void pyfront_stub(void) {}\n").unwrap();
-    let stub = scratch.path().join("libyaml-0.so.2");
-    cc(&[
-        "-shared",
-        "-fPIC",
-        "-Wl,-soname,libyaml-0.so.2",
-        "-o",
-        stub.to_str().unwrap(),
-        stub_c.to_str().unwrap(),
-    ]);
+    for soname in ["libyaml-0.so.2", "libpyfront-absent.so.3"] {
+        let stub = scratch.path().join(soname);
+        cc(&[
+            "-shared",
+            "-fPIC",
+            &format!("-Wl,-soname,{soname}"),
+            "-o",
+            stub.to_str().unwrap(),
+            stub_c.to_str().unwrap(),
+        ]);
+    }
     let native_c = scratch.path().join("native.c");
     std::fs::write(&native_c, "int native_ok(void) { return 42; }\n").unwrap();
     let native = vendor.join("libnative.so");
@@ -1204,6 +1227,51 @@ fn a_missing_runtime_library_fails_with_its_fix_and_system_packages_fix_it() {
     h.assert_venv_history(&oldest_first[1..n - 1], &history);
     assert_eq!(oldest_first[n - 1], "pyfront: COPY . /opt/app", "{history}");
     h.assert_image_clean("e2e-loadcheck:fixed", &[&token]);
+
+    // An app change: new code in a new directory (named anew on every run,
+    // so no earlier run cached a check that saw it), no new shared object.
+    let module = ctx.path().join("src/demoapp").join(h.canary("mod"));
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(module.join("__init__.py"), "X = 1\n").unwrap();
+    let changed =
+        h.build(Build::new(&ctx, "e2e-loadcheck:changed").secret_env("pypi_token", &token));
+    changed.assert_success();
+    assert!(
+        !changed.step_cached("[app] COPY . /opt/app"),
+        "{}",
+        changed.output
+    );
+    // Without merge and diff (d12) the check runs on the whole app image.
+    assert_eq!(
+        changed.step_cached(LOAD_CHECK),
+        h.grafts(),
+        "grafts: {}\n{}",
+        h.grafts(),
+        changed.output
+    );
+
+    // A shared object deep in the code (`.so.N`) that needs a library no
+    // package of the builder ships.
+    let deep = ctx.path().join("src/demoapp/_ext/linux");
+    std::fs::create_dir_all(&deep).unwrap();
+    cc(&[
+        "-shared",
+        "-fPIC",
+        "-o",
+        deep.join("libdeep.so.1").to_str().unwrap(),
+        native_c.to_str().unwrap(),
+        "-Wl,--no-as-needed",
+        &format!("-L{}", scratch.path().display()),
+        "-l:libpyfront-absent.so.3",
+    ]);
+    let broken = h.build(Build::new(&ctx, "e2e-loadcheck:broken").secret_env("pypi_token", &token));
+    broken.assert_failure();
+    for want in [
+        "error: `src/demoapp/_ext/linux/libdeep.so.1` needs `libpyfront-absent.so.3`, which the runtime image does not have",
+        "no package of the builder ships `libpyfront-absent.so.3`: add the Debian package that provides it to `system-packages` in [app]",
+    ] {
+        assert!(broken.output.contains(want), "want `{want}` in:\n{}", broken.output);
+    }
 }
 
 /// Issue 11: `[app] user = "app"` on a runtime base without that user

@@ -308,10 +308,182 @@ fn the_load_check_runs_on_the_app_image_without_secrets_or_network() {
         .unwrap();
     assert_eq!(dpkg["selector"], "/var/lib/dpkg/info");
     assert_eq!(dpkg["readonly"], true);
-    // It runs on the finished app image (code included) and is not part of it.
+    // Without merge and diff it runs on the finished app image (code
+    // included), with nothing mounted at the workdir, and is not part of it.
+    assert!(mounts.iter().all(|m| m["dest"] != "/app"), "{exec}");
+    assert!(check["op"]["inputs"][0]
+        .as_str()
+        .unwrap()
+        .starts_with(digest_of(&ops, "[app] COPY . /app")));
     assert!(!to_json(&marshal(&l.app).proto)
         .to_string()
         .contains("shared libraries load"));
+}
+
+/// The ops the load check's exec reads its root (input 0) and the mount
+/// at `dest` from.
+fn check_inputs<'a>(ops: &'a [Value], dest: &str) -> (&'a Value, Option<&'a Value>) {
+    let check = named(ops, "[app] check that the app's shared libraries load");
+    let input = |n: usize| {
+        let digest = check["op"]["inputs"][n].as_str().unwrap();
+        let digest = digest.split('#').next().unwrap();
+        ops.iter().find(|o| o["digest"] == digest).unwrap()
+    };
+    let mounts = check["op"]["exec"]["mounts"].as_array().unwrap();
+    let mount = mounts
+        .iter()
+        .find(|m| m["dest"] == dest)
+        .map(|m| input(usize::try_from(m["input"].as_i64().unwrap()).unwrap()));
+    (input(0), mount)
+}
+
+/// Issue 13: with merge and diff the check runs on the base and the venv
+/// only, with the app code's shared objects (the context minus
+/// `.dockerignore`, filtered by BuildKit to the names loadcheck.py loads)
+/// mounted read-only at the workdir: its graph has no code copy, so an app
+/// change that touches no shared object leaves it cached.
+#[test]
+fn with_merge_and_diff_the_load_check_mounts_only_the_codes_shared_objects() {
+    let l = lowered_opts(
+        &with_user("app"),
+        crate::plan::ContextInputs {
+            dockerignore: ".git\nbuild/\n".to_owned(),
+            ..Default::default()
+        },
+        true,
+    );
+    let ops = ops(&l.load_check);
+    assert!(
+        !ops.iter()
+            .any(|o| o["metadata"]["name"].as_str().is_some_and(
+                |n| n.starts_with("[app] COPY") || n.starts_with("[app] stack the base, ")
+            )),
+        "the check depends on the code copy: {ops:?}"
+    );
+    let (root, code) = check_inputs(&ops, "/app");
+    // The root: the base (with its user) and the builder's venv layers.
+    assert_eq!(
+        root["metadata"]["name"],
+        "[app] stack the base and /opt/venv for the load check"
+    );
+    assert_eq!(root["op"]["merge"], serde_json::json!([0, 1]));
+    for (input, name) in root["op"]["inputs"].as_array().unwrap().iter().zip([
+        "[app] create user app",
+        "[app] the builder's /opt/venv layers",
+    ]) {
+        assert!(
+            input.as_str().unwrap().starts_with(digest_of(&ops, name)),
+            "{root}"
+        );
+    }
+    // The code's shared objects: a copy of the context onto scratch, by
+    // BuildKit's include patterns, read-only at the workdir.
+    let code = code.expect("no mount at the workdir");
+    let copy = &code["op"]["file"][0];
+    assert_eq!(copy["input"], -1, "{code}");
+    assert_eq!(
+        copy["action"]["copy"],
+        serde_json::json!({
+            "src": "/",
+            "dest": "/",
+            "contents_only": true,
+            "follow_symlink": true,
+            "include_patterns": ["**/*.so", "**/*.so.*"],
+        })
+    );
+    assert!(code["metadata"]["caps"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("file.copy.includeexcludepatterns")));
+    let context = code["op"]["inputs"][0].as_str().unwrap();
+    let local = ops
+        .iter()
+        .find(|o| context.starts_with(o["digest"].as_str().unwrap()))
+        .unwrap();
+    assert_eq!(local["op"]["source"]["identifier"], "local://context");
+    assert_eq!(
+        local["op"]["source"]["attrs"]["local.excludepatterns"],
+        r#"[".git","build/"]"#
+    );
+    // The very local the code copy reads: BuildKit sends the context once.
+    assert!(self::ops(&l.app)
+        .iter()
+        .any(|o| o["digest"] == local["digest"]));
+    let mounts = named(&ops, "[app] check that the app's shared libraries load")["op"]["exec"]
+        ["mounts"]
+        .as_array()
+        .unwrap();
+    let at_workdir = mounts.iter().find(|m| m["dest"] == "/app").unwrap();
+    assert_eq!(at_workdir["readonly"], true);
+    assert!(at_workdir.get("selector").is_none());
+}
+
+/// Build commands' outputs may be shared objects built from the code: with
+/// outputs the check runs on the whole app image (the build commands re-run
+/// on an app change anyway); so does it where a mount at the workdir would
+/// hide what the loader needs.
+#[test]
+fn with_outputs_or_a_system_workdir_the_load_check_runs_on_the_whole_app() {
+    let with_outputs = format!(
+        "{SPEC}\n[[build.run]]\ncommand = [\"python\", \"setup.py\", \"build_ext\", \"--inplace\"]\noutputs = [\"ext\"]\n"
+    );
+    let slash_workdir = SPEC.replace(
+        "base = \"python:3.11-slim\"",
+        "base = \"python:3.11-slim\"\nworkdir = \"/\"",
+    );
+    for spec in [with_outputs.as_str(), slash_workdir.as_str()] {
+        let l = lowered_opts(spec, Default::default(), true);
+        let ops = ops(&l.load_check);
+        let (root, _) = check_inputs(&ops, "/");
+        // The app image itself: the merge that stacks the code too.
+        let app = self::ops(&l.app);
+        let terminal = app.iter().find(|o| o["op"]["terminal"] == true).unwrap();
+        let image = terminal["op"]["inputs"][0].as_str().unwrap();
+        assert_eq!(root["digest"], image.split('#').next().unwrap(), "{spec}");
+        let check = named(&ops, "[app] check that the app's shared libraries load");
+        let dests: Vec<&Value> = check["op"]["exec"]["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| &m["dest"])
+            .collect();
+        assert_eq!(
+            dests,
+            ["/", "/run/pyfront/builder-dpkg", "/run/pyfront/helper"],
+            "{spec}"
+        );
+    }
+}
+
+#[test]
+fn the_code_is_mounted_at_the_workdir_unless_that_hides_the_loaders_files() {
+    for workdir in [
+        "/app",
+        "/srv/app",
+        "/usr/src/app",
+        "/opt/app",
+        "/opt/venv/app",
+        "/libs",
+        "/home/app",
+    ] {
+        assert!(code_mountable_at(workdir), "{workdir}");
+    }
+    for workdir in [
+        "/",
+        "/opt",
+        "/opt/venv",
+        "/usr",
+        "/usr/lib",
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/local",
+        "/usr/local/lib/app",
+        "/lib",
+        "/lib64",
+        "/etc",
+        "/etc/app",
+    ] {
+        assert!(!code_mountable_at(workdir), "{workdir}");
+    }
 }
 
 #[test]

@@ -1,13 +1,22 @@
 """Checks, in the runtime image, that every shared object the app ships loads.
 
-pyfront runs this after the venv and the app code are in the app stage, in a
-step whose result is not part of the image, with no secret and no network:
+pyfront runs this in a step whose result is not part of the image, with no
+secret and no network, as
 
-    /opt/venv/bin/python3 -I loadcheck.py ROOT... --dpkg-info DIR
+    /opt/venv/bin/python3 -I loadcheck.py /opt/venv WORKDIR --dpkg-info DIR
 
-It loads every ELF shared object (``*.so``, ``*.so.N``) under each ROOT with
-the runtime's own dynamic loader (``ctypes.CDLL``), so a library the image
-lacks fails exactly as it would when the app imports it. For each missing
+on the runtime base with its system packages, user and the venv. WORKDIR is
+either the app code as the image has it (the whole app image, outputs of
+build commands included) or, where BuildKit can filter a copy (v0.10+) and
+there are no build outputs, a read-only mount of only the app code's shared
+objects (the context minus ``.dockerignore``, files matching ``**/*.so`` and
+``**/*.so.*``), so an app change that touches none leaves the step cached.
+Either way WORKDIR holds every object this program would find in the code.
+
+It loads every ELF shared object (a name ending ``.so`` or ``.so.N...``,
+symlinks skipped) under each ROOT with the runtime's own dynamic loader
+(``ctypes.CDLL``), so a library the image lacks fails exactly as it would
+when the app imports it. For each missing
 library it looks up, in the builder's dpkg database (DIR, the builder's
 ``/var/lib/dpkg/info``), the Debian package that ships a file of that name,
 and prints the spec line that fixes it. Exit 0 when everything loads, 1 when
