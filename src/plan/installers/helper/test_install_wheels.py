@@ -94,10 +94,9 @@ class InstallTest(VenvCase):
             self.assertEqual(f.read(), b"pyfront\n")
         with open(os.path.join(distinfo, "RECORD"), encoding="utf-8") as f:
             rows = f.read().splitlines()
-        pyc = os.path.relpath(
-            __import__("importlib.util").util.cache_from_source(os.path.join(self.lib, "demo_pkg", "__init__.py")),
-            self.lib,
-        )
+        # Next to the source, whatever this process's PYTHONPYCACHEPREFIX
+        # (the venv's interpreter compiles under -I).
+        pyc = "demo_pkg/__pycache__/__init__.%s.pyc" % sys.implementation.cache_tag
         self.assertIn("%s,," % pyc, rows)
         self.assertIn("demo_pkg-1.0.dist-info/RECORD,,", rows)
         self.assertIn("demo_pkg-1.0.dist-info/REQUESTED,%s,0" % record_hash(b""), rows)
