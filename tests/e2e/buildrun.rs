@@ -2,7 +2,7 @@
 //! builder on the app code, with the venv and without any secret or
 //! network; their outputs reach the app image, owned like the code.
 
-use crate::harness::{Build, BuildResult, Harness};
+use crate::harness::{Build, BuildResult, Harness, NativeObjects};
 
 /// The demo app with a user name and two build commands: a script that
 /// writes `static/` (and records what it could see), then `compileall`.
@@ -146,41 +146,14 @@ fn a_build_output_that_needs_a_missing_library_fails_the_load_check() {
     let ctx = h.demo_context();
     // An object that needs libpyfront-absent.so.3, linked against a stub of
     // that soname; in the context under a name the check does not load.
-    let scratch = tempfile::tempdir().unwrap();
-    let cc = |args: &[&str]| {
-        let out = std::process::Command::new("cc")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "cc {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let stub_c = scratch.path().join("stub.c");
-    std::fs::write(&stub_c, "void pyfront_stub(void) {}\n").unwrap();
-    let stub = scratch.path().join("libpyfront-absent.so.3");
-    cc(&[
-        "-shared",
-        "-fPIC",
-        "-Wl,-soname,libpyfront-absent.so.3",
-        "-o",
-        stub.to_str().unwrap(),
-        stub_c.to_str().unwrap(),
-    ]);
+    let native = NativeObjects::with_stubs(&["libpyfront-absent.so.3"]);
     let prebuilt = ctx.path().join("prebuilt");
     std::fs::create_dir_all(&prebuilt).unwrap();
-    cc(&[
-        "-shared",
-        "-fPIC",
-        "-o",
-        prebuilt.join("libout.elf").to_str().unwrap(),
-        stub_c.to_str().unwrap(),
-        "-Wl,--no-as-needed",
-        &format!("-L{}", scratch.path().display()),
-        "-l:libpyfront-absent.so.3",
-    ]);
+    native.object(
+        &prebuilt.join("libout.elf"),
+        "void pyfront_stub(void) {}\n",
+        "libpyfront-absent.so.3",
+    );
     let spec_path = ctx.path().join("pyfront.toml");
     let spec = std::fs::read_to_string(&spec_path).unwrap();
     let spec = format!(

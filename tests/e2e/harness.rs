@@ -778,6 +778,67 @@ fn combined(out: &std::process::Output) -> String {
     )
 }
 
+/// C shared objects built on the host with `cc`, for the load-check tests:
+/// stubs that carry only a soname, and objects linked against them, so an
+/// object needs (DT_NEEDED) a library that the host itself need not have.
+pub struct NativeObjects {
+    scratch: tempfile::TempDir,
+}
+
+impl NativeObjects {
+    /// Stubs of `sonames`, for `object` to link against.
+    pub fn with_stubs(sonames: &[&str]) -> Self {
+        let objects = Self {
+            scratch: tempfile::tempdir().unwrap(),
+        };
+        let stub_c = objects.source("stub.c", "void pyfront_stub(void) {}\n");
+        for soname in sonames {
+            let stub = objects.scratch.path().join(soname);
+            Self::cc(&[
+                "-shared",
+                "-fPIC",
+                &format!("-Wl,-soname,{soname}"),
+                "-o",
+                stub.to_str().unwrap(),
+                stub_c.to_str().unwrap(),
+            ]);
+        }
+        objects
+    }
+
+    /// Writes to `out` a shared object of the C `code` that needs
+    /// `soname`, one of the stubs.
+    pub fn object(&self, out: &Path, code: &str, soname: &str) {
+        let name = out.file_name().unwrap().to_str().unwrap();
+        let source = self.source(&format!("{name}.c"), code);
+        Self::cc(&[
+            "-shared",
+            "-fPIC",
+            "-o",
+            out.to_str().unwrap(),
+            source.to_str().unwrap(),
+            "-Wl,--no-as-needed",
+            &format!("-L{}", self.scratch.path().display()),
+            &format!("-l:{soname}"),
+        ]);
+    }
+
+    fn source(&self, name: &str, code: &str) -> PathBuf {
+        let path = self.scratch.path().join(name);
+        std::fs::write(&path, code).unwrap();
+        path
+    }
+
+    fn cc(args: &[&str]) {
+        let out = Command::new("cc").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "cc {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 /// An OCI image layout (`--output type=oci`, `make release-image`),
 /// unpacked into a temp dir.
 pub struct OciLayout {

@@ -1129,44 +1129,9 @@ fn a_missing_runtime_library_fails_with_its_fix_and_system_packages_fix_it() {
     // host needs only a C compiler.
     let vendor = ctx.path().join("vendor");
     std::fs::create_dir_all(&vendor).unwrap();
-    let scratch = tempfile::tempdir().unwrap();
-    let cc = |args: &[&str]| {
-        let out = std::process::Command::new("cc")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "cc {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let stub_c = scratch.path().join("stub.c");
-    std::fs::write(&stub_c, "void pyfront_stub(void) {}\n").unwrap();
-    for soname in ["libyaml-0.so.2", "libpyfront-absent.so.3"] {
-        let stub = scratch.path().join(soname);
-        cc(&[
-            "-shared",
-            "-fPIC",
-            &format!("-Wl,-soname,{soname}"),
-            "-o",
-            stub.to_str().unwrap(),
-            stub_c.to_str().unwrap(),
-        ]);
-    }
-    let native_c = scratch.path().join("native.c");
-    std::fs::write(&native_c, "int native_ok(void) { return 42; }\n").unwrap();
-    let native = vendor.join("libnative.so");
-    cc(&[
-        "-shared",
-        "-fPIC",
-        "-o",
-        native.to_str().unwrap(),
-        native_c.to_str().unwrap(),
-        "-Wl,--no-as-needed",
-        &format!("-L{}", scratch.path().display()),
-        "-l:libyaml-0.so.2",
-    ]);
+    let native = harness::NativeObjects::with_stubs(&["libyaml-0.so.2", "libpyfront-absent.so.3"]);
+    let native_c = "int native_ok(void) { return 42; }\n";
+    native.object(&vendor.join("libnative.so"), native_c, "libyaml-0.so.2");
 
     let spec_path = ctx.path().join("pyfront.toml");
     let spec = std::fs::read_to_string(&spec_path).unwrap();
@@ -1254,16 +1219,11 @@ fn a_missing_runtime_library_fails_with_its_fix_and_system_packages_fix_it() {
     // package of the builder ships.
     let deep = ctx.path().join("src/demoapp/_ext/linux");
     std::fs::create_dir_all(&deep).unwrap();
-    cc(&[
-        "-shared",
-        "-fPIC",
-        "-o",
-        deep.join("libdeep.so.1").to_str().unwrap(),
-        native_c.to_str().unwrap(),
-        "-Wl,--no-as-needed",
-        &format!("-L{}", scratch.path().display()),
-        "-l:libpyfront-absent.so.3",
-    ]);
+    native.object(
+        &deep.join("libdeep.so.1"),
+        native_c,
+        "libpyfront-absent.so.3",
+    );
     let broken = h.build(Build::new(&ctx, "e2e-loadcheck:broken").secret_env("pypi_token", &token));
     broken.assert_failure();
     for want in [
