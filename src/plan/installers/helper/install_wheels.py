@@ -323,9 +323,9 @@ def already_installed(scheme):
 
 
 def install_all(paths, scheme, jobs=4):
-    """Installs the wheels at `paths` (inspected first: none is written
-    unless all are plain); returns the paths left to pip. Prints one line
-    saying how many it installed."""
+    """Installs the wheels at `paths` that `inspect` finds plain (all are
+    inspected before any is written); returns the others, left to pip.
+    Prints one line saying how many it installed."""
     present = already_installed(scheme)
     wheels, left = [], []
     for path in paths:
