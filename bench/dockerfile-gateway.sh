@@ -193,11 +193,12 @@ gw_binary() {
     fi
     command -v apt-get >/dev/null || { echo "dockerfile-gateway: apt-get not found" >&2; return 1; }
     local W="$GW_DIR/work"
-    rm -rf "$W" "$GW_BINARY" "$GW_DIR/BUILDINFO"
+    rm -rf "$W"
     mkdir -p "$W"
     : >"$GW_LOG"
     GW_SRC_VERSION="" GW_PATCHES=0 GW_GO="" GW_BUILDKIT=""
     if gw_fetch && gw_tree && gw_build; then
+        rm -f "$GW_DIR/BUILDINFO"
         mv "$W/dockerfile-frontend" "$GW_BINARY"
         GW_DESC="BuildKit $GW_BUILDKIT's Dockerfile frontend (frontend/dockerfile/cmd/dockerfile-frontend), from Debian $GW_SUITE's docker.io $GW_SRC_VERSION source (orig-buildkit, $GW_PATCHES Debian patches applied), built with $GW_GO against $(grep -c -- '-dev$' "$W/packages.txt") golang-*-dev packages of $GW_SUITE; static, $(stat -c %s "$GW_BINARY") bytes"
         echo "$GW_DESC" >"$GW_DIR/BUILDINFO"
