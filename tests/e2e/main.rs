@@ -253,6 +253,17 @@ fn lock_file_installer(installer: &str) {
     );
     let expected = if installer == "uv" { "uv" } else { "pyfront" };
     assert!(by.contains(&format!("installer: {expected}")), "{by}");
+    // uv itself comes from pyfront's fetcher and wheel installer, not pip
+    // (issue 13), wherever the tools step ran (the engine's cache outlives
+    // test runs).
+    if installer == "uv" {
+        assert!(
+            first.step_cached("[builder] provision")
+                || first.output.contains("pyfront: provisioned uv "),
+            "{}",
+            first.output
+        );
+    }
 
     let token_b = h.canary("B");
     h.set_index_token(&token_b);

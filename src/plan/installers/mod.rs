@@ -126,8 +126,40 @@ const FETCH: Program = Program {
     ],
 };
 
+/// Provisions a pinned tool (uv) with the index credentials: pyfront's own
+/// fetch and wheel install, or pip (install.py) where those cannot.
+const PROVISION: Program = Program {
+    modules: helper_modules![
+        "provision.py",
+        "fetch_config.py",
+        "fetch_download.py",
+        "fetch_errors.py",
+        "fetch_http.py",
+        "fetch_index.py",
+        "fetch_pool.py",
+        "install.py",
+        "install_compile.py",
+        "install_config.py",
+        "install_credentials.py",
+        "install_failure.py",
+        "install_local.py",
+        "install_modes.py",
+        "install_process.py",
+        "install_wheelhouse.py",
+        "install_wheels.py",
+        "pyfront_config.py",
+        "pyfront_files.py",
+        "pyfront_hints.py",
+        "pyfront_names.py",
+        "pyfront_pipenv.py",
+        "pyfront_redact.py",
+        "pyfront_secrets.py",
+        "pyfront_wheels.py",
+    ],
+};
+
 #[cfg(test)]
-const PROGRAMS: [&Program; 3] = [&INSTALL, &LOCKSELECT, &FETCH];
+const PROGRAMS: [&Program; 4] = [&INSTALL, &LOCKSELECT, &FETCH, &PROVISION];
 
 /// The masking policy pyfront's Rust code shares; every program reads its
 /// `mask` from next to itself.
@@ -376,10 +408,12 @@ fn hermetic_install(spec: &Spec, installer: &LockInstaller) -> HermeticInstall {
     }
 }
 
-/// Installs `tool==version` with pip into its own venv, which the app stage
-/// never copies. Its inputs are the builder, the version and the indexes:
-/// not the app's lock, so a lock change reuses it. Wheels only: no code of
-/// the tool's package runs while the credentials are mounted.
+/// Installs `tool==version` into its own venv, which the app stage never
+/// copies: pyfront's fetcher takes the tool's wheel from the indexes and
+/// pyfront's wheel installer unpacks it (provision.py; pip where that
+/// cannot). Its inputs are the builder, the version and the indexes: not
+/// the app's lock, so a lock change reuses it. Wheels only: no code of the
+/// tool's package runs while the credentials are mounted.
 fn tools_step(spec: &Spec, tool: &str) -> InstallStep {
     let version = spec.install.tool_version.as_deref().unwrap_or_default();
     let requirement = format!("{tool}=={version}");
@@ -393,7 +427,7 @@ fn tools_step(spec: &Spec, tool: &str) -> InstallStep {
     let mut step = helper_step(
         spec,
         format!("provision {requirement} in {TOOLS_VENV}"),
-        &INSTALL,
+        &PROVISION,
         config.to_json(),
         Vec::new(),
         Access::Credentials,

@@ -138,6 +138,20 @@ class Config:
         raise KeyError(name)  # parse_config checked every reference
 
 
+def fetch_indexes(config):
+    """A fetch config's indexes from a helper config's (install_config.py,
+    lockselect_config.py): the default first (a file's `index: null`);
+    PyPI first when no spec index replaces it."""
+    keys = ("name", "url", "username", "username_secret", "password_secret")
+    indexes = [{k: index[k] for k in keys} for index in config["indexes"]]
+    defaults = [i for i, index in enumerate(config["indexes"]) if index["default"]]
+    if defaults:
+        indexes.insert(0, indexes.pop(defaults[0]))
+    elif all(index["name"] != "pypi" for index in indexes):
+        indexes.insert(0, {"name": "pypi", "url": PYPI_URL})
+    return indexes
+
+
 def _kind(value):
     if value is None:
         return "null"

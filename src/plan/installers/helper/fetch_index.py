@@ -19,6 +19,10 @@ SIMPLE_JSON_TYPES = ("application/vnd.pypi.simple.v1+json", "application/vnd.pyp
 SIMPLE_HTML_TYPES = ("text/html", "application/vnd.pypi.simple.v1+html", "application/vnd.pypi.simple.latest+html")
 
 
+class NoProject(Failure):
+    """The index answered 404 for a project's page: it has no such project."""
+
+
 @dataclass(frozen=True)
 class Listed:
     url: str
@@ -162,5 +166,5 @@ class Pages:
         try:
             return with_retries(attempt)
         except NotFound:
-            raise Failure("index `%s` has no project `%s` (HTTP 404 for `%s`)" % (index.name, name, url)) from None
+            raise NoProject("index `%s` has no project `%s` (HTTP 404 for `%s`)" % (index.name, name, url)) from None
 

@@ -7,7 +7,7 @@ import collections
 import json
 import os
 
-from fetch_config import PYPI_URL, parse_config
+from fetch_config import fetch_indexes, parse_config
 from fetch_errors import ConfigError as FetchConfigError
 from install_failure import Failure
 from pyfront_config import CONFIG_HINT, is_named_requirement
@@ -37,18 +37,6 @@ def index_for_url(config, url):
                 return index["name"]
     return None
 
-
-def fetch_indexes(config):
-    """fetch.json's indexes: the default first (fetch.py's `index: null`);
-    PyPI first when no spec index replaces it."""
-    keys = ("name", "url", "username", "username_secret", "password_secret")
-    indexes = [{k: index[k] for k in keys} for index in config["indexes"]]
-    defaults = [i for i, index in enumerate(config["indexes"]) if index["default"]]
-    if defaults:
-        indexes.insert(0, indexes.pop(defaults[0]))
-    elif all(index["name"] != "pypi" for index in indexes):
-        indexes.insert(0, {"name": "pypi", "url": PYPI_URL})
-    return indexes
 
 
 def project_build_requirements(cwd, what="the project"):

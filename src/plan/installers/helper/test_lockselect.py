@@ -16,6 +16,7 @@ import sys
 import tempfile
 import unittest
 
+import fetch_config
 import lockselect_config
 import lockselect_plan
 import lockselect_uv
@@ -176,7 +177,7 @@ class PlanTest(unittest.TestCase):
             "alpha==2.0 --hash=sha256:%s\nZeta_Pkg==1.0 --hash=sha256:%s\n" % ("a" * 64, "b" * 64),
         )
         # No default index: PyPI first, so `index: null` means PyPI.
-        self.assertEqual(lockselect_plan.fetch_indexes(config())[0], {"name": "pypi", "url": "https://pypi.org/simple"})
+        self.assertEqual(fetch_config.fetch_indexes(config())[0], {"name": "pypi", "url": "https://pypi.org/simple"})
 
     def test_project_build_requirements(self):
         tmp = tempfile.mkdtemp()
