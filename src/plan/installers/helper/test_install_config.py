@@ -26,8 +26,8 @@ class ConfigTest(unittest.TestCase):
                 install_config.validate_config(testdata(mode))
 
     def test_the_golden_cases_configs_are_valid(self):
-        # What pyfront really writes for tests/cases/*: install.json files
-        # inside the golden LLB.
+        # What pyfront really writes for tests/cases/*: install.json (and
+        # the tools step's provision.json) files inside the golden LLB.
         cases = os.path.join(REPO, "tests", "cases")
         seen = set()
         for case in sorted(os.listdir(cases)):
@@ -36,7 +36,7 @@ class ConfigTest(unittest.TestCase):
             for op in llb["ops"]:
                 for action in op.get("op", {}).get("file", []):
                     mkfile = action.get("action", {}).get("mkfile")
-                    if mkfile and mkfile["path"] == "/install.json":
+                    if mkfile and mkfile["path"] in ("/install.json", "/provision.json"):
                         config = json.loads(mkfile["data"])
                         with self.subTest(case=case, mode=config.get("mode")):
                             install_config.validate_config(config)
