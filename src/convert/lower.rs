@@ -2,8 +2,10 @@
 //! (`llb` itself is a general LLB builder that knows no plan.)
 //!
 //! Builder stage: builder base → apt (optional) → installer tools (uv) →
-//! `python3 -m venv` → select, fetch (the only step with secrets) → install
-//! (no secret, no network) → project (optional).
+//! `python3 -m venv` → install (no secret, no network) → project
+//! (optional). The select and fetch steps run on the builder before the
+//! venv step, beside it, and the install step mounts what they wrote. Only
+//! the tools and fetch steps have the secrets.
 //! App stage: app base → apt (optional) → the `[app] user` name, created if
 //! the base lacks it → the venv → the context minus `.dockerignore` in the
 //! workdir, owned by that user. Each is its own layer: an app change leaves
@@ -712,15 +714,27 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
     let install = match &b.install {
         Install::Direct(step) => step,
         Install::Hermetic(h) => {
-            // Both run on the builder as it is before the install and only
-            // their named directory is used: neither becomes a layer.
+            // Both run on the builder before the venv step (they use the
+            // builder's own Python and tools, never the venv), so the
+            // engine runs them while it makes the venv; only their named
+            // directory is used: neither becomes a layer.
             if let Some(select) = &h.select {
                 earlier.plan = Some(helper_exec(
-                    &root, select, &earlier, opts, "select", excludes,
+                    &before_venv,
+                    select,
+                    &earlier,
+                    opts,
+                    "select",
+                    excludes,
                 ));
             }
             earlier.wheelhouse = Some(helper_exec(
-                &root, &h.fetch, &earlier, opts, "fetch", excludes,
+                &before_venv,
+                &h.fetch,
+                &earlier,
+                opts,
+                "fetch",
+                excludes,
             ));
             &h.install
         }
