@@ -16,8 +16,8 @@
 //!
 //! The load check (`Lowered::load_check`, not part of the image) loads every
 //! shared object of the venv and the app code with the runtime's loader. With
-//! `graft` and no build outputs it runs on the app base, with the builder's
-//! venv and the code's shared objects (a copy of the context filtered by
+//! `graft` and no build outputs it runs on the app base, with the venv
+//! layers and the code's shared objects (a copy of the context filtered by
 //! BuildKit) mounted read-only: an app change that touches no shared object
 //! leaves it cached, and a new base re-runs it without re-stacking the
 //! venv. Otherwise it runs on the whole app image.
@@ -118,8 +118,8 @@ const SHARED_OBJECT_PATTERNS: [&str; 2] = ["**/*.so", "**/*.so.*"];
 struct CheckInputs {
     /// The filesystem it runs in: the app base, or the whole app image.
     root: Output,
-    /// The builder's state whose `/opt/venv` is mounted read-only at
-    /// `/opt/venv` over `root`; `None`: `root` has the venv.
+    /// The venv layers (the builder's diff), whose `/opt/venv` is mounted
+    /// read-only at `/opt/venv` over `root`; `None`: `root` has the venv.
     venv: Option<Output>,
     /// The app code's shared objects, mounted read-only at the workdir;
     /// `None`: `root` is the whole app image, code included.
@@ -868,7 +868,7 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
         );
         let mut layers = vec![
             app_base.clone(),
-            venv_layers,
+            venv_layers.clone(),
             copy_to_scratch(&context, &code, &app_base, c, &code_name),
         ];
         layers.extend(
@@ -881,20 +881,21 @@ pub fn lower(plan: &Plan, opts: &LowerOptions) -> Lowered {
             c,
             &opts.name("app", &format!("stack the base, {VENV} and the app code")),
         );
-        // The load check on the base with the builder's venv and the app
+        // The load check on the base with the venv layers and the app
         // code's shared objects mounted: an app change that touches no
         // shared object leaves it cached. Mounts, not a merge of the base
         // and the venv layers: a merge materialises every file of the venv
-        // again (0.4 s of a rebase on the 37-package lock), a bind mount
-        // nothing. The mounted venv is the one the image gets: the venv
-        // layers hold `/opt/venv` only (the graft e2e test lists them).
+        // again on each new base (0.4 s of a rebase on the 37-package
+        // lock), a mount nothing. The venv layers (the diff), not the
+        // builder's state: a runner that takes them from a registry cache
+        // must not need the builder's base and install step for the check.
         // The build commands' outputs may be shared objects built from the
         // code: with them it checks the whole app image (an app change
         // re-runs the build commands anyway).
         let check = if outputs.is_empty() && code_mountable_at(workdir) {
             CheckInputs {
                 root: app_base.clone(),
-                venv: Some(venv.clone()),
+                venv: Some(venv_layers),
                 code: Some(code_shared_objects(&context, opts)),
             }
         } else {
