@@ -23,7 +23,6 @@ import os
 import shutil
 import sys
 import tempfile
-import traceback
 
 # A script's own directory is sys.path[0], except under `python3 -I`
 # (Python 3.11+): put it there then too, and nothing else.
@@ -33,7 +32,7 @@ if sys.path[:1] != [HERE]:
 
 from install_config import parse_config  # noqa: E402
 from install_credentials import gather_credentials  # noqa: E402
-from install_failure import Failure, report  # noqa: E402
+from install_failure import Failure, run_step  # noqa: E402
 from install_local import (  # noqa: E402
     build_requirements_argv,
     copy_packages,
@@ -51,18 +50,22 @@ from install_wheelhouse import (  # noqa: E402
     uv_members_command,
     write_manifest,
 )
-from pyfront_redact import load_masker  # noqa: E402
+
+
+def read_config(path):
+    """The step's config (install_config.py), checked."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise Failure("cannot read the config %s: %s" % (path, e))
+    return parse_config(text, os.path.basename(path))
 
 
 def run(argv, masker):
     if len(argv) != 1:
         raise Failure("usage: install.py CONFIG")
-    try:
-        with open(argv[0], "rb") as f:
-            text = f.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise Failure("cannot read the config %s: %s" % (argv[0], e))
-    config = parse_config(text, os.path.basename(argv[0]))
+    config = read_config(argv[0])
     creds = gather_credentials(config["indexes"], masker)
     manifest = None
     if config["mode"] in ("wheelhouse-install", "wheelhouse-requirements"):
@@ -202,23 +205,7 @@ def install_members(config, pip, env, masker):
 def main(argv=None, rules_dir=HERE):
     """Runs the step for `argv` (default: this process's arguments) and
     returns the exit status; `rules_dir` holds redact_rules.json."""
-    masker, problem = load_masker(rules_dir)
-    if problem:
-        sys.stderr.write("pyfront: warning: " + problem + "\n")
-    try:
-        run(sys.argv[1:] if argv is None else argv, masker)
-    except Failure as failure:
-        sys.stdout.flush()
-        sys.stderr.write(report(failure, masker))
-        sys.stderr.flush()
-        return 2
-    except Exception:
-        # A bug of ours: the traceback, masked like everything else.
-        sys.stdout.flush()
-        sys.stderr.write(masker.text(traceback.format_exc()))
-        sys.stderr.flush()
-        return 1
-    return 0
+    return run_step(run, sys.argv[1:] if argv is None else argv, rules_dir)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ Exit status: 0 done, 2 a failure with a message, 1 a bug of ours.
 
 import os
 import sys
-import traceback
 
 # A script's own directory is sys.path[0], except under `python3 -I`
 # (Python 3.11+): put it there then too, and nothing else.
@@ -36,13 +35,12 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 if sys.path[:1] != [HERE]:
     sys.path.insert(0, HERE)
 
-from install_failure import Failure, report  # noqa: E402
+from install_failure import Failure, run_step  # noqa: E402
 from lockselect_config import parse_config  # noqa: E402
 from lockselect_members import write_members  # noqa: E402
 from lockselect_plan import project_build_requirements, write_plan  # noqa: E402
 from lockselect_poetry import poetry_packages  # noqa: E402
 from lockselect_uv import uv_packages  # noqa: E402
-from pyfront_redact import load_masker  # noqa: E402
 from pyfront_wheels import tag_ranks  # noqa: E402
 
 
@@ -85,22 +83,7 @@ def run(argv, masker):
 def main(argv=None, rules_dir=HERE):
     """Runs the step for `argv` (default: this process's arguments) and
     returns the exit status; `rules_dir` holds redact_rules.json."""
-    masker, problem = load_masker(rules_dir)
-    if problem:
-        sys.stderr.write("pyfront: warning: " + problem + "\n")
-    try:
-        run(sys.argv[1:] if argv is None else argv, masker)
-    except Failure as failure:
-        sys.stdout.flush()
-        sys.stderr.write(report(failure, masker))
-        sys.stderr.flush()
-        return 2
-    except Exception:
-        sys.stdout.flush()
-        sys.stderr.write(masker.text(traceback.format_exc()))
-        sys.stderr.flush()
-        return 1
-    return 0
+    return run_step(run, sys.argv[1:] if argv is None else argv, rules_dir)
 
 
 if __name__ == "__main__":

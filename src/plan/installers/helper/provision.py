@@ -33,7 +33,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 import zipfile
 from email.parser import BytesParser
 
@@ -50,8 +49,7 @@ from fetch_download import Fetcher, Job, prepare_wheelhouse  # noqa: E402
 from fetch_errors import Failure as FetchFailure  # noqa: E402
 from fetch_http import load_credentials  # noqa: E402
 from fetch_index import NoProject, project_url  # noqa: E402
-from install_config import parse_config  # noqa: E402
-from install_failure import Failure, report  # noqa: E402
+from install_failure import Failure, run_step  # noqa: E402
 from install_wheels import install_all, venv_scheme  # noqa: E402
 from pyfront_hints import UNREACHABLE  # noqa: E402
 from pyfront_wheels import SelectError, choose, tag_ranks  # noqa: E402
@@ -60,20 +58,10 @@ from pyfront_wheels import SelectError, choose, tag_ranks  # noqa: E402
 # wheel names the fallback (pip) would read the same way.
 from pip._vendor.packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename  # noqa: E402
 from pip._vendor.packaging.version import InvalidVersion, Version  # noqa: E402
-from pyfront_redact import load_masker  # noqa: E402
 
 # The requirement file's one line (pyfront writes it: tools_step in
 # src/plan/installers/mod.rs).
 PINNED_TOOL = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!_-]+)$")
-
-
-def read_config(path):
-    try:
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise Failure("cannot read the config %s: %s" % (path, e))
-    return parse_config(text, os.path.basename(path))
 
 
 def pinned_tool(config):
@@ -194,7 +182,7 @@ def provision(config, masker, scratch):
 def run(argv, masker):
     if len(argv) != 1:
         raise Failure("usage: provision.py CONFIG")
-    config = read_config(argv[0])
+    config = install.read_config(argv[0])
     if config["mode"] != "tool-provision":
         raise Failure("provision.py runs the tool-provision mode, not `%s`" % config["mode"])
     scratch = tempfile.mkdtemp(prefix="pyfront-provision-")
@@ -213,22 +201,7 @@ def main(argv=None, rules_dir=HERE):
     """Runs the step for `argv` (default: this process's arguments) and
     returns the exit status; `rules_dir` holds redact_rules.json. Output
     and failures are masked as install.py masks them."""
-    masker, problem = load_masker(rules_dir)
-    if problem:
-        sys.stderr.write("pyfront: warning: " + problem + "\n")
-    try:
-        run(sys.argv[1:] if argv is None else argv, masker)
-    except Failure as failure:
-        sys.stdout.flush()
-        sys.stderr.write(report(failure, masker))
-        sys.stderr.flush()
-        return 2
-    except Exception:
-        sys.stdout.flush()
-        sys.stderr.write(masker.text(traceback.format_exc()))
-        sys.stderr.flush()
-        return 1
-    return 0
+    return run_step(run, sys.argv[1:] if argv is None else argv, rules_dir)
 
 
 if __name__ == "__main__":
